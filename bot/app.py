@@ -1,0 +1,98 @@
+"""Builds the Telegram Application: defaults, handler areas in order, jobs and resources."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.config import Config, SourceConfig
+from bot.i18n import LANGUAGES
+from bot.services import Clock, open_services, utc_now
+from handlers import errors, fallbacks, language, news, search, start
+from handlers.context import AkhbarApp, AkhbarContext, BotData
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "latest", "read", "search", "language")
+FIRST_POLL_DELAY_SECONDS = 10
+
+
+def file_url_for(api_base_url: str) -> str:
+    """The file endpoint that goes with a Bot API base URL (…/bot → …/file/bot)."""
+    base = api_base_url.removesuffix("/bot")
+    return f"{base}/file/bot"
+
+
+def build_application(
+    config: Config, *, clock: Clock = utc_now, poll_sources: bool = True
+) -> AkhbarApp:
+    """The bot, wired but not started; resources open in post_init and close in post_shutdown."""
+    base_url = str(config.telegram.api_base_url)
+    app = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(base_url)
+        .base_file_url(file_url_for(base_url))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=config.bot.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=AkhbarContext, bot_data=BotData))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(lambda application: _open(application, config, clock, poll_sources))
+        .post_shutdown(_close)
+        .build()
+    )
+    # Order matters: within a group the first matching handler wins, and the fallbacks
+    # (unknown command, stale button) must only see what no area answered.
+    for area in (start, news, search, language, fallbacks):
+        area.register(app)
+    errors.register(app)
+    return app
+
+
+async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool) -> None:
+    services = await open_services(config, clock=clock)
+    app.bot_data.services = services
+    if config.bot.load_sample_news:
+        report = await services.ingestion.load_sample_if_empty()
+        if report is not None:
+            log.info("sample news loaded: %s new", report.new)
+    await _register_commands(app)
+    if poll_sources:
+        for source in config.sources:
+            _schedule_polling(app, source)
+
+
+async def _register_commands(app: AkhbarApp) -> None:
+    catalogs = app.bot_data.services.catalogs
+    for code in (None, *LANGUAGES):
+        t = catalogs.texts(code)
+        commands = [BotCommand(name, t(f"command-{name}")) for name in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=code)
+
+
+def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
+    async def poll(context: AkhbarContext) -> None:
+        report = await context.services.ingestion.ingest_source(source)
+        log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
+
+    app.job_queue.run_repeating(
+        poll,
+        interval=source.poll_minutes * 60,
+        first=FIRST_POLL_DELAY_SECONDS,
+        name=f"ingest:{source.name}",
+        job_kwargs={"misfire_grace_time": 60, "coalesce": True},
+    )
+
+
+async def _close(app: AkhbarApp) -> None:
+    services, app.bot_data.services = app.bot_data.services, None
+    if services is not None:
+        await services.close()

@@ -1,0 +1,135 @@
+"""The `akhbar` command: run the bot, ingest sources, import files, show statistics."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import TOKEN_ENV, Config, load_config
+from bot.errors import ConfigError
+from bot.ingestion import SourceReport
+from bot.logs import configure_logging
+from bot.services import open_services
+from storage import stats as storage_stats
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="akhbar", description="Akhbar (أخبار): a Telegram bot that distributes the news."
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.toml"),
+        help="configuration file (default: %(default)s)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling) and poll the sources")
+    commands.add_parser("ingest", help="fetch every configured source once and report")
+    importer = commands.add_parser("import", help="import a news dump or a feed file")
+    importer.add_argument("path", type=Path, help="a plain-text news dump or an RSS/Atom file")
+    importer.add_argument("--source", default=None, help="source name (default: file name)")
+    importer.add_argument("--language", choices=("ar", "fr", "en"), default="ar")
+    importer.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
+    commands.add_parser("stats", help="show what the database holds")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"akhbar: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(config.token)
+    if args.command == "run":
+        return _run(config)
+    return asyncio.run(_COMMANDS[args.command](config, args))
+
+
+def _run(config: Config) -> int:
+    if not config.token:
+        print(
+            f"akhbar: no bot token: set the environment variable {TOKEN_ENV}"
+            " (export TELEGRAM_BOT_TOKEN=123456:ABC...) or [telegram] token in the config file",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from telegram import Update
+
+    from bot.app import build_application
+
+    app = build_application(config)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds)
+    return 0
+
+
+def _print_report(number: int, total: int, report: SourceReport) -> None:
+    if report.failed:
+        outcome = f"failed: {report.error}"
+    elif report.not_modified:
+        outcome = "not modified"
+    else:
+        outcome = f"{report.new} new, {report.duplicate} duplicate"
+    print(f"[{number}/{total}] {report.name}: {outcome}", file=sys.stderr, flush=True)
+
+
+def _print_summary(reports: Sequence[SourceReport]) -> None:
+    width = max([len(r.name) for r in reports] + [6])
+    print(f"{'source':<{width}}  {'new':>6}  {'duplicate':>9}  failed")
+    for r in reports:
+        print(f"{r.name:<{width}}  {r.new:>6}  {r.duplicate:>9}  {'yes' if r.failed else 'no'}")
+
+
+async def _ingest(config: Config, args: argparse.Namespace) -> int:
+    services = await open_services(config)
+    try:
+        total = len(config.sources)
+        print(f"ingesting {total} sources…", file=sys.stderr, flush=True)
+        reports = await services.ingestion.ingest_all(
+            config.sources, on_report=lambda n, r: _print_report(n, total, r)
+        )
+    finally:
+        await services.close()
+    _print_summary(reports)
+    return 1 if any(r.failed for r in reports) else 0
+
+
+async def _import(config: Config, args: argparse.Namespace) -> int:
+    services = await open_services(config)
+    try:
+        report = await services.ingestion.import_file(
+            args.path,
+            source=args.source or args.path.stem,
+            language=args.language,
+            topics=tuple(args.topic),
+        )
+    finally:
+        await services.close()
+    _print_report(1, 1, report)
+    _print_summary([report])
+    return 1 if report.failed else 0
+
+
+async def _stats(config: Config, args: argparse.Namespace) -> int:
+    services = await open_services(config)
+    try:
+        numbers = await storage_stats.collect(services.db)
+    finally:
+        await services.close()
+    print(f"database: {config.storage.path}")
+    for name, value in numbers.items():
+        print(f"{name}: {value}")
+    return 0
+
+
+_COMMANDS = {"ingest": _ingest, "import": _import, "stats": _stats}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The operator's configuration: `config.toml` read once into frozen, validated types."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from bot.errors import ConfigError
+
+Language = Literal["ar", "fr", "en"]
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class TelegramConfig(_Section):
+    token: SecretStr = SecretStr("")
+    api_base_url: str = "https://api.telegram.org/bot"
+    poll_timeout_seconds: Annotated[int, Field(ge=0, le=50)] = 30
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        return _http_url(value).rstrip("/")
+
+
+class StorageConfig(_Section):
+    path: str = "data/akhbar.sqlite3"
+
+
+class BotConfig(_Section):
+    default_language: Language = "ar"
+    timezone: str = "Africa/Casablanca"
+    page_size: Annotated[int, Field(ge=1, le=20)] = 8
+    load_sample_news: bool = True
+    admin_chat_id: int | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class IngestionConfig(_Section):
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
+    max_bytes: Annotated[int, Field(ge=1024)] = 5_000_000
+    max_redirects: Annotated[int, Field(ge=0, le=10)] = 3
+    user_agent: str = "Akhbar/0.1 (news bot)"
+
+
+class SourceConfig(_Section):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    url: str
+    kind: Literal["rss", "atom", "dump"] = "rss"
+    language: Language = "ar"
+    topics: tuple[str, ...] = ()
+    poll_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+
+class Config(_Section):
+    telegram: TelegramConfig = TelegramConfig()
+    storage: StorageConfig = StorageConfig()
+    bot: BotConfig = BotConfig()
+    ingestion: IngestionConfig = IngestionConfig()
+    sources: tuple[SourceConfig, ...] = ()
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    @property
+    def token(self) -> str:
+        return self.telegram.token.get_secret_value()
+
+
+def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
+    """Read and validate `path`, then apply the environment overrides; raise ConfigError."""
+    environ = dict(os.environ) if environ is None else environ
+    data = _read_toml(path)
+    telegram = data.setdefault("telegram", {})
+    if not isinstance(telegram, dict):
+        raise ConfigError(f"{path}: [telegram] must be a table")
+    if environ.get(TOKEN_ENV):
+        telegram["token"] = environ[TOKEN_ENV]
+    if environ.get(BASE_URL_ENV):
+        telegram["api_base_url"] = environ[BASE_URL_ENV]
+    relative_to = path.parent
+    try:
+        config = Config.model_validate(data, strict=False)
+    except ValidationError as error:
+        raise ConfigError(_describe(path, error)) from None
+    return _resolve_storage(config, relative_to)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    first = error.errors(include_url=False, include_input=False)[0]
+    location = _key_name(first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    return f"{path}: {location}: {message}"
+
+
+def _key_name(loc: tuple) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        elif not str(item).startswith(("function-", "constrained-")):
+            parts.append(str(item))
+    if len(parts) == 1:
+        return parts[0]
+    return f"[{parts[0]}] {'.'.join(parts[1:])}"
+
+
+def _resolve_storage(config: Config, base: Path) -> Config:
+    path = Path(config.storage.path)
+    if path.is_absolute() or config.storage.path == ":memory:":
+        return config
+    storage = config.storage.model_copy(update={"path": str(base / path)})
+    return config.model_copy(update={"storage": storage})

@@ -1,0 +1,161 @@
+"""Telegram HTML for every message the bot sends: escaping, layout and splitting.
+
+This module alone builds HTML. Every stored or user-given value is escaped, and long texts are
+split between whole paragraphs (then sentences, then words) so that each part stays within
+Telegram's limits and is balanced HTML on its own.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from bot.i18n import Texts
+from bot.models import Article
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def escape(text: str) -> str:
+    """Escape a plain value for Telegram's HTML parse mode."""
+    return html.escape(text, quote=False)
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    number: int  # 1-based
+    count: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.count
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """An article laid out for Telegram: an optional photo, then text messages."""
+
+    photo_url: str | None
+    caption: str | None
+    messages: tuple[str, ...]
+    source_url: str | None
+
+
+def text(t: Texts, key: str, /, **values: object) -> str:
+    """A catalog text, escaped for HTML."""
+    return escape(t(key, **values))
+
+
+def operator_alert(update_id: int | None, summary: str) -> str:
+    """The note the operator's chat gets when a handler fails."""
+    return f"⚠️ update {update_id}: <code>{escape(summary)}</code>"
+
+
+def headline_list(
+    t: Texts, title: str, articles: Sequence[Article], page: Page | None, tz: ZoneInfo
+) -> str:
+    """A numbered list of headlines, each with the id users give to /read."""
+    lines = [f"<b>{escape(title)}</b>", ""]
+    for article in articles:
+        lines.append(f"<b>{article.id}.</b> {escape(article.title)}")
+        lines.append(f"<i>{escape(_source_and_date(t, article, tz))}</i> · /read_{article.id}")
+    if page is not None and page.count > 1:
+        lines += ["", text(t, "page-of", page=page.number, pages=page.count)]
+    return "\n".join(lines)
+
+
+def _source_and_date(t: Texts, article: Article, tz: ZoneInfo) -> str:
+    if article.published_at is None:
+        return t("read-source", source=article.source)
+    return t("read-published", source=article.source, date=format_day(t, article.published_at, tz))
+
+
+def format_day(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
+    """A date in the reader's language, in the configured time zone."""
+    return format_date(moment.astimezone(tz).date(), t("date-pattern"), locale=t.language)
+
+
+def article_view(t: Texts, article: Article, tz: ZoneInfo) -> ArticleView:
+    """Lay an article out as a photo with a caption and body messages within Telegram's limits."""
+    header = f"<b>{escape(article.title)}</b>\n{escape(_source_and_date(t, article, tz))}"
+    blocks = [escape_split(p, MESSAGE_LIMIT) for p in paragraphs(article.body)]
+    body = [piece for block in blocks for piece in block]
+    if not body:
+        note = "read-headline-only-link" if article.url else "read-headline-only"
+        body = [f"<i>{text(t, note)}</i>"]
+    if article.image_url:
+        caption = header if telegram_length(header) <= CAPTION_LIMIT else _short_caption(article)
+        return ArticleView(article.image_url, caption, tuple(pack(body)), article.url)
+    return ArticleView(None, None, tuple(pack([header, *body])), article.url)
+
+
+def _short_caption(article: Article) -> str:
+    pieces = escape_split(article.title, CAPTION_LIMIT - len("<b></b>"))
+    return f"<b>{pieces[0]}</b>"
+
+
+def paragraphs(body: str | None) -> list[str]:
+    """The non-empty paragraphs of a stored body."""
+    if not body:
+        return []
+    return [p.strip() for p in body.split("\n\n") if p.strip()]
+
+
+def pack(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, separator: str = "\n\n") -> list[str]:
+    """Join balanced HTML blocks into as few messages as fit within `limit`."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        candidate = f"{current}{separator}{block}" if current else block
+        if telegram_length(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            messages.append(current)
+        current = block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def escape_split(plain: str, limit: int) -> list[str]:
+    """Escape plain text into pieces within `limit`, cut between sentences, else words."""
+    escaped = escape(plain)
+    if telegram_length(escaped) <= limit:
+        return [escaped]
+    units = [u for s in _SENTENCE_END.split(plain) for u in _words_within(s, limit)]
+    return pack((escape(u) for u in units), limit, separator=" ")
+
+
+def _words_within(sentence: str, limit: int) -> list[str]:
+    if telegram_length(escape(sentence)) <= limit:
+        return [sentence]
+    words = _WHITESPACE.split(sentence)
+    return [piece for word in words for piece in _hard_cut(word, limit)]
+
+
+def _hard_cut(word: str, limit: int) -> list[str]:
+    # A single "word" longer than a message (a huge URL) is cut; `limit // 5` leaves room for
+    # every character to grow into an entity such as &amp; when escaped.
+    if telegram_length(escape(word)) <= limit:
+        return [word]
+    step = max(limit // 5, 1)
+    return [word[i : i + step] for i in range(0, len(word), step)]

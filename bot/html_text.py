@@ -1,0 +1,86 @@
+"""Readable plain text and the lead image out of the HTML that feeds carry."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urljoin
+
+from lxml import etree
+
+__all__ = ["clean_text", "first_image_url", "html_to_text"]
+
+_BLOCKS = (
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
+    "ol", "p", "pre", "section", "table", "tr", "ul",
+)  # fmt: skip
+_DROPPED = ("script", "style", "noscript", "template", "title", "head")
+_BREAK = "\u2029"  # PARAGRAPH SEPARATOR, which no feed uses on purpose
+_TAG_HINT = re.compile(r"<[a-zA-Z!/?]")
+_IMG_HINT = re.compile(r"<img\b", re.IGNORECASE)
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+_UTF8_PARSER = etree.HTMLParser(
+    remove_comments=True, remove_pis=True, no_network=True, encoding="utf-8"
+)
+
+
+def clean_text(text: str) -> str:
+    """Collapse whitespace (no-break spaces too) per line; join non-empty lines by a blank line."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n\n".join(line for line in lines if line)
+
+
+def html_to_text(html_text: str) -> str:
+    """Return the readable text of an HTML fragment, paragraphs separated by a blank line."""
+    if not _TAG_HINT.search(html_text):
+        # No markup: skip the parser, which costs most of the time.
+        return clean_text(html.unescape(html_text) if "&" in html_text else html_text)
+    root = _parse(html_text)
+    if root is None:
+        return ""
+    etree.strip_elements(root, *_DROPPED, with_tail=False)
+    for element in root.iter(_BLOCKS):
+        # A break on both sides keeps block contents off the neighbouring text.
+        element.text = _BREAK + element.text if element.text else _BREAK
+        element.tail = _BREAK + element.tail if element.tail else _BREAK
+    # Newlines in the source are plain whitespace in HTML: only _BREAK separates paragraphs.
+    parts = (" ".join(part.split()) for part in _to_string(root).split(_BREAK))
+    return "\n\n".join(part for part in parts if part)
+
+
+def first_image_url(html_text: str, base_url: str | None) -> str | None:
+    """Return the absolute http(s) address of the first <img> in the fragment, or None."""
+    if not _IMG_HINT.search(html_text):
+        return None
+    root = _parse(html_text)
+    if root is None:
+        return None
+    for image in root.iter("img"):
+        src = (image.get("src") or image.get("data-src") or "").strip()
+        if src and not src.startswith("data:"):
+            url = urljoin(base_url, src) if base_url else src
+            if url.startswith(("http://", "https://")):
+                return url
+    return None
+
+
+def _to_string(root: etree._Element) -> str:
+    return etree.tostring(root, method="text", encoding="unicode")
+
+
+def _parse(html_text: str) -> etree._Element | None:
+    try:
+        return etree.fromstring(html_text, _PARSER)
+    except ValueError:
+        # lxml refuses str input that declares an encoding (<?xml ... encoding=...?>).
+        return _parse_bytes(html_text.encode("utf-8"))
+    except etree.LxmlError:
+        return None
+
+
+def _parse_bytes(data: bytes) -> etree._Element | None:
+    try:
+        return etree.fromstring(data, _UTF8_PARSER)
+    except (ValueError, etree.LxmlError):
+        return None

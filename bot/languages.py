@@ -1,0 +1,35 @@
+"""Each chat's language: its own choice, else Telegram's guess, else the configured default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiosqlite import Connection
+
+from bot.i18n import LANGUAGES, Catalogs, Texts
+from storage import chats
+
+
+class LanguageService:
+    def __init__(self, db: Connection, catalogs: Catalogs, *, clock: Callable[[], datetime]):
+        self._db = db
+        self._catalogs = catalogs
+        self._clock = clock
+
+    async def texts_for(
+        self, chat_id: int, *, chat_type: str, title: str | None, telegram_code: str | None
+    ) -> Texts:
+        """The texts to answer this chat with; the chat is remembered on first contact."""
+        await chats.remember(self._db, chat_id, type=chat_type, title=title, at=self._clock())
+        await self._db.commit()
+        chosen = await chats.language(self._db, chat_id)
+        return self._catalogs.texts(self._catalogs.pick(chosen=chosen, telegram_code=telegram_code))
+
+    async def choose(self, chat_id: int, language: str) -> Texts:
+        """Store a chat's choice; raise ValueError for a language the bot does not speak."""
+        if language not in LANGUAGES:
+            raise ValueError(language)
+        await chats.set_language(self._db, chat_id, language)
+        await self._db.commit()
+        return self._catalogs.texts(language)

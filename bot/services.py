@@ -1,0 +1,69 @@
+"""The services a running bot uses, opened together and closed together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from aiosqlite import Connection
+
+from bot import search_text
+from bot.config import Config
+from bot.i18n import Catalogs
+from bot.ingestion import IngestionService
+from bot.languages import LanguageService
+from bot.news import NewsService
+from storage import database
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    config: Config
+    db: Connection
+    http: httpx.AsyncClient
+    catalogs: Catalogs
+    news: NewsService
+    ingestion: IngestionService
+    languages: LanguageService
+    clock: Clock
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.db.close()
+
+
+def http_client(config: Config) -> httpx.AsyncClient:
+    """The client used for news sites: bounded time, no automatic redirects (checked by hand)."""
+    settings = config.ingestion
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.timeout_seconds),
+        headers={"User-Agent": settings.user_agent},
+        follow_redirects=False,
+    )
+
+
+async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
+    """Open the database and HTTP client and build every service on them."""
+    db = await database.connect(config.storage.path, index_terms=search_text.index_text)
+    http = http_client(config)
+    catalogs = Catalogs(config.bot.default_language)
+    return Services(
+        config=config,
+        db=db,
+        http=http,
+        catalogs=catalogs,
+        news=NewsService(db, page_size=config.bot.page_size),
+        ingestion=IngestionService(
+            db, settings=config.ingestion, tz=config.bot.tz, client=http, clock=clock
+        ),
+        languages=LanguageService(db, catalogs, clock=clock),
+        clock=clock,
+    )

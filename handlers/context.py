@@ -1,0 +1,41 @@
+"""The typed context every handler receives: services instead of string keys in bot_data."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.i18n import Texts
+from bot.services import Services
+
+
+class BotData:
+    """What the application shares between handlers: the open services."""
+
+    __slots__ = ("services",)
+
+    def __init__(self) -> None:
+        self.services: Services | None = None
+
+
+class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:  # only before post_init or after post_shutdown
+            raise RuntimeError("services are not open")
+        return services
+
+    async def texts(self, update: Update) -> Texts:
+        """The texts in the language of the chat this update comes from."""
+        chat = update.effective_chat
+        user = update.effective_user
+        return await self.services.languages.texts_for(
+            chat.id,
+            chat_type=chat.type,
+            title=chat.title or chat.username,
+            telegram_code=user.language_code if user else None,
+        )
+
+
+AkhbarApp = Application[ExtBot, AkhbarContext, dict, dict, BotData, object]

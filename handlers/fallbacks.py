@@ -1,0 +1,25 @@
+"""What the bot says when nothing else answered: unknown commands and stale buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from handlers.context import AkhbarApp, AkhbarContext
+
+
+async def unknown_command(update: Update, context: AkhbarContext) -> None:
+    t = await context.texts(update)
+    await update.effective_message.reply_text(t("unknown-command"), parse_mode=None)
+
+
+async def stale_button(update: Update, context: AkhbarContext) -> None:
+    t = await context.texts(update)
+    await update.callback_query.answer(t("button-stale"), show_alert=True)
+
+
+def register(app: AkhbarApp) -> None:
+    # Must be registered after every area: within a group the first matching handler wins,
+    # so these only see what no area answered.
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(CallbackQueryHandler(stale_button))

@@ -1,0 +1,46 @@
+"""/language [ar|fr|en] and its keyboard."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import formatting
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from handlers.context import AkhbarApp, AkhbarContext
+
+
+def _keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=f"g1:{code}") for code in LANGUAGES
+    ]
+    return InlineKeyboardMarkup([buttons])
+
+
+async def language(update: Update, context: AkhbarContext) -> None:
+    t = await context.texts(update)
+    wanted = (context.args or [""])[0].lower()
+    if not wanted:
+        await update.effective_message.reply_html(
+            formatting.text(t, "language-choose"), reply_markup=_keyboard()
+        )
+        return
+    if wanted not in LANGUAGES:
+        text = formatting.text(t, "language-unknown", text=wanted[:20])
+        await update.effective_message.reply_html(text, reply_markup=_keyboard())
+        return
+    t = await context.services.languages.choose(update.effective_chat.id, wanted)
+    await update.effective_message.reply_html(formatting.text(t, "language-set"))
+
+
+async def language_button(update: Update, context: AkhbarContext) -> None:
+    callback = update.callback_query
+    code = callback.data.split(":", 1)[1]
+    t = await context.services.languages.choose(update.effective_chat.id, code)
+    await callback.answer()
+    await callback.edit_message_text(formatting.text(t, "language-set"))
+
+
+def register(app: AkhbarApp) -> None:
+    app.add_handler(CommandHandler("language", language))
+    app.add_handler(CallbackQueryHandler(language_button, pattern=r"^g1:(ar|fr|en)$"))

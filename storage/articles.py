@@ -1,0 +1,146 @@
+"""Articles: insertion with de-duplication, lookup, newest-first listing and full-text search."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiosqlite import Connection, Row
+
+from bot.models import Article, ArticleDraft
+
+_COLUMNS = "id, source, title, body, url, published_at, fetched_at, language, topics, image_url"
+_A_COLUMNS = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """A draft ready to store, with the keys that de-duplicate it."""
+
+    draft: ArticleDraft
+    fingerprint: str
+    fetched_at: datetime
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+def _moment(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def _params(item: NewArticle) -> tuple:
+    d = item.draft
+    fetched = _epoch(item.fetched_at)
+    published = _epoch(d.published_at)
+    return (
+        d.source, d.title, d.body, d.url, d.guid, item.fingerprint, published, fetched,
+        published if published is not None else fetched,
+        d.language, json.dumps(list(d.topics), ensure_ascii=False), d.image_url,
+    )  # fmt: skip
+
+
+async def insert_many(db: Connection, items: Sequence[NewArticle]) -> int:
+    """Store the items not already known by url, guid or fingerprint; return how many were new."""
+    if not items:
+        return 0
+    cursor = await db.executemany(
+        "INSERT OR IGNORE INTO articles (source, title, body, url, guid, fingerprint,"
+        " published_at, fetched_at, sort_at, language, topics, image_url)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_params(item) for item in items],
+    )
+    return max(cursor.rowcount, 0)
+
+
+def _to_article(row: Row) -> Article:
+    return Article(
+        id=row["id"],
+        source=row["source"],
+        title=row["title"],
+        body=row["body"],
+        url=row["url"],
+        published_at=_moment(row["published_at"]),
+        fetched_at=_moment(row["fetched_at"]),
+        language=row["language"],
+        topics=tuple(json.loads(row["topics"])),
+        image_url=row["image_url"],
+    )
+
+
+async def get(db: Connection, article_id: int) -> Article | None:
+    """The article with this id, or None."""
+    rows = await db.execute_fetchall(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,))
+    return _to_article(rows[0]) if rows else None
+
+
+async def newest(
+    db: Connection, *, limit: int, offset: int = 0, topic: str | None = None
+) -> list[Article]:
+    """Articles newest first, optionally only those of one topic."""
+    if topic is None:
+        rows = await db.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM articles ORDER BY sort_at DESC, id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+    else:
+        rows = await db.execute_fetchall(
+            f"SELECT {_A_COLUMNS} FROM article_topics t JOIN articles a ON a.id = t.article_id"
+            " WHERE t.topic = ? ORDER BY t.sort_at DESC, t.article_id DESC LIMIT ? OFFSET ?",
+            (topic, limit, offset),
+        )
+    return [_to_article(row) for row in rows]
+
+
+async def count(db: Connection, *, topic: str | None = None) -> int:
+    """How many articles are stored, optionally only for one topic."""
+    if topic is None:
+        rows = await db.execute_fetchall("SELECT count(*) FROM articles")
+    else:
+        rows = await db.execute_fetchall(
+            "SELECT count(*) FROM article_topics WHERE topic = ?", (topic,)
+        )
+    return rows[0][0]
+
+
+async def topics(db: Connection, *, limit: int = 50) -> list[tuple[str, int]]:
+    """Known topics with their article counts, most used first."""
+    rows = await db.execute_fetchall(
+        "SELECT topic, count(*) AS n FROM article_topics GROUP BY topic ORDER BY n DESC, topic"
+        " LIMIT ?",
+        (limit,),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def search(
+    db: Connection, match: str, *, limit: int, offset: int = 0, window: int
+) -> tuple[list[Article], int]:
+    """Rank the `window` newest matches of an FTS5 expression; return one page and the count.
+
+    Ranking every match of a very common word would read the whole index, so only the newest
+    `window` matches are ranked (title hits weigh more), which keeps the cost bounded.
+    """
+    hits = (
+        "SELECT rowid, bm25(articles_fts, 4.0, 1.0) AS score FROM articles_fts"
+        " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+    )
+    rows = await db.execute_fetchall(
+        f"SELECT {_A_COLUMNS}, count(*) OVER () AS total FROM ({hits}) h"
+        " JOIN articles a ON a.id = h.rowid ORDER BY h.score, a.sort_at DESC, a.id DESC"
+        " LIMIT ? OFFSET ?",
+        (match, window, limit, offset),
+    )
+    total = rows[0]["total"] if rows else await _count_matches(db, match, window)
+    return [_to_article(row) for row in rows], total
+
+
+async def _count_matches(db: Connection, match: str, window: int) -> int:
+    rows = await db.execute_fetchall(
+        "SELECT count(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
+        (match, window),
+    )
+    return rows[0][0]

@@ -1,0 +1,54 @@
+"""Opening the SQLite database: WAL mode, pragmas, SQL functions and forward migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+TermsFunction = Callable[[str | None], str]
+
+
+async def connect(path: str | Path, *, index_terms: TermsFunction) -> aiosqlite.Connection:
+    """Open the database, register the indexing function and apply pending migrations."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = await aiosqlite.connect(path)
+    db.row_factory = aiosqlite.Row
+    try:
+        await _configure(db, index_terms)
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _configure(db: aiosqlite.Connection, index_terms: TermsFunction) -> None:
+    await db.execute("PRAGMA journal_mode = WAL")
+    await db.execute("PRAGMA synchronous = NORMAL")
+    await db.execute("PRAGMA foreign_keys = ON")
+    await db.execute("PRAGMA busy_timeout = 5000")
+    await db.create_function("akhbar_terms", 1, index_terms, deterministic=True)
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("storage") / "migrations"
+    scripts = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(int(p.name.split("_", 1)[0]), p.read_text(encoding="utf-8")) for p in scripts]
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply the migrations newer than `PRAGMA user_version`; return the resulting version."""
+    async with db.execute("PRAGMA user_version") as cursor:
+        (version,) = await cursor.fetchone()
+    for number, script in _migrations():
+        if number <= version:
+            continue
+        # executescript commits first; the version bump rides in the same script so a crash
+        # cannot leave a migration applied but unrecorded.
+        await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        version = number
+    return version

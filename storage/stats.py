@@ -1,0 +1,24 @@
+"""Counts for the operator's `akhbar stats`."""
+
+from __future__ import annotations
+
+from aiosqlite import Connection
+
+_QUERIES = {
+    "articles": "SELECT count(*) FROM articles",
+    "articles with full text": "SELECT count(*) FROM articles WHERE body IS NOT NULL",
+    "topics": "SELECT count(DISTINCT topic) FROM article_topics",
+    "chats": "SELECT count(*) FROM chats",
+    "sources failing": "SELECT count(*) FROM sources WHERE last_error IS NOT NULL",
+}
+
+
+async def collect(db: Connection) -> dict[str, int | str]:
+    """Named counts, plus the newest article's date."""
+    numbers: dict[str, int | str] = {}
+    for name, sql in _QUERIES.items():
+        rows = await db.execute_fetchall(sql)
+        numbers[name] = rows[0][0]
+    rows = await db.execute_fetchall("SELECT datetime(max(sort_at), 'unixepoch') FROM articles")
+    numbers["newest article (UTC)"] = rows[0][0] or "—"
+    return numbers

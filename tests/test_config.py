@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_config
+from bot.errors import ConfigError
+
+SHIPPED = Path(__file__).parent.parent / "config.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_config_is_valid_and_documents_the_defaults():
+    config = load_config(SHIPPED, environ={})
+    assert config.bot.default_language == "ar"
+    assert config.bot.timezone == "Africa/Casablanca"
+    assert config.telegram.api_base_url == "https://api.telegram.org/bot"
+    assert config.token == ""
+    assert all(s.url.startswith("https://") for s in config.sources)
+
+
+def test_environment_overrides_token_and_base_url_and_the_token_stays_out_of_reprs(tmp_path):
+    environ = {"TELEGRAM_BOT_TOKEN": "123:SECRET", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"}
+    config = load_config(write(tmp_path, ""), environ=environ)
+    assert config.token == "123:SECRET"
+    assert config.telegram.api_base_url == "http://127.0.0.1:9/bot"
+    assert "SECRET" not in repr(config) and "SECRET" not in str(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("[bot]\nlanguage = 'ar'\n", "[bot] language: unknown key"),
+        ("[bot]\npage_size = 'ten'\n", "[bot] page_size"),
+        ("[bot]\ntimezone = 'Mars/Olympus'\n", "[bot] timezone"),
+        ("[storage]\npath = 3\n", "[storage] path"),
+        ("[[sources]]\nname = 'x'\nurl = 'ftp://x'\n", "url"),
+        ("[[sources]]\nname = 'x'\nurl = 'https://x.test'\nkind = 'pdf'\n", "kind"),
+        ("surprise = 1\n", "surprise: unknown key"),
+        ("[bot\n", "not valid TOML"),
+    ],
+)
+def test_bad_configuration_names_the_file_and_key(tmp_path, text, named):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, environ={})
+    assert str(path) in str(raised.value)
+    assert named in str(raised.value)
+
+
+def test_bad_configuration_stops_the_cli_with_exit_code_2(tmp_path, capsys):
+    path = write(tmp_path, "[bot]\nfoo = 1\n")
+    assert main(["--config", str(path), "stats"]) == 2
+    assert "[bot] foo: unknown key" in capsys.readouterr().err
+
+
+def test_run_without_token_exits_2_with_one_line_naming_the_variable(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    path = write(tmp_path, "")
+    assert main(["--config", str(path), "run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "TELEGRAM_BOT_TOKEN" in err

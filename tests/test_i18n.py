@@ -1,0 +1,38 @@
+from importlib import resources
+
+from babel.messages.pofile import read_po
+
+from bot.i18n import LANGUAGES, Catalogs
+
+
+def catalog_ids(language: str) -> dict[str, str]:
+    po = resources.files("bot") / "locales" / language / "LC_MESSAGES" / "akhbar.po"
+    with po.open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id}
+
+
+def test_every_language_translates_every_text():
+    reference = set(catalog_ids("ar"))
+    for language in LANGUAGES:
+        texts = catalog_ids(language)
+        assert set(texts) == reference, language
+        assert all(texts.values()), [k for k, v in texts.items() if not v]
+
+
+def test_placeholders_are_the_same_in_every_language():
+    import string
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    arabic = catalog_ids("ar")
+    for language in ("fr", "en"):
+        for key, text in catalog_ids(language).items():
+            assert fields(text) == fields(arabic[key]), (language, key)
+
+
+def test_telegram_language_code_is_the_first_guess_then_the_default():
+    catalogs = Catalogs("ar")
+    assert catalogs.pick(chosen=None, telegram_code="fr-FR") == "fr"
+    assert catalogs.pick(chosen=None, telegram_code="de") == "ar"
+    assert catalogs.pick(chosen="en", telegram_code="fr") == "en"
