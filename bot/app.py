@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
@@ -15,6 +18,9 @@ from handlers import errors, fallbacks, language, news, search, start
 from handlers.context import AkhbarApp, AkhbarContext, BotData
 
 log = logging.getLogger(__name__)
+
+# Opt in to python-telegram-bot's timedelta RetryAfter.retry_after (the int form is deprecated).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 COMMANDS = ("start", "help", "latest", "read", "search", "language")
 FIRST_POLL_DELAY_SECONDS = 10
@@ -96,3 +102,23 @@ async def _close(app: AkhbarApp) -> None:
     services, app.bot_data.services = app.bot_data.services, None
     if services is not None:
         await services.close()
+
+
+@asynccontextmanager
+async def polling(app: AkhbarApp, *, poll_timeout: int) -> AsyncIterator[AkhbarApp]:
+    """Run the bot inside the caller's event loop, in run_polling's start and stop order."""
+    await app.initialize()
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=poll_timeout)
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()

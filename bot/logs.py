@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TextIO
 
 
 class RedactSecrets(logging.Filter):
@@ -24,9 +25,11 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(*secrets: str, level: int = logging.INFO) -> None:
-    """Log to stderr, with secrets redacted even from tracebacks."""
-    handler = logging.StreamHandler()
+def configure_logging(
+    *secrets: str, level: int = logging.INFO, stream: TextIO | None = None
+) -> None:
+    """Log to `stream` (stderr by default), with secrets redacted even from tracebacks."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(*secrets))
     root = logging.getLogger()

@@ -25,7 +25,10 @@ def test_shipped_config_is_valid_and_documents_the_defaults():
 
 
 def test_environment_overrides_token_and_base_url_and_the_token_stays_out_of_reprs(tmp_path):
-    environ = {"TELEGRAM_BOT_TOKEN": "123:SECRET", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"}
+    environ = {
+        "TELEGRAM_BOT_TOKEN": "123:SECRET",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
+    }
     config = load_config(write(tmp_path, ""), environ=environ)
     assert config.token == "123:SECRET"
     assert config.telegram.api_base_url == "http://127.0.0.1:9/bot"

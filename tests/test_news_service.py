@@ -79,7 +79,9 @@ async def test_latest_lists_newest_first_and_keeps_the_source_order_for_undated_
 
 async def test_latest_filters_by_topic(services):
     ingestion, news = services
-    await ingestion.store([draft("رياضة", topics=("sport",)), draft("سياسة", topics=("politique",))])
+    await ingestion.store(
+        [draft("رياضة", topics=("sport",)), draft("سياسة", topics=("politique",))]
+    )
     listing = await news.latest(topic="sport")
     assert [a.title for a in listing.articles] == ["رياضة"]
     assert await news.topics() == ["politique", "sport"]

@@ -69,6 +69,8 @@ class BotApi:
         self.blocked_chats: set[int] = set()
         self.updates_arrived = Signal()
         self.messages_changed = Signal()
+        self.polls_started = Signal()
+        self.waiting_polls = 0
         self.is_closing = False
         self._poll_generation = 0
 
@@ -137,10 +139,18 @@ class BotApi:
             updates = state.updates.pending(limit, state.allowed_updates)
             if updates or self.is_closing:
                 return updates
-            if not await self.updates_arrived.wait(deadline - loop.time()):
+            if not await self._wait_for_update(deadline - loop.time()):
                 return []
             if generation != self._poll_generation:
                 raise _CONFLICT_POLL
+
+    async def _wait_for_update(self, seconds: float) -> bool:
+        self.waiting_polls += 1
+        self.polls_started.wake()
+        try:
+            return await self.updates_arrived.wait(seconds)
+        finally:
+            self.waiting_polls -= 1
 
     def _webhook(self, name: str, p: Params) -> Any:
         state = self.state

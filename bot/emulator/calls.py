@@ -32,16 +32,14 @@ class CallLog:
         """Wake waiters without a new call (used on shutdown)."""
         self._appended.wake()
 
-    async def wait_for(self, predicate: Callable[[ApiCall], bool], timeout: float) -> ApiCall:
-        """Return the first logged call matching `predicate`, waiting up to `timeout` seconds."""
+    async def wait_for(self, predicate: Callable[[ApiCall], bool], seconds: float) -> ApiCall:
+        """Return the first logged call matching `predicate`, waiting up to `seconds`."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + seconds
         while True:
             for call in self._calls:
                 if predicate(call):
                     return call
             if not await self._appended.wait(deadline - loop.time()):
                 methods = [call.method for call in self._calls][-20:]
-                raise TimeoutError(
-                    f"no API call matched within {timeout}s; last calls: {methods}"
-                )
+                raise TimeoutError(f"no API call matched within {seconds}s; last calls: {methods}")

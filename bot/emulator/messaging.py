@@ -122,7 +122,11 @@ def edit_message_media(state: EmulatorState, chat: ChatRecord, p: Params) -> dic
     if not isinstance(media, dict) or media.get("type") != "photo":
         raise bad_request("can't parse InputMedia: only photos are supported by the emulator")
     reference = str(media.get("media", ""))
-    source = p.file(reference.removeprefix("attach://")) if reference.startswith("attach://") else reference
+    source = (
+        p.file(reference.removeprefix("attach://"))
+        if reference.startswith("attach://")
+        else reference
+    )
     if source is None:
         raise bad_request("can't find attached file")
     parse_mode = normalise_parse_mode(media.get("parse_mode"))
@@ -137,7 +141,11 @@ def edit_message_media(state: EmulatorState, chat: ChatRecord, p: Params) -> dic
     }
     changes.update({"text": None, "entities": None})
     _apply_edit(state, record, changes, markup)
-    record.photo_source, record.raw_text, record.parse_mode = described, media.get("caption"), parse_mode
+    record.photo_source, record.raw_text, record.parse_mode = (
+        described,
+        media.get("caption"),
+        parse_mode,
+    )
     return record.payload
 
 

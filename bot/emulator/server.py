@@ -58,7 +58,10 @@ class ApiServer:
         try:
             if request.match_info["token"] != self.token:
                 raise UNAUTHORIZED
-            body: dict[str, Any] = {"ok": True, "result": await self.api.call(method, Params(params))}
+            body: dict[str, Any] = {
+                "ok": True,
+                "result": await self.api.call(method, Params(params)),
+            }
             status, description = 200, None
         except ApiError as error:
             body, status, description = error.to_json(), error.status, error.description

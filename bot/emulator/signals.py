@@ -20,14 +20,14 @@ class Signal:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait until the next wake or `timeout` seconds; return False on timeout."""
-        if timeout <= 0:
+    async def wait(self, seconds: float) -> bool:
+        """Wait until the next wake or `seconds` elapse; return False on timeout."""
+        if seconds <= 0:
             return False
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            await asyncio.wait_for(waiter, timeout)
+            await asyncio.wait_for(waiter, seconds)
         except TimeoutError:
             return False
         finally:

@@ -72,9 +72,7 @@ def text_content(text: str) -> dict[str, Any]:
     return {"text": text, "entities": command_entities(text) or None}
 
 
-def photo_content(
-    state: EmulatorState, photo: bytes | str, caption: str | None
-) -> dict[str, Any]:
+def photo_content(state: EmulatorState, photo: bytes | str, caption: str | None) -> dict[str, Any]:
     """Return the message fields for a photo a user sent (bytes upload or URL/file_id)."""
     source = UploadedFile("photo.jpg", "image/jpeg", photo) if isinstance(photo, bytes) else photo
     _, sizes = state.files.photo(source)

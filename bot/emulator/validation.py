@@ -101,7 +101,7 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
 
 def _check_rows(rows: Any) -> None:
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+        raise bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
 
 
 def _check_inline_keyboard(rows: Any) -> None:
@@ -151,4 +151,3 @@ def check_chat_action(action: str | None) -> None:
     """Refuse unknown chat actions."""
     if action not in CHAT_ACTIONS:
         raise bad_request("wrong parameter action in request")
-
