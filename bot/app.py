@@ -13,16 +13,32 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defau
 
 from bot.config import Config, SourceConfig
 from bot.i18n import LANGUAGES
-from bot.services import Clock, open_services, utc_now
-from handlers import errors, fallbacks, language, news, search, start
+from bot.services import Clock, open_services, outbox_settings, utc_now
+from handlers import (
+    digest_jobs,
+    errors,
+    fallbacks,
+    language,
+    membership,
+    news,
+    schedules,
+    search,
+    start,
+    subscriptions,
+)
 from handlers.context import AkhbarApp, AkhbarContext, BotData
+from handlers.delivery import start_delivery
 
 log = logging.getLogger(__name__)
 
 # Opt in to python-telegram-bot's timedelta RetryAfter.retry_after (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-COMMANDS = ("start", "help", "latest", "read", "search", "language")
+COMMANDS = (
+    "start", "help", "latest", "read", "search", "language",
+    "subscribe", "unsubscribe", "topics", "digest", "timezone", "settings", "filter",
+    "schedule", "schedules", "unschedule", "preview",
+)  # fmt: skip
 FIRST_POLL_DELAY_SECONDS = 10
 
 
@@ -56,8 +72,9 @@ def build_application(
         .build()
     )
     # Order matters: within a group the first matching handler wins, and the fallbacks
-    # (unknown command, stale button) must only see what no area answered.
-    for area in (start, news, search, language, fallbacks):
+    # (unknown command, stale button) must only see what no area answered. Membership comes
+    # before them too: a group's migration notice is a message the fallbacks would otherwise see.
+    for area in (start, news, search, language, subscriptions, schedules, membership, fallbacks):
         area.register(app)
     errors.register(app)
     return app
@@ -71,6 +88,15 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
         if report is not None:
             log.info("sample news loaded: %s new", report.new)
     await _register_commands(app)
+    # Digests written by `akhbar digest send` (no bot at hand) link to this username.
+    await services.digests.remember_bot_username(app.bot.username)
+    app.bot_data.delivery = await start_delivery(
+        app,
+        events=services.subscriptions,
+        settings=outbox_settings(config),
+        allow_paid_broadcast=config.delivery.paid_broadcast,
+    )
+    await digest_jobs.register_all(app)
     if poll_sources:
         for source in config.sources:
             _schedule_polling(app, source)
@@ -88,17 +114,25 @@ def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
     async def poll(context: AkhbarContext) -> None:
         report = await context.services.ingestion.ingest_source(source)
         log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
+        if report.new:
+            await context.services.instant.push_new_articles()
+            context.wake_delivery()
 
     app.job_queue.run_repeating(
         poll,
         interval=source.poll_minutes * 60,
         first=FIRST_POLL_DELAY_SECONDS,
         name=f"ingest:{source.name}",
-        job_kwargs={"misfire_grace_time": 60, "coalesce": True},
+        # Jobs run as concurrent tasks (APScheduler's asyncio executor): a slow source holds
+        # only its own job (max_instances=1), never a digest job.
+        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
     )
 
 
 async def _close(app: AkhbarApp) -> None:
+    delivery, app.bot_data.delivery = app.bot_data.delivery, None
+    if delivery is not None:
+        await delivery.stop()
     services, app.bot_data.services = app.bot_data.services, None
     if services is not None:
         await services.close()

@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("--language", choices=("ar", "fr", "en"), default="ar")
     importer.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
     commands.add_parser("stats", help="show what the database holds")
+    digest = commands.add_parser("digest", help="digests: compose and queue one now")
+    digest_commands = digest.add_subparsers(dest="digest_command", required=True, metavar="ACTION")
+    send = digest_commands.add_parser(
+        "send",
+        help="queue a digest now for every subscribed or scheduled chat (or one);"
+        " the running bot delivers it",
+    )
+    send.add_argument("--chat", type=int, default=None, help="only this chat id")
     return parser
 
 
@@ -129,7 +137,18 @@ async def _stats(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"ingest": _ingest, "import": _import, "stats": _stats}
+async def _digest(config: Config, args: argparse.Namespace) -> int:
+    services = await open_services(config)
+    try:
+        queued = await services.digests.send_now(args.chat)
+    finally:
+        await services.close()
+    target = f"chat {args.chat}" if args.chat is not None else "all subscribed chats"
+    print(f"{queued} digest(s) queued for {target}; the running bot delivers them")
+    return 0
+
+
+_COMMANDS = {"ingest": _ingest, "import": _import, "stats": _stats, "digest": _digest}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -77,6 +78,46 @@ class IngestionConfig(_Section):
     user_agent: str = "Akhbar/0.1 (news bot)"
 
 
+class DigestConfig(_Section):
+    default_times: tuple[str, ...] = ("08:00",)
+    default_count: Annotated[int, Field(ge=1, le=50)] = 10
+    max_count: Annotated[int, Field(ge=1, le=100)] = 30
+    max_per_source: Annotated[int, Field(ge=1, le=100)] = 3
+    first_digest_hours: Annotated[int, Field(ge=1, le=720)] = 24
+    misfire_grace_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    empty: Literal["skip", "note"] = "skip"
+    max_schedules_per_chat: Annotated[int, Field(ge=1, le=50)] = 10
+
+    @field_validator("default_times", mode="before")
+    @classmethod
+    def _times(cls, value: object) -> object:
+        values = tuple(value) if isinstance(value, list) else value
+        for item in values if isinstance(values, tuple) else ():
+            if not isinstance(item, str) or _parse_hhmm(item) is None:
+                raise ValueError(f"{item!r} is not a time HH:MM")
+        return values
+
+    @property
+    def misfire_grace(self) -> timedelta:
+        return timedelta(minutes=self.misfire_grace_minutes)
+
+
+def _parse_hhmm(value: str) -> time | None:
+    try:
+        return time.fromisoformat(value) if len(value) == 5 else None
+    except ValueError:
+        return None
+
+
+class DeliveryConfig(_Section):
+    overall_per_second: Annotated[float, Field(gt=0, le=1000)] = 30.0
+    per_chat_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
+    per_group_per_minute: Annotated[float, Field(gt=0, le=600)] = 20.0
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 32
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    paid_broadcast: bool = False
+
+
 class SourceConfig(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     url: str
@@ -101,6 +142,8 @@ class Config(_Section):
     storage: StorageConfig = StorageConfig()
     bot: BotConfig = BotConfig()
     ingestion: IngestionConfig = IngestionConfig()
+    digests: DigestConfig = DigestConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     sources: tuple[SourceConfig, ...] = ()
 
     @field_validator("sources", mode="before")

@@ -51,3 +51,56 @@ class TooManyRedirects(FetchError):
 
 class UnsupportedUrl(FetchError):
     """A source address, or a redirect, is not an http(s) URL."""
+
+
+class BadSchedule(AkhbarError):
+    """A /schedule or /digest request Akhbar cannot read; `problem` names what is wrong."""
+
+    def __init__(self, problem: str, text: str) -> None:
+        super().__init__(f"{problem}: {text}")
+        self.problem = problem
+        self.text = text
+
+
+class UnknownTimeZone(AkhbarError):
+    """A time zone name zoneinfo does not know."""
+
+
+class NotChatAdmin(AkhbarError):
+    """The person is not an administrator of the chat they want to schedule for."""
+
+
+class BotCannotPost(AkhbarError):
+    """The bot is not allowed to post in the chat a schedule targets."""
+
+
+class ScheduleNotFound(AkhbarError):
+    """No schedule has the number the admin gave."""
+
+
+class TooManySchedules(AkhbarError):
+    """The chat already has as many schedules as the configuration allows."""
+
+
+class NotSubscribed(AkhbarError):
+    """The chat has no subscription, and the request needs one."""
+
+
+class UnreadableImage(AkhbarError):
+    """Bytes Pillow cannot decode as an image."""
+
+
+class ImageTooLarge(UnreadableImage):
+    """An image over the byte or pixel cap, refused before it is decoded."""
+
+
+class ImageNotFound(AkhbarError):
+    """No known image has the requested id."""
+
+
+class NotModerator(AkhbarError):
+    """The person is neither an operator nor a chat admin, and the action needs one."""
+
+
+class BadThreshold(AkhbarError):
+    """A report threshold that is not a whole number between 1 and the allowed maximum."""

@@ -230,7 +230,7 @@ def _only_channel(root: etree._Element) -> etree._Element:
         raise _NotPlain
     channel = root[0]
     languages = channel.findall("{*}language")
-    if channel.tag != "channel" or len(languages) > 1 or any(e.tag != "language" for e in languages):
+    if channel.tag != "channel" or [e.tag for e in languages] not in ([], ["language"]):
         raise _NotPlain
     return channel
 

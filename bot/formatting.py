@@ -12,12 +12,17 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, get_day_names
 
 from bot.i18n import Texts
-from bot.models import Article
+from bot.models import Article, KeywordFilters, Schedule
+from bot.schedules import ScheduleRule
+
+if TYPE_CHECKING:  # bot.subscriptions builds messages with this module
+    from bot.subscriptions import SettingsView
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -159,3 +164,140 @@ def _hard_cut(word: str, limit: int) -> list[str]:
         return [word]
     step = max(limit // 5, 1)
     return [word[i : i + step] for i in range(0, len(word), step)]
+
+
+MAX_DIGEST_TITLE = 300
+
+
+def read_link(bot_username: str, article_id: int) -> str:
+    """The deep link that opens an article in the bot."""
+    return f"https://t.me/{bot_username}?start=read_{article_id}"
+
+
+def _digest_line(number: int, article: Article, bot_username: str | None) -> str:
+    title = (
+        article.title
+        if len(article.title) <= MAX_DIGEST_TITLE
+        else (article.title[: MAX_DIGEST_TITLE - 1] + "…")
+    )
+    source = f" · <i>{escape(article.source)}</i>"
+    if bot_username is None:
+        return f"<b>{number}.</b> {escape(title)}{source} · /read_{article.id}"
+    link = html.escape(read_link(bot_username, article.id))
+    return f'<b>{number}.</b> <a href="{link}">{escape(title)}</a>{source}'
+
+
+def digest_parts(
+    t: Texts,
+    articles: Sequence[Article],
+    *,
+    moment: datetime,
+    tz: ZoneInfo,
+    bot_username: str | None,
+) -> list[str]:
+    """A digest: a dated heading and numbered headlines that open in the bot, in parts of at
+    most 4096 characters cut only between headlines."""
+    heading = f"<b>{text(t, 'digest-heading', date=format_day(t, moment, tz))}</b>\n"
+    lines = [_digest_line(n, a, bot_username) for n, a in enumerate(articles, start=1)]
+    return pack([heading, *lines], separator="\n")
+
+
+def digest_empty(t: Texts, *, moment: datetime, tz: ZoneInfo) -> str:
+    """The short note a chat gets when there is no news (when configured to get one)."""
+    heading = text(t, "digest-heading", date=format_day(t, moment, tz))
+    return f"<b>{heading}</b>\n\n{text(t, 'digest-empty')}"
+
+
+def instant_message(t: Texts, article: Article, *, tz: ZoneInfo, bot_username: str | None):
+    """A breaking-news push: the headline, its source and date, and a way to open it."""
+    header = f"⚡ <b>{escape(article.title[:MAX_DIGEST_TITLE])}</b>"
+    source = f"<i>{escape(_source_and_date(t, article, tz))}</i>"
+    if bot_username is None:
+        return f"{header}\n{source}\n/read_{article.id}"
+    link = html.escape(read_link(bot_username, article.id))
+    return f'{header}\n{source}\n<a href="{link}">{text(t, "instant-read")}</a>'
+
+
+def _listed(t: Texts, values: Sequence[str], empty_key: str) -> str:
+    return ", ".join(values) if values else t(empty_key)
+
+
+def schedule_when(t: Texts, rule: ScheduleRule) -> str:
+    """When a rule fires, in words: `08:00 19:30 (Mon, Tue)` in the reader's language."""
+    if rule.cron:
+        return f"cron {rule.cron}"
+    times = " ".join(moment.strftime("%H:%M") for moment in rule.times)
+    if not rule.days:
+        return f"{times} ({t('days-every')})"
+    names = get_day_names("abbreviated", locale=t.language)
+    return f"{times} ({', '.join(names[day] for day in rule.days)})"
+
+
+def next_run_text(t: Texts, moment: datetime | None, tz: ZoneInfo) -> str:
+    if moment is None:
+        return "—"
+    local = moment.astimezone(tz)
+    return f"{format_day(t, local, tz)} {local.strftime('%H:%M')}"
+
+
+def schedule_created(
+    t: Texts, number: int, schedule: Schedule, *, chat: str, next_run: datetime | None,
+    tz: ZoneInfo,
+) -> str:  # fmt: skip
+    """The confirmation of a new schedule."""
+    return text(
+        t, "schedule-created", number=number, chat=chat, when=schedule_when(t, schedule.rule),
+        topics=_listed(t, schedule.topics, "topics-all"), count=schedule.item_count,
+        next=next_run_text(t, next_run, tz),
+    )  # fmt: skip
+
+
+def schedule_list(
+    t: Texts, chat: str, items: Sequence[tuple[Schedule, datetime | None]], tz: ZoneInfo
+) -> str:
+    """A chat's schedules, numbered as /unschedule takes them."""
+    if not items:
+        return text(t, "schedules-none", chat=chat)
+    lines = [f"<b>{text(t, 'schedules-title', chat=chat)}</b>"]
+    for number, (schedule, next_run) in enumerate(items, start=1):
+        line = text(
+            t, "schedules-line", number=number, when=schedule_when(t, schedule.rule),
+            topics=_listed(t, schedule.topics, "topics-all"), count=schedule.item_count,
+            next=next_run_text(t, next_run, tz),
+        )  # fmt: skip
+        if schedule.is_paused:
+            line = f"{line} <i>{text(t, 'schedules-paused')}</i>"
+        if schedule.thread_id:
+            line = f"{line} · #{schedule.thread_id}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def filters_summary(t: Texts, filters: KeywordFilters) -> str:
+    """The chat's keyword filters, or how to set some."""
+    if filters.is_empty:
+        return text(t, "filter-none")
+    return text(
+        t, "filter-show",
+        include=_listed(t, filters.include, "settings-none"),
+        exclude=_listed(t, filters.exclude, "settings-none"),
+    )  # fmt: skip
+
+
+def settings_summary(
+    t: Texts, view: SettingsView, *, language_name: str, next_run: datetime | None
+) -> str:
+    """/settings: subscription, topics, instant topics, digest times, zone, language, filters."""
+    sub = view.subscription
+    tz = ZoneInfo(view.timezone)
+    when = "; ".join(schedule_when(t, s.rule) for s in view.schedules) or t("settings-none")
+    filters = sub.filters if sub else KeywordFilters()
+    words = [*(f"+{w}" for w in filters.include), *(f"-{w}" for w in filters.exclude)]
+    return text(
+        t, "settings-summary",
+        subscribed=t("settings-yes") if sub else t("settings-no"),
+        topics=_listed(t, sub.topics if sub else (), "topics-all"),
+        instant=_listed(t, sub.instant_topics if sub else (), "settings-none"),
+        times=when, next=next_run_text(t, next_run, tz), zone=view.timezone,
+        language=language_name, filters=" ".join(words) or t("settings-none"),
+    )  # fmt: skip

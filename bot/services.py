@@ -11,10 +11,15 @@ from aiosqlite import Connection
 
 from bot import search_text
 from bot.config import Config
+from bot.digests import DigestService
 from bot.i18n import Catalogs
 from bot.ingestion import IngestionService
+from bot.instant import InstantService
 from bot.languages import LanguageService
 from bot.news import NewsService
+from bot.outbox import Outbox, OutboxSettings
+from bot.scheduling import ScheduleService
+from bot.subscriptions import SubscriptionService
 from storage import database
 
 Clock = Callable[[], datetime]
@@ -34,6 +39,11 @@ class Services:
     ingestion: IngestionService
     languages: LanguageService
     clock: Clock
+    outbox: Outbox
+    subscriptions: SubscriptionService
+    schedules: ScheduleService
+    digests: DigestService
+    instant: InstantService
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -50,11 +60,25 @@ def http_client(config: Config) -> httpx.AsyncClient:
     )
 
 
+def outbox_settings(config: Config) -> OutboxSettings:
+    """The engine's pacing and retry settings from `[delivery]`."""
+    delivery = config.delivery
+    return OutboxSettings(
+        overall_per_second=delivery.overall_per_second,
+        per_chat_interval_seconds=delivery.per_chat_interval_seconds,
+        per_group_per_minute=delivery.per_group_per_minute,
+        concurrency=delivery.concurrency,
+        max_attempts=delivery.max_attempts,
+    )
+
+
 async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
     """Open the database and HTTP client and build every service on them."""
     db = await database.connect(config.storage.path, index_terms=search_text.index_text)
     http = http_client(config)
     catalogs = Catalogs(config.bot.default_language)
+    outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
+    tz = config.bot.tz
     return Services(
         config=config,
         db=db,
@@ -66,4 +90,18 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
         ),
         languages=LanguageService(db, catalogs, clock=clock),
         clock=clock,
+        outbox=outbox,
+        subscriptions=SubscriptionService(
+            db, outbox=outbox, catalogs=catalogs, config=config, clock=clock
+        ),
+        schedules=ScheduleService(db, settings=config.digests, clock=clock),
+        digests=DigestService(
+            db,
+            outbox=outbox,
+            catalogs=catalogs,
+            settings=config.digests,
+            default_tz=tz,
+            clock=clock,
+        ),
+        instant=InstantService(db, outbox=outbox, catalogs=catalogs, default_tz=tz, clock=clock),
     )

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import Texts
 from bot.services import Services
 
+if TYPE_CHECKING:
+    from handlers.delivery import DeliveryHandle
+
 
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("services",)
+    __slots__ = ("delivery", "services")
 
     def __init__(self) -> None:
         self.services: Services | None = None
+        self.delivery: DeliveryHandle | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
@@ -25,6 +31,11 @@ class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
         if services is None:  # only before post_init or after post_shutdown
             raise RuntimeError("services are not open")
         return services
+
+    def wake_delivery(self) -> None:
+        """Tell the broadcast worker that new outbox rows are committed."""
+        if self.bot_data.delivery is not None:
+            self.bot_data.delivery.wake()
 
     async def texts(self, update: Update) -> Texts:
         """The texts in the language of the chat this update comes from."""

@@ -32,7 +32,7 @@ def _parse_latest_args(args: list[str]) -> tuple[int | None, str | None]:
     return count, " ".join(words).casefold() or None
 
 
-async def _render_latest(context: AkhbarContext, t: Texts, listing: Listing, topic: str | None):
+def _render_latest(context: AkhbarContext, t: Texts, listing: Listing, topic: str | None):
     title = t("latest-title-topic", topic=topic) if topic else t("latest-title")
     tz = context.services.config.bot.tz
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
@@ -51,7 +51,7 @@ async def latest(update: Update, context: AkhbarContext) -> None:
     if not listing.articles:
         await update.effective_message.reply_html(await _empty_latest(context, t, topic))
         return
-    body, markup = await _render_latest(context, t, listing, topic)
+    body, markup = _render_latest(context, t, listing, topic)
     await update.effective_message.reply_html(body, reply_markup=markup)
 
 
@@ -67,7 +67,7 @@ async def latest_page(update: Update, context: AkhbarContext) -> None:
     _, page, topic = query.data.split(":", 2)
     t = await context.texts(update)
     listing = await context.services.news.latest(page=int(page), topic=topic or None)
-    body, markup = await _render_latest(context, t, listing, topic or None)
+    body, markup = _render_latest(context, t, listing, topic or None)
     await replace_message(query, body, markup)
 
 

@@ -47,13 +47,23 @@ async def insert_many(db: Connection, items: Sequence[NewArticle]) -> int:
     """Store the items not already known by url, guid or fingerprint; return how many were new."""
     if not items:
         return 0
+    # Rows are never deleted and ids are rowids, so the new rows are exactly those above the
+    # current largest id; they are indexed by one statement (see 001_init.sql for why).
+    rows = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM articles")
     cursor = await db.executemany(
         "INSERT OR IGNORE INTO articles (source, title, body, url, guid, fingerprint,"
         " published_at, fetched_at, sort_at, language, topics, image_url)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [_params(item) for item in items],
     )
-    return max(cursor.rowcount, 0)
+    new = max(cursor.rowcount, 0)
+    if new:
+        await db.execute(
+            "INSERT INTO articles_fts (rowid, title, body)"
+            " SELECT id, akhbar_terms(title), akhbar_terms(body) FROM articles WHERE id > ?",
+            (rows[0][0],),
+        )
+    return new
 
 
 def _to_article(row: Row) -> Article:
@@ -96,21 +106,20 @@ async def newest(
 
 
 async def count(db: Connection, *, topic: str | None = None) -> int:
-    """How many articles are stored, optionally only for one topic."""
+    """How many articles are stored, optionally only for one topic (kept by a trigger)."""
     if topic is None:
-        rows = await db.execute_fetchall("SELECT count(*) FROM articles")
+        rows = await db.execute_fetchall("SELECT articles FROM article_total")
     else:
         rows = await db.execute_fetchall(
-            "SELECT count(*) FROM article_topics WHERE topic = ?", (topic,)
+            "SELECT articles FROM topic_counts WHERE topic = ?", (topic,)
         )
-    return rows[0][0]
+    return rows[0][0] if rows else 0
 
 
 async def topics(db: Connection, *, limit: int = 50) -> list[tuple[str, int]]:
     """Known topics with their article counts, most used first."""
     rows = await db.execute_fetchall(
-        "SELECT topic, count(*) AS n FROM article_topics GROUP BY topic ORDER BY n DESC, topic"
-        " LIMIT ?",
+        "SELECT topic, articles FROM topic_counts ORDER BY articles DESC, topic LIMIT ?",
         (limit,),
     )
     return [(row[0], row[1]) for row in rows]
@@ -124,14 +133,16 @@ async def search(
     Ranking every match of a very common word would read the whole index, so only the newest
     `window` matches are ranked (title hits weigh more), which keeps the cost bounded.
     """
-    hits = (
-        "SELECT rowid, bm25(articles_fts, 4.0, 1.0) AS score FROM articles_fts"
-        " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
-    )
+    # Only the page's rows are read in full; ranking needs just sort_at, which sits before the
+    # long columns (see 001_init.sql).
     rows = await db.execute_fetchall(
-        f"SELECT {_A_COLUMNS}, count(*) OVER () AS total FROM ({hits}) h"
-        " JOIN articles a ON a.id = h.rowid ORDER BY h.score, a.sort_at DESC, a.id DESC"
-        " LIMIT ? OFFSET ?",
+        "WITH hits AS MATERIALIZED ("
+        " SELECT rowid AS id, bm25(articles_fts, 4.0, 1.0) AS score FROM articles_fts"
+        " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?),"
+        " page AS (SELECT h.id, h.score, a.sort_at FROM hits h JOIN articles a ON a.id = h.id"
+        " ORDER BY h.score, a.sort_at DESC, h.id DESC LIMIT ? OFFSET ?)"
+        f" SELECT {_A_COLUMNS}, (SELECT count(*) FROM hits) AS total"
+        " FROM page p JOIN articles a ON a.id = p.id ORDER BY p.score, p.sort_at DESC, p.id DESC",
         (match, window, limit, offset),
     )
     total = rows[0]["total"] if rows else await _count_matches(db, match, window)

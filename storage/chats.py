@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiosqlite import Connection
+from aiosqlite import Connection, Row
+
+from bot.models import ChatSettings
 
 
 async def remember(db: Connection, chat_id: int, *, type: str, title: str | None, at: datetime):
@@ -30,3 +32,56 @@ async def count(db: Connection) -> int:
     """How many chats the bot knows."""
     rows = await db.execute_fetchall("SELECT count(*) FROM chats")
     return rows[0][0]
+
+
+def _to_settings(row: Row) -> ChatSettings:
+    return ChatSettings(
+        chat_id=row["chat_id"],
+        type=row["type"],
+        title=row["title"],
+        language=row["language"],
+        timezone=row["timezone"],
+        is_active=bool(row["is_active"]),
+    )
+
+
+async def get(db: Connection, chat_id: int) -> ChatSettings | None:
+    """What the bot remembers of a chat, or None."""
+    rows = await db.execute_fetchall(
+        "SELECT chat_id, type, title, language, timezone, is_active FROM chats WHERE chat_id = ?",
+        (chat_id,),
+    )
+    return _to_settings(rows[0]) if rows else None
+
+
+async def set_timezone(db: Connection, chat_id: int, timezone: str) -> None:
+    """Store the time zone a chat chose."""
+    await db.execute("UPDATE chats SET timezone = ? WHERE chat_id = ?", (timezone, chat_id))
+
+
+async def set_active(db: Connection, chat_id: int, *, is_active: bool) -> None:
+    """Mark a chat reachable or not (blocked, kicked, removed)."""
+    await db.execute("UPDATE chats SET is_active = ? WHERE chat_id = ?", (int(is_active), chat_id))
+
+
+async def move(db: Connection, *, old_chat_id: int, new_chat_id: int, type: str) -> None:
+    """A group became a supergroup: the chat keeps its settings under its new id."""
+    await db.execute(
+        "INSERT OR IGNORE INTO chats (chat_id, type, title, language, created_at, is_active,"
+        " timezone) SELECT ?, ?, title, language, created_at, is_active, timezone FROM chats"
+        " WHERE chat_id = ?",
+        (new_chat_id, type, old_chat_id),
+    )
+    await db.execute("UPDATE chats SET is_active = 0 WHERE chat_id = ?", (old_chat_id,))
+
+
+async def digest_targets(db: Connection, *, after: int | None, batch: int) -> list[int]:
+    """Active chats that are subscribed or have a running schedule, in id order, one batch."""
+    rows = await db.execute_fetchall(
+        "SELECT c.chat_id FROM chats c WHERE c.is_active = 1 AND c.chat_id > ? AND ("
+        " EXISTS (SELECT 1 FROM subscriptions s WHERE s.chat_id = c.chat_id) OR"
+        " EXISTS (SELECT 1 FROM schedules h WHERE h.chat_id = c.chat_id"
+        "  AND h.paused_reason IS NULL)) ORDER BY c.chat_id LIMIT ?",
+        (after if after is not None else -(2**63), batch),
+    )
+    return [row[0] for row in rows]

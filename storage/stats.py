@@ -10,6 +10,13 @@ _QUERIES = {
     "topics": "SELECT count(DISTINCT topic) FROM article_topics",
     "chats": "SELECT count(*) FROM chats",
     "sources failing": "SELECT count(*) FROM sources WHERE last_error IS NOT NULL",
+    "subscribers": "SELECT count(*) FROM subscriptions",
+    "subscribers with instant topics": "SELECT count(*) FROM subscriptions"
+    " WHERE instant_topics <> '[]'",
+    "schedules running": "SELECT count(*) FROM schedules WHERE paused_reason IS NULL",
+    "schedules paused": "SELECT count(*) FROM schedules WHERE paused_reason IS NOT NULL",
+    "chats inactive": "SELECT count(*) FROM chats WHERE is_active = 0",
+    "articles delivered": "SELECT count(*) FROM deliveries",
 }
 
 

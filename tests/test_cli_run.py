@@ -1,4 +1,4 @@
-"""The operator's commands as real processes: `akhbar run` against the emulator, `ingest`, `import`."""
+"""The operator's commands as real processes: `akhbar run`, `ingest`, `import`, `stats`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,77 @@
+"""/latest and /search latency through NewsService, on a database of generated articles."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.stores import open_stores
+from bench.synthetic import Corpus
+from bench.timing import percentile
+from bot import search_text
+
+__all__ = ["Latency", "measure_queries", "query_words"]
+
+WARM_UP = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """One query's latency percentiles in milliseconds, and how many articles match it."""
+
+    name: str
+    matches: int | None
+    p50_ms: float
+    p99_ms: float
+
+
+def query_words() -> dict[str, str]:
+    """The most common word, a mid-frequency one and a rare one of the generated vocabulary."""
+    vocabulary = Corpus().words.vocabulary
+    return {"common": vocabulary[0], "mid": vocabulary[150], "rare": vocabulary[-1]}
+
+
+async def _latency(run: Callable[[], Awaitable[object]], repeats: int) -> tuple[float, float]:
+    for _ in range(WARM_UP):
+        await run()
+    samples = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        await run()
+        samples.append((time.perf_counter() - began) * 1000)
+    return percentile(samples, 0.5), percentile(samples, 0.99)
+
+
+async def measure_queries(path: Path, *, repeats: int) -> list[Latency]:
+    """p50 and p99 of latest (with and without a topic) and of searches by word frequency."""
+    results = []
+    async with open_stores(path) as stores:
+        news = stores.news
+        topic = (await news.topics())[0]
+        cases: list[tuple[str, Callable[[], Awaitable[object]], int | None]] = [
+            ("latest", news.latest, None),
+            ("latest page 50", lambda: news.latest(page=50), None),
+            (f"latest topic={topic}", lambda: news.latest(topic=topic), None),
+        ]
+        words = query_words()
+        for kind, word in [*words.items(), ("common+mid", f"{words['common']} {words['mid']}")]:
+            matches = await _match_count(stores.db, word)
+            cases.append((f"search {kind} ({word})", _searcher(news, word), matches))
+        for name, run, matches in cases:
+            p50, p99 = await _latency(run, repeats)
+            results.append(Latency(name, matches, p50, p99))
+    return results
+
+
+def _searcher(news, word: str) -> Callable[[], Awaitable[object]]:
+    return lambda: news.search(word)
+
+
+async def _match_count(db, word: str) -> int:
+    match = search_text.fts_query(word)
+    rows = await db.execute_fetchall(
+        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)
+    )
+    return rows[0][0]

@@ -1,0 +1,108 @@
+"""The benchmarks' one entry point: `python -m bench.run [--quick]`.
+
+The full run ingests 100,000 articles, queries databases of 100,000 and 1,000,000 articles
+(built once and cached in bench/results/) and measures the running bot; it rewrites
+BENCHMARKS.md. --quick does the same at 10,000 articles in well under a minute and writes
+nothing but the console table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from bench.ingest import IngestResult, measure_ingestion
+from bench.memory import MemoryResult, measure_bot_memory
+from bench.queries import Latency, measure_queries
+from bench.report import Row, markdown, table
+from bench.stores import cached_database
+
+RESULTS = Path(__file__).parent / "results"
+BENCHMARKS = Path(__file__).parent.parent / "BENCHMARKS.md"
+ANALYSIS = Path(__file__).parent / "analysis.md"
+
+INGEST_TARGET, STORE_TARGET = 3_000, 20_000
+LATEST_P99_MS, SEARCH_P99_MS, RSS_MB = 5.0, 50.0, 150.0
+
+
+def _ingest_rows(result: IngestResult) -> list[Row]:
+    section = f"Ingestion ({result.articles:,} articles, {result.stored:,} stored)"
+    rows = [
+        Row(section, "end to end, `akhbar import` path, one file after another",
+            f"{result.sequential_rate:,.0f}/s", f">= {INGEST_TARGET:,}/s",
+            result.sequential_rate >= INGEST_TARGET),
+        Row(section, "end to end, parsing in 2 worker processes while storing",
+            f"{result.pipelined_rate:,.0f}/s", f">= {INGEST_TARGET:,}/s",
+            result.pipelined_rate >= INGEST_TARGET),
+        Row(section, "store + index alone (IngestionService.store)",
+            f"{result.store_rate:,.0f}/s", f">= {STORE_TARGET:,}/s",
+            result.store_rate >= STORE_TARGET),
+    ]  # fmt: skip
+    rows += [
+        Row(section, f"share of sequential time: {stage}", f"{share:.0%}")
+        for stage, share in result.shares.items()
+    ]
+    return rows
+
+
+def _latency_rows(count: int, latencies: list[Latency], judged: bool) -> list[Row]:
+    section = f"Query latency at {count:,} articles (p50 / p99)"
+    rows = []
+    for latency in latencies:
+        limit = LATEST_P99_MS if latency.name.startswith("latest") else SEARCH_P99_MS
+        matches = "" if latency.matches is None else f", {latency.matches:,} matches"
+        rows.append(
+            Row(section, f"{latency.name}{matches}",
+                f"{latency.p50_ms:.2f} / {latency.p99_ms:.2f} ms",
+                f"p99 < {limit:g} ms" if judged else "",
+                latency.p99_ms < limit if judged else None)
+        )  # fmt: skip
+    return rows
+
+
+def _memory_rows(count: int, result: MemoryResult) -> list[Row]:
+    section = f"Memory of the running bot at {count:,} articles (VmRSS)"
+    return [
+        Row(section, "after start-up and /start", f"{result.after_start_mb:.0f} MB"),
+        Row(section, f"after {result.commands} commands (/latest, /search)",
+            f"{result.after_queries_mb:.0f} MB", f"< {RSS_MB:g} MB",
+            result.after_queries_mb < RSS_MB),
+        Row(section, "peak (VmHWM)", f"{result.peak_mb:.0f} MB"),
+    ]  # fmt: skip
+
+
+async def _run(quick: bool) -> list[Row]:
+    RESULTS.mkdir(exist_ok=True)
+    ingest_count, sizes, repeats = (
+        (10_000, (10_000,), 30) if quick else (100_000, (100_000, 1_000_000), 300)
+    )
+    print(f"ingesting {ingest_count:,} articles…", flush=True)
+    rows = _ingest_rows(await measure_ingestion(ingest_count, RESULTS))
+    database = RESULTS
+    for size in sizes:
+        print(f"database of {size:,} articles (cached after the first build)…", flush=True)
+        database, build_rate = await cached_database(size, RESULTS)
+        if build_rate is not None:
+            print(f"  built at {build_rate:,.0f} articles/s", flush=True)
+        latencies = await measure_queries(database, repeats=repeats)
+        rows += _latency_rows(size, latencies, judged=size == sizes[-1])
+    print("running the bot against the emulator…", flush=True)
+    rows += _memory_rows(sizes[-1], await measure_bot_memory(database, RESULTS))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="10,000 articles, fewer queries")
+    quick = parser.parse_args().quick
+    rows = asyncio.run(_run(quick))
+    print(table(rows))
+    if not quick:
+        intro = "Written by `python -m bench.run` (full run); `--quick` is a smoke run."
+        BENCHMARKS.write_text(markdown(rows, intro=intro, notes=ANALYSIS.read_text()), "utf-8")
+        print(f"wrote {BENCHMARKS}")
+
+
+if __name__ == "__main__":
+    main()

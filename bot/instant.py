@@ -1,0 +1,112 @@
+"""Instant mode: new articles of a subscriber's instant topics are pushed as they are stored."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiosqlite import Connection
+
+from bot import formatting, keyword_filters
+from bot.digests import BOT_USERNAME, MessageQueue
+from bot.i18n import Catalogs
+from bot.models import Article, Subscription
+from bot.outbox import OutgoingMessage
+from storage import bot_settings, chats, deliveries, digest_queries, subscriptions
+
+log = logging.getLogger(__name__)
+
+WATERMARK = "instant_after_id"
+# Articles handled per pass: a first poll of many feeds stays a bounded amount of work.
+MAX_ARTICLES_PER_PASS = 200
+
+
+class InstantService:
+    """Queues breaking-news pushes in the outbox, each article at most once per chat."""
+
+    def __init__(
+        self,
+        db: Connection,
+        *,
+        outbox: MessageQueue,
+        catalogs: Catalogs,
+        default_tz: ZoneInfo,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._catalogs = catalogs
+        self._default_tz = default_tz
+        self._clock = clock
+
+    async def push_instant(self, article_ids: Sequence[int]) -> int:
+        """Queue these newly stored articles for the subscribers who want their topics at once;
+        return how many messages were queued."""
+        found = await digest_queries.by_ids(self._db, article_ids)
+        topics = tuple(dict.fromkeys(t for a in found for t in a.topics))
+        if not topics:
+            return 0
+        username = await bot_settings.get(self._db, BOT_USERNAME)
+        queued = 0
+        async for subscription in subscriptions.with_instant_topics(self._db, topics=topics):
+            queued += await self._push_to(subscription, found, username)
+        await self._db.commit()
+        return queued
+
+    async def _push_to(
+        self, subscription: Subscription, found: Sequence[Article], username: str | None
+    ) -> int:
+        wanted = [
+            a
+            for a in found
+            if set(a.topics) & set(subscription.instant_topics)
+            and keyword_filters.matches(a, subscription.filters)
+        ]
+        chat_id = subscription.chat_id
+        already = await deliveries.delivered_among(
+            self._db, chat_id=chat_id, article_ids=[a.id for a in wanted]
+        )
+        fresh = [a for a in wanted if a.id not in already]
+        if not fresh:
+            return 0
+        chat = await chats.get(self._db, chat_id)
+        t = self._catalogs.texts(chat.language if chat else None)
+        tz = ZoneInfo(chat.timezone) if chat and chat.timezone else self._default_tz
+        messages = [
+            OutgoingMessage(
+                f"instant:{chat_id}:{a.id}",
+                chat_id,
+                (formatting.instant_message(t, a, tz=tz, bot_username=username),),
+                None,
+                "instant",
+            )
+            for a in fresh
+        ]
+        # Rows and deliveries go in the same transaction (committed by the caller).
+        await self._outbox.enqueue(messages)
+        ids = [a.id for a in fresh]
+        await deliveries.record(
+            self._db, chat_id=chat_id, article_ids=ids, kind="instant", at=self._clock()
+        )
+        return len(messages)
+
+    async def push_new_articles(self) -> int:
+        """Push the articles stored since the last pass (the first pass only sets the mark)."""
+        mark = await bot_settings.get(self._db, WATERMARK)
+        if mark is None:
+            newest = await digest_queries.newest_id(self._db)
+            await bot_settings.put(self._db, WATERMARK, str(newest))
+            await self._db.commit()
+            return 0
+        ids = await digest_queries.ids_after(
+            self._db, after_id=int(mark), limit=MAX_ARTICLES_PER_PASS
+        )
+        if not ids:
+            return 0
+        queued = await self.push_instant(ids)
+        await bot_settings.put(self._db, WATERMARK, str(ids[-1]))
+        await self._db.commit()
+        log.info("instant pushes: %s queued for %s new articles", queued, len(ids))
+        return queued

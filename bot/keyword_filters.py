@@ -1,0 +1,39 @@
+"""Keyword filters: `/filter +word -word`, matched like search (Arabic-normalised, stemmed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot import search_text
+from bot.models import Article, KeywordFilters
+
+MAX_WORDS = 20
+MAX_WORD_LENGTH = 40
+
+
+def parse(words: Iterable[str], current: KeywordFilters) -> KeywordFilters:
+    """Apply `+word` (want), `-word` (refuse) and bare words (want) to the current filters."""
+    include, exclude = list(current.include), list(current.exclude)
+    for word in words:
+        wanted = word.lstrip("+-−")[:MAX_WORD_LENGTH]
+        if not search_text.terms(wanted):
+            continue
+        for bag in (include, exclude):
+            if wanted in bag:
+                bag.remove(wanted)
+        (exclude if word[:1] in "-−" else include).append(wanted)
+    return KeywordFilters(tuple(include[-MAX_WORDS:]), tuple(exclude[-MAX_WORDS:]))
+
+
+def _terms(word: str) -> frozenset[str]:
+    return frozenset(search_text.terms(word))
+
+
+def matches(article: Article, filters: KeywordFilters) -> bool:
+    """True when the article has one wanted word (if any are set) and no refused word."""
+    if filters.is_empty:
+        return True
+    found = frozenset(search_text.terms(f"{article.title}\n{article.body or ''}"))
+    if any(_terms(word) <= found for word in filters.exclude):
+        return False
+    return not filters.include or any(_terms(word) <= found for word in filters.include)

@@ -1,0 +1,241 @@
+"""Subscribers' choices (topics, instant topics, filters, time zone, digest times), and what
+happens to a chat's schedules when Telegram says it is unreachable or has moved."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from aiosqlite import Connection
+
+from bot import formatting, keyword_filters
+from bot.config import Config
+from bot.digests import MessageQueue
+from bot.errors import NotSubscribed, UnknownTimeZone
+from bot.i18n import Catalogs
+from bot.models import ChatSettings, KeywordFilters, Schedule, Subscription
+from bot.outbox import OutgoingMessage
+from bot.schedules import ScheduleRule, parse_times
+from storage import admin_targets, chats, deliveries, schedules, subscriptions
+from storage import articles as stored_articles
+
+log = logging.getLogger(__name__)
+
+PAUSED_UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    """Everything /settings shows about a private chat."""
+
+    subscription: Subscription | None
+    schedules: tuple[Schedule, ...]
+    timezone: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleChange:
+    """A schedule created or changed, and the ids of schedules removed (their jobs must go)."""
+
+    schedule: Schedule | None = None
+    removed: tuple[int, ...] = ()
+
+
+@cache
+def _zones_by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def canonical_zone(name: str) -> str:
+    """The IANA name as zoneinfo spells it (`africa/casablanca` → `Africa/Casablanca`)."""
+    found = _zones_by_folded_name().get(name.strip().casefold())
+    if found is None:
+        raise UnknownTimeZone(name)
+    try:
+        ZoneInfo(found)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UnknownTimeZone(name) from None
+    return found
+
+
+class SubscriptionService:
+    """Subscriptions of private chats; also the ChatEvents the broadcast engine reports to."""
+
+    def __init__(
+        self,
+        db: Connection,
+        *,
+        outbox: MessageQueue,
+        catalogs: Catalogs,
+        config: Config,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._catalogs = catalogs
+        self._config = config
+        self._clock = clock
+
+    async def subscribe(
+        self, chat_id: int, topics: Sequence[str], *, language: str
+    ) -> ScheduleChange:
+        """Subscribe (adding `topics`); a new subscriber gets the default digest times."""
+        await self._remember_language(chat_id, language)
+        await subscriptions.create(self._db, chat_id, at=self._clock())
+        current = await subscriptions.get(self._db, chat_id)
+        wanted = tuple(dict.fromkeys([*current.topics, *(t.casefold() for t in topics)]))
+        await subscriptions.save(self._db, replace(current, topics=wanted))
+        created = None
+        if not await schedules.of_chat(self._db, chat_id=chat_id):
+            rule = ScheduleRule(times=parse_times(list(self._config.digests.default_times)))
+            created = await self._add_own_schedule(chat_id, rule)
+        await self._db.commit()
+        return ScheduleChange(created)
+
+    async def _remember_language(self, chat_id: int, language: str) -> None:
+        # Digests are written without an update to guess from: keep the language seen now.
+        if await chats.language(self._db, chat_id) is None:
+            await chats.set_language(self._db, chat_id, language)
+
+    async def _add_own_schedule(self, chat_id: int, rule: ScheduleRule) -> Schedule:
+        schedule_id = await schedules.add(
+            self._db, chat_id=chat_id, rule=rule, item_count=self._config.digests.default_count,
+            thread_id=None, topics=(), created_by=chat_id, at=self._clock(),
+        )  # fmt: skip
+        return await schedules.get(self._db, schedule_id)
+
+    async def unsubscribe(self, chat_id: int) -> ScheduleChange:
+        """Forget the subscription and the chat's own digest times."""
+        was_subscribed = await subscriptions.delete(self._db, chat_id)
+        removed = await schedules.delete_of_chat(self._db, chat_id=chat_id)
+        await self._db.commit()
+        if not was_subscribed:
+            raise NotSubscribed(chat_id)
+        return ScheduleChange(removed=tuple(removed))
+
+    async def subscription(self, chat_id: int) -> Subscription | None:
+        return await subscriptions.get(self._db, chat_id)
+
+    async def available_topics(self, chat_id: int) -> list[str]:
+        """The chat's own topics, those of the configured sources, then those articles carry."""
+        own = await subscriptions.get(self._db, chat_id)
+        chosen = [*own.topics, *own.instant_topics] if own else []
+        configured = [topic for source in self._config.sources for topic in source.topics]
+        stored = [topic for topic, _ in await stored_articles.topics(self._db)]
+        return list(dict.fromkeys(t.casefold() for t in (*chosen, *configured, *stored)))
+
+    async def toggle_topic(self, chat_id: int, topic: str, *, instant: bool = False):
+        """Add or remove a topic (or its instant pushes); subscribes the chat if needed."""
+        current = await subscriptions.get(self._db, chat_id)
+        if current is None:
+            raise NotSubscribed(chat_id)
+        if instant:
+            changed = replace(current, instant_topics=_toggle(current.instant_topics, topic))
+        else:
+            changed = replace(current, topics=_toggle(current.topics, topic))
+        await subscriptions.save(self._db, changed)
+        await self._db.commit()
+        return changed
+
+    async def update_filters(self, chat_id: int, words: Sequence[str]) -> KeywordFilters:
+        """Apply `+word -word` to the chat's filters; return them."""
+        current = await subscriptions.get(self._db, chat_id)
+        if current is None:
+            raise NotSubscribed(chat_id)
+        filters = keyword_filters.parse(words, current.filters)
+        await subscriptions.save(self._db, replace(current, filters=filters))
+        await self._db.commit()
+        return filters
+
+    async def clear_filters(self, chat_id: int) -> None:
+        current = await subscriptions.get(self._db, chat_id)
+        if current is not None:
+            await subscriptions.save(self._db, replace(current, filters=KeywordFilters()))
+            await self._db.commit()
+
+    async def set_digest_times(self, chat_id: int, words: Sequence[str]) -> ScheduleChange:
+        """Set the private chat's daily digest times (raise BadSchedule); subscribes if needed."""
+        rule = ScheduleRule(times=parse_times(list(words)))
+        if await subscriptions.get(self._db, chat_id) is None:
+            raise NotSubscribed(chat_id)
+        own = await schedules.of_chat(self._db, chat_id=chat_id)
+        if own:
+            await schedules.set_rule(self._db, own[0].id, rule)
+            extra = tuple(s.id for s in own[1:])
+            for schedule_id in extra:
+                await schedules.delete(self._db, schedule_id)
+            changed = await schedules.get(self._db, own[0].id)
+        else:
+            changed, extra = await self._add_own_schedule(chat_id, rule), ()
+        await self._db.commit()
+        return ScheduleChange(changed, extra)
+
+    async def set_timezone(self, chat_id: int, name: str) -> str:
+        """Store the chat's time zone; return its canonical name (raise UnknownTimeZone)."""
+        zone = canonical_zone(name)
+        await chats.set_timezone(self._db, chat_id, zone)
+        await self._db.commit()
+        return zone
+
+    async def settings(self, chat_id: int) -> SettingsView:
+        chat = await chats.get(self._db, chat_id)
+        return SettingsView(
+            subscription=await subscriptions.get(self._db, chat_id),
+            schedules=tuple(await schedules.of_chat(self._db, chat_id=chat_id)),
+            timezone=(chat and chat.timezone) or self._config.bot.timezone,
+            language=(chat and chat.language) or self._catalogs.default_language,
+        )
+
+    # ChatEvents, called by the broadcast engine (and by my_chat_member updates).
+
+    async def chat_unreachable(self, chat_id: int, reason: str) -> None:
+        """Pause the chat's schedules, mark it inactive and tell the admins who made them."""
+        paused = await schedules.pause_chat(self._db, chat_id=chat_id, reason=PAUSED_UNREACHABLE)
+        await chats.set_active(self._db, chat_id, is_active=False)
+        chat = await chats.get(self._db, chat_id)
+        admins = {s.created_by for s in paused if s.created_by and s.created_by != chat_id}
+        now = int(self._clock().timestamp())
+        notices = [await self._pause_notice(admin, chat, reason, now) for admin in sorted(admins)]
+        if notices:
+            await self._outbox.enqueue(notices)
+        await self._db.commit()
+        log.info("chat %s unreachable (%s): %s schedules paused", chat_id, reason, len(paused))
+
+    async def _pause_notice(
+        self, admin: int, chat: ChatSettings | None, reason: str, now: int
+    ) -> OutgoingMessage:
+        t = self._catalogs.texts(await chats.language(self._db, admin))
+        title = (chat and chat.title) or str(chat.chat_id if chat else "")
+        text = formatting.text(t, "schedule-paused-notice", chat=title, reason=reason[:200])
+        chat_id = chat.chat_id if chat else 0
+        return OutgoingMessage(
+            f"notice:paused:{chat_id}:{admin}:{now}", admin, (text,), None, "notice"
+        )
+
+    async def chat_reachable(self, chat_id: int) -> int:
+        """The bot may post there again: reactivate the chat and resume its paused schedules."""
+        await chats.set_active(self._db, chat_id, is_active=True)
+        resumed = await schedules.resume_chat(self._db, chat_id=chat_id)
+        await self._db.commit()
+        return resumed
+
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its settings, schedules, subscription and deliveries
+        follow it to the new id."""
+        await chats.move(
+            self._db, old_chat_id=old_chat_id, new_chat_id=new_chat_id, type="supergroup"
+        )
+        for entity in (schedules, subscriptions, deliveries, admin_targets):
+            await entity.move(self._db, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+        await self._db.commit()
+        log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
+
+
+def _toggle(values: tuple[str, ...], value: str) -> tuple[str, ...]:
+    value = value.casefold()
+    return tuple(v for v in values if v != value) if value in values else (*values, value)

@@ -1,0 +1,230 @@
+"""Admins' schedules for groups, forum topics and channels: /schedule, /schedules,
+/unschedule, /preview, and picking a channel by forwarding one of its posts."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from bot import formatting
+from bot.errors import (
+    BadSchedule,
+    BotCannotPost,
+    NotChatAdmin,
+    ScheduleNotFound,
+    TooManySchedules,
+)
+from bot.i18n import Texts
+from bot.models import TargetChat
+from bot.schedules import next_runs, parse_request
+from handlers import digest_jobs
+from handlers.chat_rights import rights_in
+from handlers.context import AkhbarApp, AkhbarContext
+
+
+def bad_schedule_text(t: Texts, error: BadSchedule, context: AkhbarContext) -> str:
+    """What is wrong with a time, a number of headlines or a cron expression."""
+    settings = context.services.config.digests
+    key = {
+        "time": "schedule-bad-time",
+        "no-time": "schedule-no-time",
+        "count": "schedule-bad-count",
+        "cron": "schedule-bad-cron",
+        "cron-too-often": "schedule-cron-too-often",
+    }[error.problem]
+    return formatting.text(t, key, text=error.text[:60], max=settings.max_count)
+
+
+def _arguments(message: Message) -> str:
+    return (message.text or "").partition(" ")[2]
+
+
+def _title(t: Texts, target: TargetChat) -> str:
+    return target.title or t("this-chat")
+
+
+async def _target(update: Update, context: AkhbarContext, t: Texts, channel: str | None):
+    """The chat a command is about: this group, a named channel, the channel picked by a
+    forward, or (in a private chat) the chat itself. None after a reply saying why not."""
+    chat = update.effective_chat
+    if chat.type != ChatType.PRIVATE:
+        return TargetChat(chat.id, chat.type, chat.title)
+    if channel is not None:
+        try:
+            found = await context.bot.get_chat(channel)
+        except (BadRequest, Forbidden):
+            text = formatting.text(t, "schedule-channel-unknown", text=channel[:60])
+            await update.effective_message.reply_html(text)
+            return None
+        return TargetChat(found.id, found.type, found.title)
+    chosen = await context.services.schedules.chosen_channel(chat.id)
+    if chosen is not None:
+        return await context.services.schedules.known_chat(chosen)
+    return TargetChat(chat.id, chat.type, None)
+
+
+def _thread(message: Message) -> int | None:
+    return message.message_thread_id if message.is_topic_message else None
+
+
+async def schedule(update: Update, context: AkhbarContext) -> None:
+    t = await context.texts(update)
+    message = update.effective_message
+    text = _arguments(message)
+    if not text.strip():
+        await message.reply_html(formatting.text(t, "schedule-usage"))
+        return
+    max_count = context.services.config.digests.max_count
+    try:
+        request = parse_request(text, max_count=max_count)
+    except BadSchedule as error:
+        await message.reply_html(bad_schedule_text(t, error, context))
+        return
+    target = await _target(update, context, t, request.channel)
+    if target is None:
+        return
+    if target.type == ChatType.PRIVATE:
+        await message.reply_html(formatting.text(t, "schedule-usage-private"))
+        return
+    await _create(update, context, t, target, request)
+
+
+async def _create(update, context: AkhbarContext, t: Texts, target: TargetChat, request) -> None:
+    message = update.effective_message
+    rights = await rights_in(context, target, update.effective_user.id, message)
+    try:
+        created = await context.services.schedules.create(
+            target, request, rights=rights, user_id=update.effective_user.id,
+            thread_id=_thread(message) if update.effective_chat.id == target.chat_id else None,
+            language=t.language,
+        )  # fmt: skip
+    except (NotChatAdmin, BotCannotPost, TooManySchedules) as error:
+        await message.reply_html(_refusal(t, error, target, context))
+        return
+    tz = await context.services.digests.zone_of(target.chat_id)
+    digest_jobs.schedule_job(context.application, created, tz)
+    listed = await context.services.schedules.of_chat(target.chat_id)
+    number = [s.id for s in listed].index(created.id) + 1
+    upcoming = next_runs(created.rule, tz, after=context.services.clock())
+    await message.reply_html(
+        formatting.schedule_created(
+            t,
+            number,
+            created,
+            chat=_title(t, target),
+            next_run=upcoming[0] if upcoming else None,
+            tz=tz,
+        )
+    )
+
+
+def _refusal(t: Texts, error: Exception, target: TargetChat, context: AkhbarContext) -> str:
+    title = _title(t, target)
+    if isinstance(error, NotChatAdmin):
+        return formatting.text(t, "schedule-not-admin", chat=title)
+    if isinstance(error, BotCannotPost):
+        return formatting.text(t, "schedule-bot-cannot-post", chat=title)
+    limit = context.services.config.digests.max_schedules_per_chat
+    return formatting.text(t, "schedule-too-many", chat=title, max=limit)
+
+
+def _channel_arg(context: AkhbarContext) -> str | None:
+    return next((a for a in context.args or [] if a.startswith("@")), None)
+
+
+async def list_schedules(update: Update, context: AkhbarContext) -> None:
+    t = await context.texts(update)
+    target = await _target(update, context, t, _channel_arg(context))
+    if target is None:
+        return
+    found = await context.services.schedules.of_chat(target.chat_id)
+    tz = await context.services.digests.zone_of(target.chat_id)
+    now = context.services.clock()
+    items = [(s, (next_runs(s.rule, tz, after=now) or [None])[0]) for s in found]
+    text = formatting.schedule_list(t, _title(t, target), items, tz)
+    await update.effective_message.reply_html(text)
+
+
+async def unschedule(update: Update, context: AkhbarContext) -> None:
+    t = await context.texts(update)
+    message = update.effective_message
+    number = next((a for a in context.args or [] if a.isdecimal()), None)
+    if number is None or len(number) > 4:
+        await message.reply_html(formatting.text(t, "unschedule-usage"))
+        return
+    target = await _target(update, context, t, _channel_arg(context))
+    if target is None:
+        return
+    rights = await rights_in(context, target, update.effective_user.id, message)
+    try:
+        removed = await context.services.schedules.remove(
+            target.chat_id, int(number), rights=rights
+        )
+    except NotChatAdmin as error:
+        await message.reply_html(_refusal(t, error, target, context))
+        return
+    except ScheduleNotFound:
+        text = formatting.text(t, "unschedule-not-found", chat=_title(t, target), number=number)
+        await message.reply_html(text)
+        return
+    digest_jobs.remove_jobs(context.application, [removed.id])
+    text = formatting.text(t, "unschedule-done", chat=_title(t, target), number=number)
+    await message.reply_html(text)
+
+
+async def preview(update: Update, context: AkhbarContext) -> None:
+    t = await context.texts(update)
+    message = update.effective_message
+    target = await _target(update, context, t, _channel_arg(context))
+    if target is None:
+        return
+    rights = await rights_in(context, target, update.effective_user.id, message)
+    if not rights.is_admin:
+        await message.reply_html(_refusal(t, NotChatAdmin(), target, context))
+        return
+    running = [
+        s for s in await context.services.schedules.of_chat(target.chat_id) if not s.is_paused
+    ]
+    digest = await context.services.digests.preview(target.chat_id, (running or [None])[0])
+    title = _title(t, target)
+    if digest is None or not digest.articles:
+        await message.reply_html(formatting.text(t, "preview-empty", chat=title))
+        return
+    parts = [formatting.text(t, "preview-heading", chat=title), *digest.parts]
+    try:
+        for part in parts:
+            await context.bot.send_message(update.effective_user.id, part)
+    except Forbidden:
+        await message.reply_html(formatting.text(t, "preview-start-private"))
+        return
+    if update.effective_chat.id != update.effective_user.id:
+        await message.reply_html(formatting.text(t, "preview-sent", chat=title))
+
+
+async def forwarded_post(update: Update, context: AkhbarContext) -> None:
+    """A post forwarded from a channel picks that channel for the next /schedule."""
+    t = await context.texts(update)
+    message = update.effective_message
+    origin = message.forward_origin
+    channel = getattr(origin, "chat", None)
+    if channel is None or channel.type != ChatType.CHANNEL:
+        await message.reply_html(formatting.text(t, "schedule-usage-private"))
+        return
+    target = TargetChat(channel.id, channel.type, channel.title)
+    rights = await rights_in(context, target, update.effective_user.id)
+    try:
+        await context.services.schedules.choose_channel(message.chat_id, target, rights=rights)
+    except (NotChatAdmin, BotCannotPost) as error:
+        await message.reply_html(_refusal(t, error, target, context))
+        return
+    await message.reply_html(formatting.text(t, "schedule-channel-chosen", chat=_title(t, target)))
+
+
+def register(app: AkhbarApp) -> None:
+    app.add_handler(CommandHandler("schedule", schedule))
+    app.add_handler(CommandHandler("schedules", list_schedules))
+    app.add_handler(CommandHandler("unschedule", unschedule))
+    app.add_handler(CommandHandler("preview", preview))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.FORWARDED, forwarded_post))

@@ -1,0 +1,168 @@
+"""The broadcast outbox: queued messages, worker claims with leases, progress and counts.
+
+Claiming is one `UPDATE … WHERE id IN (SELECT … LIMIT ?) RETURNING …` statement, so several
+worker processes can share the table; a PostgreSQL backend would add `FOR UPDATE SKIP LOCKED`
+to the inner SELECT. Times are Unix seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiosqlite import Connection
+
+if TYPE_CHECKING:  # storage must not import the domain at run time: bot.outbox imports us
+    from bot.outbox import OutgoingMessage
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRow:
+    """A row a worker now holds: what to send and how far it got."""
+
+    id: int
+    chat_id: int
+    thread_id: int | None
+    kind: str
+    parts: tuple[str, ...]
+    next_part: int
+    attempts: int
+    started_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RowProgress:
+    """The state a worker records for a row it holds; `status` 'sent'/'failed' releases it."""
+
+    id: int
+    chat_id: int
+    next_part: int
+    status: str
+    attempts: int
+    not_before: float
+    last_error: str | None
+    started_at: float | None
+    finished_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    """Rows by state, plus the rate of the most recent broadcast (messages per second)."""
+
+    queued: int
+    sending: int
+    sent: int
+    failed: int
+    last_rate: float | None
+
+
+async def add(db: Connection, messages: Iterable[OutgoingMessage], *, at: float) -> int:
+    """Insert messages whose key is new; return how many rows were added."""
+    cursor = await db.executemany(
+        "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, part_count, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [
+            (m.key, m.chat_id, m.thread_id, m.kind, json.dumps(m.parts), len(m.parts), at)
+            for m in messages
+        ],
+    )
+    return max(cursor.rowcount, 0)
+
+
+async def claim(
+    db: Connection, *, worker: str, now: float, lease_until: float, limit: int
+) -> list[ClaimedRow]:
+    """Lease up to `limit` due rows nobody holds (or whose lease expired) to `worker`."""
+    rows = await db.execute_fetchall(
+        "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN ("
+        " SELECT id FROM outbox WHERE status = 'queued' AND not_before <= ?"
+        " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?)"
+        " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at",
+        (worker, lease_until, now, now, limit),
+    )
+    claimed = [
+        ClaimedRow(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7]) for r in rows
+    ]
+    claimed.sort(key=lambda row: row.id)  # RETURNING order is unspecified
+    return claimed
+
+
+async def record(db: Connection, progress: Sequence[RowProgress], *, worker: str) -> None:
+    """Store progress of rows `worker` still holds; finished rows drop their claim."""
+    await db.executemany(
+        "UPDATE outbox SET chat_id = ?, next_part = ?, status = ?, attempts = ?,"
+        " not_before = ?, last_error = ?, started_at = ?, finished_at = ?,"
+        " claimed_by = CASE WHEN ? THEN claimed_by END,"
+        " lease_until = CASE WHEN ? THEN lease_until END"
+        " WHERE id = ? AND claimed_by = ?",
+        [
+            (
+                p.chat_id,
+                p.next_part,
+                p.status,
+                p.attempts,
+                p.not_before,
+                p.last_error,
+                p.started_at,
+                p.finished_at,
+                p.status == "queued",
+                p.status == "queued",
+                p.id,
+                worker,
+            )
+            for p in progress
+        ],
+    )
+
+
+async def renew(db: Connection, *, worker: str, lease_until: float) -> None:
+    """Extend the lease of every row `worker` holds."""
+    await db.execute(
+        "UPDATE outbox SET lease_until = ? WHERE claimed_by = ?", (lease_until, worker)
+    )
+
+
+async def release(db: Connection, *, worker: str) -> None:
+    """Give back every row `worker` holds, for any worker to claim at once."""
+    await db.execute(
+        "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?", (worker,)
+    )
+
+
+async def counts(db: Connection, *, now: float, broadcast_window: float) -> OutboxCounts:
+    """Rows by state; the last broadcast is what was queued within `broadcast_window` seconds
+    before the newest row, and its rate is messages sent over first-to-last send time."""
+    rows = await db.execute_fetchall(
+        "SELECT"
+        " coalesce(sum(status = 'queued' AND coalesce(lease_until, 0) < ?), 0),"
+        " coalesce(sum(status = 'queued' AND lease_until >= ?), 0),"
+        " coalesce(sum(status = 'sent'), 0), coalesce(sum(status = 'failed'), 0)"
+        " FROM outbox",
+        (now, now),
+    )
+    queued, sending, sent, failed = rows[0]
+    return OutboxCounts(queued, sending, sent, failed, await _last_rate(db, broadcast_window))
+
+
+async def _last_rate(db: Connection, window: float) -> float | None:
+    rows = await db.execute_fetchall(
+        "SELECT sum(part_count), min(started_at), max(finished_at) FROM outbox"
+        " WHERE status = 'sent' AND created_at >= (SELECT max(created_at) FROM outbox) - ?",
+        (window,),
+    )
+    messages, first, last = rows[0]
+    if not messages or first is None or last is None or last <= first:
+        return None
+    return messages / (last - first)
+
+
+async def get(db: Connection, key: str) -> RowProgress | None:
+    """The stored state of one row by key (for operators and tests)."""
+    rows = await db.execute_fetchall(
+        "SELECT id, chat_id, next_part, status, attempts, not_before, last_error, started_at,"
+        " finished_at FROM outbox WHERE key = ?",
+        (key,),
+    )
+    return RowProgress(*rows[0]) if rows else None

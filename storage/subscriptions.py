@@ -1,0 +1,99 @@
+"""Private chats' subscriptions: topics, instant topics and keyword filters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from aiosqlite import Connection, Row
+
+from bot.models import KeywordFilters, Subscription
+
+_COLUMNS = "chat_id, topics, instant_topics, include_words, exclude_words"
+
+
+def _dump(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _to_subscription(row: Row) -> Subscription:
+    return Subscription(
+        chat_id=row["chat_id"],
+        topics=tuple(json.loads(row["topics"])),
+        instant_topics=tuple(json.loads(row["instant_topics"])),
+        filters=KeywordFilters(
+            tuple(json.loads(row["include_words"])), tuple(json.loads(row["exclude_words"]))
+        ),
+    )
+
+
+async def get(db: Connection, chat_id: int) -> Subscription | None:
+    """The chat's subscription, or None."""
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE chat_id = ?", (chat_id,)
+    )
+    return _to_subscription(rows[0]) if rows else None
+
+
+async def create(db: Connection, chat_id: int, *, at: datetime) -> bool:
+    """Subscribe a chat; return False when it already was."""
+    cursor = await db.execute(
+        "INSERT OR IGNORE INTO subscriptions (chat_id, created_at) VALUES (?, ?)",
+        (chat_id, int(at.timestamp())),
+    )
+    return cursor.rowcount > 0
+
+
+async def save(db: Connection, subscription: Subscription) -> None:
+    """Store a subscription's topics and filters."""
+    s = subscription
+    await db.execute(
+        "UPDATE subscriptions SET topics = ?, instant_topics = ?, include_words = ?,"
+        " exclude_words = ? WHERE chat_id = ?",
+        (
+            _dump(s.topics), _dump(s.instant_topics), _dump(s.filters.include),
+            _dump(s.filters.exclude), s.chat_id,
+        ),
+    )  # fmt: skip
+
+
+async def delete(db: Connection, chat_id: int) -> bool:
+    """Unsubscribe a chat; return False when it was not subscribed."""
+    cursor = await db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+    return cursor.rowcount > 0
+
+
+async def with_instant_topics(
+    db: Connection, *, topics: tuple[str, ...], batch: int = 500
+) -> AsyncIterator[Subscription]:
+    """Active subscriptions pushing any of `topics` at once, read in batches (memory stays flat)."""
+    after = None
+    while True:
+        rows = await db.execute_fetchall(
+            f"SELECT {', '.join('s.' + c for c in _COLUMNS.split(', '))} FROM subscriptions s"
+            " JOIN chats c ON c.chat_id = s.chat_id"
+            " WHERE c.is_active = 1 AND s.chat_id > ? AND EXISTS (SELECT 1 FROM"
+            " json_each(s.instant_topics) j WHERE j.value IN (SELECT value FROM json_each(?)))"
+            " ORDER BY s.chat_id LIMIT ?",
+            (after if after is not None else -(2**63), _dump(topics), batch),
+        )
+        for row in rows:
+            yield _to_subscription(row)
+        if len(rows) < batch:
+            return
+        after = rows[-1]["chat_id"]
+
+
+async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
+    """Carry a subscription over to a chat's new id."""
+    await db.execute(
+        "UPDATE OR REPLACE subscriptions SET chat_id = ? WHERE chat_id = ?",
+        (new_chat_id, old_chat_id),
+    )
+
+
+async def count(db: Connection) -> int:
+    """How many chats are subscribed."""
+    rows = await db.execute_fetchall("SELECT count(*) FROM subscriptions")
+    return rows[0][0]

@@ -1,0 +1,48 @@
+"""`akhbar digest send` and `akhbar stats` as real processes over the bot's database."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from bot.config import load_config
+from bot.services import open_services
+from tests.support.digest_world import outbox_rows
+from tests.test_cli_run import akhbar, write_config
+
+
+async def test_digest_send_queues_a_digest_for_each_subscriber_once(tmp_path, feeds):
+    config_path = write_config(tmp_path, feeds.url("/unused.xml"))
+    services = await open_services(load_config(config_path, environ={}))
+    try:
+        await services.ingestion.load_sample_if_empty()
+        for chat_id in (7, 8):
+            await services.languages.texts_for(
+                chat_id, chat_type="private", title=None, telegram_code="fr"
+            )
+            await services.subscriptions.subscribe(chat_id, [], language="fr")
+    finally:
+        await services.close()
+
+    first = await akhbar("--config", str(config_path), "digest", "send")
+    out, err = await asyncio.wait_for(first.communicate(), timeout=60)
+    assert first.returncode == 0, err.decode()
+    assert "2 digest(s) queued" in out.decode()
+    again = await akhbar("--config", str(config_path), "digest", "send", "--chat", "7")
+    out, _ = await asyncio.wait_for(again.communicate(), timeout=60)
+    assert "1 digest(s) queued for chat 7" in out.decode()
+
+    services = await open_services(load_config(config_path, environ={}))
+    try:
+        rows = await outbox_rows(services)
+    finally:
+        await services.close()
+    assert sorted(row.chat_id for row in rows) == [7, 7, 8]
+    assert rows[0].parts[0].startswith("<b>📰 Résumé de l'actualité")
+    first_ids, second_ids = (set(re.findall(r"read_(\d+)", r.text)) for r in rows if r.chat_id == 7)
+    assert first_ids and second_ids and not first_ids & second_ids  # never the same article
+
+    stats = await akhbar("--config", str(config_path), "stats")
+    out, _ = await asyncio.wait_for(stats.communicate(), timeout=60)
+    assert "subscribers: 2" in out.decode()
+    assert "schedules running: 2" in out.decode()

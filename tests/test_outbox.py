@@ -1,0 +1,242 @@
+"""The outbox: storage, idempotent queueing, claims, restarts and several workers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import search_text
+from bot.emulator import BotApiEmulator
+from bot.outbox import Outbox, OutboxSettings, OutgoingMessage
+from bot.services import utc_now
+from handlers.delivery import DeliveryHandle, open_delivery
+from storage import database
+from storage import outbox as rows_db
+from tests.conftest import TOKEN
+
+FAST = OutboxSettings(
+    overall_per_second=1000,
+    per_chat_interval_seconds=0.2,
+    per_group_per_minute=600,
+    concurrency=8,
+    max_attempts=3,
+    backoff_base_seconds=0.05,
+    backoff_cap_seconds=0.2,
+    claim_batch=50,
+    lease_seconds=30,
+    flush_interval_seconds=0.005,
+    idle_poll_seconds=0.2,
+)
+
+
+class RecordedEvents:
+    """ChatEvents that remember what the engine reported."""
+
+    def __init__(self) -> None:
+        self.unreachable: list[tuple[int, str]] = []
+        self.migrated: list[tuple[int, int]] = []
+
+    async def chat_unreachable(self, chat_id: int, reason: str) -> None:
+        self.unreachable.append((chat_id, reason))
+
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        self.migrated.append((old_chat_id, new_chat_id))
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator(TOKEN, auto_create_chats=True) as emu:
+        yield emu
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "akhbar.sqlite3"
+
+
+@pytest.fixture
+async def db(db_path):
+    connection = await database.connect(db_path, index_terms=search_text.index_text)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+def outbox(db) -> Outbox:
+    return Outbox(db, clock=utc_now, settings=FAST)
+
+
+@pytest.fixture
+def events() -> RecordedEvents:
+    return RecordedEvents()
+
+
+@pytest.fixture
+async def start_worker(emulator, db_path, events):
+    """Start workers on the test database; stopped at the end unless the test aborted them."""
+    handles: list[DeliveryHandle] = []
+
+    async def start(settings: OutboxSettings = FAST, worker_id: str | None = None):
+        handle = await open_delivery(
+            token=TOKEN,
+            base_url=emulator.base_url,
+            db_path=db_path,
+            events=events,
+            settings=settings,
+            clock=utc_now,
+            worker_id=worker_id,
+        )
+        handles.append(handle)
+        return handle
+
+    yield start
+    for handle in handles:
+        if handle.worker.is_running:
+            await handle.stop()
+
+
+@pytest.fixture
+async def worker(start_worker) -> DeliveryHandle:
+    return await start_worker()
+
+
+def digest(chat_id: int, *parts: str, key: str | None = None, **fields) -> OutgoingMessage:
+    return OutgoingMessage(
+        key=key or f"digest:{chat_id}", chat_id=chat_id, parts=parts or ("خبر",), **fields
+    )
+
+
+async def queue(outbox: Outbox, db, *messages: OutgoingMessage) -> int:
+    added = await outbox.enqueue(messages)
+    await db.commit()
+    return added
+
+
+async def deliver(outbox: Outbox, db, worker: DeliveryHandle, *messages: OutgoingMessage) -> None:
+    await queue(outbox, db, *messages)
+    worker.wake()
+    await worker.drain(timeout=5)
+
+
+async def sent_at_least(emulator: BotApiEmulator, count: int) -> None:
+    """Wait until the emulator has accepted `count` messages in all (checked on every call)."""
+    await emulator.wait_for(lambda _call: emulator.sent_count() >= count)
+
+
+def texts(emulator: BotApiEmulator, chat_id: int) -> list[str]:
+    return [message.text for message in emulator.sent(chat_id)]
+
+
+# Storage
+
+
+async def test_enqueueing_the_same_key_twice_adds_one_row(outbox, db):
+    assert await queue(outbox, db, digest(7), digest(8)) == 2
+    assert await queue(outbox, db, digest(7), replace(digest(7), parts=("other",))) == 0
+    stats = await outbox.stats()
+    assert (stats.queued, stats.sending, stats.sent, stats.failed) == (2, 0, 0, 0)
+
+
+async def test_a_message_without_parts_is_refused():
+    with pytest.raises(ValueError, match="no parts"):
+        OutgoingMessage(key="k", chat_id=1, parts=())
+
+
+async def test_claimed_rows_are_invisible_to_other_workers_until_the_lease_expires(outbox, db):
+    await queue(outbox, db, *(digest(chat) for chat in range(1, 6)))
+    now = datetime(2025, 2, 23, tzinfo=UTC).timestamp() + 10**7
+    first = await rows_db.claim(db, worker="a", now=now, lease_until=now + 60, limit=3)
+    second = await rows_db.claim(db, worker="b", now=now, lease_until=now + 60, limit=10)
+    assert [row.chat_id for row in first] == [1, 2, 3]
+    assert [row.chat_id for row in second] == [4, 5]
+    later = now + 61
+    assert (
+        len(await rows_db.claim(db, worker="c", now=later, lease_until=later + 60, limit=10)) == 5
+    )
+
+
+async def test_progress_from_a_worker_that_lost_its_claim_is_ignored(outbox, db):
+    await queue(outbox, db, digest(7, "1", "2"))
+    now = utc_now().timestamp()
+    [row] = await rows_db.claim(db, worker="a", now=now, lease_until=now - 1, limit=1)
+    [_] = await rows_db.claim(db, worker="b", now=now, lease_until=now + 60, limit=1)
+    progress = rows_db.RowProgress(row.id, 7, 2, "sent", 0, 0.0, None, now, now)
+    await rows_db.record(db, [progress], worker="a")
+    assert (await rows_db.get(db, "digest:7")).status == "queued"
+
+
+# The engine
+
+
+async def test_every_chat_gets_its_parts_in_order(emulator, outbox, db, worker):
+    await deliver(outbox, db, worker, digest(7, "١", "٢", "٣"), digest(8, "<b>أ</b>"))
+    assert texts(emulator, 7) == ["١", "٢", "٣"]
+    assert texts(emulator, 8) == ["أ"]
+    stats = await outbox.stats()
+    assert (stats.queued, stats.sent) == (0, 2)
+    assert stats.last_rate is not None
+
+
+async def test_a_forum_topic_receives_the_message_in_its_thread(emulator, outbox, db, worker):
+    emulator.add_chat(-100500, "supergroup", is_forum=True)
+    await deliver(outbox, db, worker, digest(-100500, "موضوع", thread_id=42))
+    [message] = emulator.sent(-100500)
+    assert message.message_thread_id == 42
+
+
+async def test_a_restart_mid_broadcast_resumes_without_second_copies(
+    emulator, outbox, db, start_worker
+):
+    chats = range(1, 81)
+    await queue(outbox, db, *(digest(chat, "١", "٢") for chat in chats))
+    paced = replace(FAST, overall_per_second=200, per_chat_interval_seconds=0.01)
+    first = await start_worker(paced, worker_id="akhbar")
+    await sent_at_least(emulator, 60)
+    at_risk = await first.abort()  # as kill -9 would: nothing more is recorded
+
+    second = await start_worker(paced, worker_id="akhbar")
+    await second.drain(timeout=10)
+
+    copies = {chat: Counter(texts(emulator, chat)) for chat in chats}
+    assert all(set(c) == {"١", "٢"} for c in copies.values())
+    repeated = {chat for chat, c in copies.items() if max(c.values()) > 1}
+    assert repeated <= at_risk
+    assert len(at_risk) <= paced.concurrency + 20
+    assert (await outbox.stats()).sent == len(chats)
+
+
+async def test_rows_of_a_crashed_worker_are_taken_over_when_its_lease_expires(
+    emulator, outbox, db, start_worker
+):
+    await queue(outbox, db, *(digest(chat) for chat in range(1, 31)))
+    slow = replace(FAST, overall_per_second=100, lease_seconds=0.3)
+    first = await start_worker(slow, worker_id="crashed")
+    await sent_at_least(emulator, 5)
+    at_risk = await first.abort()
+
+    second = await start_worker(slow, worker_id="other")
+    await sent_at_least(emulator, 30)
+    await second.drain(timeout=5)
+    counts = [len(emulator.sent(chat)) for chat in range(1, 31)]
+    assert all(n >= 1 for n in counts)
+    assert {chat for chat, n in zip(range(1, 31), counts, strict=True) if n > 1} <= at_risk
+
+
+async def test_two_workers_on_one_database_never_send_a_row_twice(
+    emulator, outbox, db, start_worker
+):
+    chats = range(1, 201)
+    small_batches = replace(FAST, claim_batch=10)
+    workers = [await start_worker(small_batches) for _ in range(2)]
+    await queue(outbox, db, *(digest(chat) for chat in chats))
+    for handle in workers:
+        handle.wake()
+    await sent_at_least(emulator, len(chats))
+    for handle in workers:
+        await handle.drain(timeout=5)
+    assert [len(emulator.sent(chat)) for chat in chats] == [1] * len(chats)
+    assert all(handle.worker.delivered > 0 for handle in workers)

@@ -1,0 +1,115 @@
+"""The broadcast engine against the Bot API emulator: Telegram's limits and refusals."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import pairwise
+
+from storage import outbox as rows_db
+from tests import test_outbox as shared
+from tests.test_outbox import FAST, deliver, digest, texts
+
+# The fixtures of the outbox tests, shared by name.
+emulator = shared.emulator
+db_path, db, outbox, events = shared.db_path, shared.db, shared.outbox, shared.events
+start_worker, worker = shared.start_worker, shared.worker
+
+
+def send_statuses(emulator, chat_id: int) -> list[int]:
+    return [
+        call.status
+        for call in emulator.requests
+        if call.method == "sendMessage" and str(call.params.get("chat_id")) == str(chat_id)
+    ]
+
+
+async def test_parts_to_one_chat_are_spaced_by_the_interval(emulator, outbox, db, worker):
+    await deliver(outbox, db, worker, digest(7, "١", "٢", "٣"), digest(8, "أ", "ب"))
+    for chat in (7, 8):
+        times = emulator.send_times(chat)
+        assert all(
+            later - earlier >= FAST.per_chat_interval_seconds for earlier, later in pairwise(times)
+        )
+    assert texts(emulator, 7) == ["١", "٢", "٣"]
+
+
+async def test_a_group_gets_no_more_than_its_per_minute_limit(emulator, outbox, db, start_worker):
+    emulator.add_chat(-42, "group")
+    handle = await start_worker(replace(FAST, per_group_per_minute=200))  # one per 0.3 s
+    await deliver(outbox, db, handle, digest(-42, "١", "٢", "٣"))
+    times = emulator.send_times(-42)
+    assert len(times) == 3
+    assert all(later - earlier >= 0.3 for earlier, later in pairwise(times))
+
+
+async def test_two_messages_to_one_chat_are_never_interleaved(emulator, outbox, db, worker):
+    await deliver(
+        outbox, db, worker, digest(7, "a1", "a2", "a3"), digest(7, "b1", "b2", key="instant:7")
+    )
+    sent = texts(emulator, 7)
+    assert sorted(sent) == ["a1", "a2", "a3", "b1", "b2"]
+    assert sent in (["a1", "a2", "a3", "b1", "b2"], ["b1", "b2", "a1", "a2", "a3"])
+
+
+async def test_too_many_requests_is_honoured_then_delivered(emulator, outbox, db, worker):
+    emulator.fail_next("sendMessage", status=429, retry_after=1, chat_id=7)
+    await deliver(outbox, db, worker, digest(7, "خبر"))
+    assert send_statuses(emulator, 7) == [429, 200]
+    refused, accepted = (c for c in emulator.requests if c.method == "sendMessage")
+    assert accepted.at - refused.at >= 1.0
+    assert texts(emulator, 7) == ["خبر"]
+
+
+async def test_a_blocked_chat_is_reported_once_and_others_still_get_theirs(
+    emulator, outbox, db, worker, events
+):
+    emulator.block(8)
+    await deliver(outbox, db, worker, digest(7), digest(8, "١", "٢"), digest(9))
+    assert [chat for chat, _ in events.unreachable] == [8]
+    assert "blocked" in events.unreachable[0][1]
+    assert send_statuses(emulator, 8) == [403]
+    assert (await rows_db.get(db, "digest:8")).status == "failed"
+    assert len(texts(emulator, 7)) == len(texts(emulator, 9)) == 1
+
+
+async def test_a_migrated_group_gets_the_message_at_its_new_id(
+    emulator, outbox, db, worker, events
+):
+    emulator.add_chat(-5, "group")
+    emulator.migrate_group(-5, -1005, notify=False)
+    await deliver(outbox, db, worker, digest(-5, "١", "٢"))
+    assert events.migrated == [(-5, -1005)]
+    assert texts(emulator, -1005) == ["١", "٢"]
+    row = await rows_db.get(db, "digest:-5")
+    assert (row.status, row.chat_id) == ("sent", -1005)
+
+
+async def test_server_errors_are_retried_with_backoff_then_delivered(emulator, outbox, db, worker):
+    emulator.fail_next("sendMessage", status=502, times=2, chat_id=7)
+    await deliver(outbox, db, worker, digest(7))
+    assert send_statuses(emulator, 7) == [502, 502, 200]
+    first, second, third = (c.at for c in emulator.requests if c.method == "sendMessage")
+    assert second - first >= FAST.backoff_base_seconds
+    assert third - second >= 2 * FAST.backoff_base_seconds
+
+
+async def test_a_message_is_given_up_after_max_attempts(emulator, outbox, db, worker):
+    emulator.fail_next("sendMessage", status=500, times=10, chat_id=7)
+    await deliver(outbox, db, worker, digest(7))
+    assert send_statuses(emulator, 7) == [500] * FAST.max_attempts
+    row = await rows_db.get(db, "digest:7")
+    assert row.status == "failed"
+    assert row.last_error.startswith(f"gave up after {FAST.max_attempts} attempts")
+
+
+async def test_a_bad_request_fails_the_message_without_retrying(emulator, outbox, db, worker):
+    emulator.fail_next(
+        "sendMessage", status=400, description="Bad Request: can't parse entities", chat_id=7
+    )
+    await deliver(outbox, db, worker, digest(7), digest(8))
+    assert send_statuses(emulator, 7) == [400]
+    row = await rows_db.get(db, "digest:7")
+    assert (row.status, row.last_error) == ("failed", "Can't parse entities")
+    assert texts(emulator, 8) == ["خبر"]
+    stats = await outbox.stats()
+    assert (stats.sent, stats.failed) == (1, 1)
