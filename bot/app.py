@@ -21,6 +21,7 @@ from handlers import (
     language,
     membership,
     news,
+    reports,
     schedules,
     search,
     start,
@@ -37,7 +38,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 COMMANDS = (
     "start", "help", "latest", "read", "search", "language",
     "subscribe", "unsubscribe", "topics", "digest", "timezone", "settings", "filter",
-    "schedule", "schedules", "unschedule", "preview",
+    "schedule", "schedules", "unschedule", "preview", "report",
 )  # fmt: skip
 FIRST_POLL_DELAY_SECONDS = 10
 
@@ -74,7 +75,17 @@ def build_application(
     # Order matters: within a group the first matching handler wins, and the fallbacks
     # (unknown command, stale button) must only see what no area answered. Membership comes
     # before them too: a group's migration notice is a message the fallbacks would otherwise see.
-    for area in (start, news, search, language, subscriptions, schedules, membership, fallbacks):
+    for area in (
+        start,
+        news,
+        search,
+        language,
+        reports,
+        subscriptions,
+        schedules,
+        membership,
+        fallbacks,
+    ):
         area.register(app)
     errors.register(app)
     return app

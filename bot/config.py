@@ -118,6 +118,20 @@ class DeliveryConfig(_Section):
     paid_broadcast: bool = False
 
 
+class ModerationConfig(_Section):
+    threshold: Annotated[int, Field(ge=1, le=100)] = 3
+    admin_weight: Annotated[int, Field(ge=1, le=100)] = 1
+    rate_limit_per_hour: Annotated[int, Field(ge=1, le=10_000)] = 20
+    cooldown_hours: Annotated[float, Field(ge=0, le=24 * 365)] = 24.0
+    phash_max_distance: Annotated[int, Field(ge=0, le=64)] = 8
+    operator_ids: tuple[int, ...] = ()
+
+    @field_validator("operator_ids", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+
 class SourceConfig(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     url: str
@@ -144,6 +158,7 @@ class Config(_Section):
     ingestion: IngestionConfig = IngestionConfig()
     digests: DigestConfig = DigestConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    moderation: ModerationConfig = ModerationConfig()
     sources: tuple[SourceConfig, ...] = ()
 
     @field_validator("sources", mode="before")

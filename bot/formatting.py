@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, get_day_names
 
 from bot.i18n import Texts
+from bot.image_identity import ReviewItem
 from bot.models import Article, KeywordFilters, Schedule
 from bot.schedules import ScheduleRule
 
@@ -98,15 +99,22 @@ def format_day(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
     return format_date(moment.astimezone(tz).date(), t("date-pattern"), locale=t.language)
 
 
-def article_view(t: Texts, article: Article, tz: ZoneInfo) -> ArticleView:
-    """Lay an article out as a photo with a caption and body messages within Telegram's limits."""
+def article_view(
+    t: Texts, article: Article, tz: ZoneInfo, *, image_hidden: bool = False
+) -> ArticleView:
+    """Lay an article out as a photo with a caption and body messages within Telegram's limits.
+
+    A hidden image is left out, with a note saying so where the photo would have been.
+    """
     header = f"<b>{escape(article.title)}</b>\n{escape(_source_and_date(t, article, tz))}"
     blocks = [escape_split(p, MESSAGE_LIMIT) for p in paragraphs(article.body)]
     body = [piece for block in blocks for piece in block]
     if not body:
         note = "read-headline-only-link" if article.url else "read-headline-only"
         body = [f"<i>{text(t, note)}</i>"]
-    if article.image_url:
+    if article.image_url and image_hidden:
+        body = [f"<i>{text(t, 'image-hidden-note')}</i>", *body]
+    elif article.image_url:
         caption = header if telegram_length(header) <= CAPTION_LIMIT else _short_caption(article)
         return ArticleView(article.image_url, caption, tuple(pack(body)), article.url)
     return ArticleView(None, None, tuple(pack([header, *body])), article.url)
@@ -301,3 +309,16 @@ def settings_summary(
         times=when, next=next_run_text(t, next_run, tz), zone=view.timezone,
         language=language_name, filters=" ".join(words) or t("settings-none"),
     )  # fmt: skip
+
+
+def review_list(t: Texts, items: Sequence[ReviewItem], threshold: int) -> str:
+    """The moderators' queue: each image's number, weighted reports and state."""
+    if not items:
+        return text(t, "reports-empty")
+    lines = [f"<b>{text(t, 'reports-title')}</b>", ""]
+    for item in items:
+        status = t("image-status-hidden" if item.image.is_hidden else "image-status-visible")
+        line = t("reports-item", id=item.image.id, count=item.weight, threshold=threshold,
+                 status=status)  # fmt: skip
+        lines.append(escape(line))
+    return "\n".join(lines)

@@ -11,6 +11,12 @@ answer was not yet flushed at the instant of the crash: those are sent again (at
 That window holds at most `concurrency` requests plus the answers of one flush interval (about
 one message at 30/s). Rows a dead worker held come back when its lease expires.
 
+A row may instead change a message the bot sent (`ImageEdit`: a hidden image replaced by a
+placeholder): editMessageMedia, or when Telegram refuses, deleteMessage then the fallback text as a
+new message. Each request takes its own paced slot, and the step reached is recorded like a part,
+so a restart neither edits again after the delete nor deletes again after the edit (beyond the
+same in-flight window).
+
 RetryAfter pauses the whole worker, not just the chat: the engine already keeps every chat under
 its limit, so a 429 means the bot-wide budget is spent (another process, a lower real limit), and
 Telegram escalates bans for bots that keep sending.
@@ -45,18 +51,37 @@ _BROADCAST_WINDOW_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
+class ImageEdit:
+    """Replace the photo of a message the bot sent with the neutral placeholder.
+
+    `caption` is the Telegram-HTML caption to keep; `fallback_text` is sent as a new message
+    when the edit is refused and the photo message could be deleted instead.
+    """
+
+    message_id: int
+    caption: str | None
+    fallback_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One message to one chat; `key` makes enqueueing idempotent."""
+    """One message to one chat; `key` makes enqueueing idempotent.
+
+    With `edit`, the row changes an existing message instead; its parts are the fallback text.
+    """
 
     key: str
     chat_id: int
     parts: tuple[str, ...]
     thread_id: int | None = None
     kind: str = "digest"
+    edit: ImageEdit | None = None
 
     def __post_init__(self) -> None:
         if not self.parts:
             raise ValueError(f"outgoing message {self.key!r} has no parts")
+        if self.edit is not None and self.parts != (self.edit.fallback_text,):
+            raise ValueError(f"edit {self.key!r}: parts must be (edit.fallback_text,)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +180,21 @@ SendOutcome = Delivered | FloodWait | Unreachable | Migrated | TransientFailure 
 
 
 class Sender(Protocol):
-    """Sends one Telegram-HTML text; implemented over python-telegram-bot in handlers.delivery."""
+    """Talks to Telegram for the worker; implemented over python-telegram-bot in
+    handlers.delivery. Edits answer Delivered when done (also when Telegram says the message is
+    not modified) and Rejected when Telegram refuses to change the message."""
 
     async def send(self, chat_id: int, text: str, *, thread_id: int | None) -> SendOutcome: ...
+
+    async def edit_to_placeholder(
+        self, chat_id: int, message_id: int, *, caption: str | None
+    ) -> SendOutcome: ...
+
+    async def delete(self, chat_id: int, message_id: int) -> SendOutcome: ...
+
+
+# The next request of a row: edit rows go edit -> (refused) delete -> (deleted) send.
+STEP_SEND, STEP_EDIT, STEP_DELETE = "send", "edit", "delete"
 
 
 class Outbox:
@@ -198,6 +235,9 @@ class _Job:
     next_part: int
     attempts: int
     started_at: float | None
+    step: str = STEP_SEND
+    edit_message_id: int | None = None
+    edit_caption: str | None = None
     status: str = "queued"
     not_before: float = 0.0
     last_error: str | None = None
@@ -207,13 +247,13 @@ class _Job:
     def of(cls, row: ClaimedRow) -> _Job:
         return cls(
             row.id, row.chat_id, row.thread_id, row.parts, row.next_part, row.attempts,
-            row.started_at,
+            row.started_at, row.step, row.edit_message_id, row.edit_caption,
         )  # fmt: skip
 
     def progress(self) -> RowProgress:
         return RowProgress(
             self.id, self.chat_id, self.next_part, self.status, self.attempts, self.not_before,
-            self.last_error, self.started_at, self.finished_at,
+            self.last_error, self.started_at, self.finished_at, self.step,
         )  # fmt: skip
 
 
@@ -416,8 +456,7 @@ class OutboxWorker:
     async def _deliver(self, job: _Job) -> None:
         try:
             try:
-                text = job.parts[job.next_part]
-                outcome = await self._sender.send(job.chat_id, text, thread_id=job.thread_id)
+                outcome = await self._request(job)
             except Exception as error:  # a bug in the adapter must not lose the row
                 log.exception("sender failed on outbox row %s", job.id)
                 outcome = TransientFailure(f"sender error: {error!r}")
@@ -425,6 +464,18 @@ class OutboxWorker:
             await self._apply(job, outcome)
         finally:
             self._slots.release()
+
+    def _request(self, job: _Job) -> Awaitable[SendOutcome]:
+        if job.step == STEP_SEND:
+            text = job.parts[job.next_part]
+            return self._sender.send(job.chat_id, text, thread_id=job.thread_id)
+        message_id = job.edit_message_id
+        if message_id is None:
+            raise ValueError(f"outbox row {job.id} at step {job.step!r} has no message id")
+        if job.step == STEP_EDIT:
+            caption = job.edit_caption
+            return self._sender.edit_to_placeholder(job.chat_id, message_id, caption=caption)
+        return self._sender.delete(job.chat_id, message_id)
 
     async def _apply(self, job: _Job, outcome: SendOutcome) -> None:
         now = asyncio.get_running_loop().time()
@@ -453,13 +504,38 @@ class OutboxWorker:
             case TransientFailure(reason):
                 self._failed_for_now(job, reason, now)
             case Rejected(reason):
-                log.warning("outbox row %s to chat %s rejected: %s", job.id, chat_id, reason)
-                self._finish(job, "failed", reason)
+                self._rejected(job, reason)
+
+    def _rejected(self, job: _Job, reason: str) -> None:
+        if job.step == STEP_EDIT:
+            # Deleting then re-sending as text is the only other way to stop showing the image.
+            log.info("outbox row %s: edit refused (%s); deleting instead", job.id, reason)
+            self._next_step(job, STEP_DELETE, error=f"edit refused: {reason}")
+        elif job.step == STEP_DELETE:
+            # Older than 48 h, or already gone: nothing more the bot can do about this message.
+            reason = f"{job.last_error}; delete refused: {reason}"
+            log.warning("outbox row %s in chat %s left as is: %s", job.id, job.chat_id, reason)
+            self._finish(job, "failed", reason)
+        else:
+            log.warning("outbox row %s to chat %s rejected: %s", job.id, job.chat_id, reason)
+            self._finish(job, "failed", reason)
+
+    def _next_step(self, job: _Job, step: str, *, error: str | None = None) -> None:
+        job.step = step
+        job.last_error = error or job.last_error
+        self._record(job)
+        self._schedule(job, self._pacer.chat_ready_at(job.chat_id))
 
     def _delivered(self, job: _Job, now: float) -> None:
         self.delivered += 1
-        job.next_part += 1
         job.started_at = job.started_at or self._clock().timestamp()
+        if job.step == STEP_EDIT:
+            self._finish(job, "sent", None)
+            return
+        if job.step == STEP_DELETE:
+            self._next_step(job, STEP_SEND)
+            return
+        job.next_part += 1
         if job.next_part >= len(job.parts):
             self._finish(job, "sent", None)
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from aiosqlite import Connection
@@ -13,9 +13,11 @@ from bot import search_text
 from bot.config import Config
 from bot.digests import DigestService
 from bot.i18n import Catalogs
+from bot.image_hiding import ImageHiding
 from bot.ingestion import IngestionService
 from bot.instant import InstantService
 from bot.languages import LanguageService
+from bot.moderation import ModerationService, ModerationSettings
 from bot.news import NewsService
 from bot.outbox import Outbox, OutboxSettings
 from bot.scheduling import ScheduleService
@@ -44,9 +46,14 @@ class Services:
     schedules: ScheduleService
     digests: DigestService
     instant: InstantService
+    # Moderation runs `BEGIN IMMEDIATE` transactions: it gets a connection of its own.
+    moderation_db: Connection
+    moderation: ModerationService
+    image_hiding: ImageHiding
 
     async def close(self) -> None:
         await self.http.aclose()
+        await self.moderation_db.close()
         await self.db.close()
 
 
@@ -72,6 +79,19 @@ def outbox_settings(config: Config) -> OutboxSettings:
     )
 
 
+def moderation_settings(config: Config) -> ModerationSettings:
+    """Report counting rules from `[moderation]`."""
+    moderation = config.moderation
+    return ModerationSettings(
+        threshold=moderation.threshold,
+        admin_weight=moderation.admin_weight,
+        rate_limit_per_hour=moderation.rate_limit_per_hour,
+        cooldown=timedelta(hours=moderation.cooldown_hours),
+        phash_max_distance=moderation.phash_max_distance,
+        operator_ids=frozenset(moderation.operator_ids),
+    )
+
+
 async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
     """Open the database and HTTP client and build every service on them."""
     db = await database.connect(config.storage.path, index_terms=search_text.index_text)
@@ -79,6 +99,8 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
     catalogs = Catalogs(config.bot.default_language)
     outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
     tz = config.bot.tz
+    moderation_db = await database.connect(config.storage.path, index_terms=search_text.index_text)
+    moderation = ModerationService(moderation_db, settings=moderation_settings(config), clock=clock)
     return Services(
         config=config,
         db=db,
@@ -104,4 +126,9 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
             clock=clock,
         ),
         instant=InstantService(db, outbox=outbox, catalogs=catalogs, default_tz=tz, clock=clock),
+        moderation_db=moderation_db,
+        moderation=moderation,
+        image_hiding=ImageHiding(
+            db, outbox=outbox, moderation=moderation, catalogs=catalogs, clock=clock
+        ),
     )

@@ -47,3 +47,16 @@ async def rights_in(
         return ChatRights(is_admin=False, bot_may_post=False)
     is_admin = anonymous_admin or person.status in _ADMINS
     return ChatRights(is_admin=is_admin, bot_may_post=bot_may_post(me, chat.type))
+
+
+async def is_group_admin(
+    context: AkhbarContext, chat_id: int, chat_type: str, user_id: int
+) -> bool:
+    """Whether the person administers this group or channel (never true in a private chat)."""
+    if chat_type == ChatType.PRIVATE:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except (BadRequest, Forbidden):
+        return False
+    return member.status in _ADMINS

@@ -6,13 +6,15 @@ itself per chat and overall, and it must see every 429 rather than have a limite
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from aiosqlite import Connection
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InputMediaPhoto, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -25,6 +27,7 @@ from telegram.error import (
 )
 
 from bot import search_text
+from bot.image_hiding import placeholder_image
 from bot.outbox import (
     ChatEvents,
     Clock,
@@ -75,29 +78,87 @@ class BroadcastBot(Bot):
 
 
 class TelegramSender:
-    """Sends one HTML text with python-telegram-bot and names the outcome."""
+    """Sends, edits and deletes with python-telegram-bot and names the outcome."""
 
-    def __init__(self, bot: BroadcastBot, *, allow_paid_broadcast: bool = False) -> None:
+    def __init__(
+        self,
+        bot: BroadcastBot,
+        *,
+        allow_paid_broadcast: bool = False,
+        placeholder: bytes | None = None,
+    ) -> None:
         self._bot = bot
         self._paid = allow_paid_broadcast
+        self._placeholder = placeholder
+        self._placeholder_file_id: str | None = None
+        self._upload = asyncio.Lock()
 
     async def send(self, chat_id: int, text: str, *, thread_id: int | None) -> SendOutcome:
         """Send and translate telegram.error into a domain outcome."""
-        try:
-            await self._bot.post_message(chat_id, text, thread_id=thread_id, paid=self._paid)
-        except RetryAfter as error:
-            return FloodWait(_seconds(error.retry_after))
-        except ChatMigrated as error:
-            return Migrated(error.new_chat_id)
-        except Forbidden as error:
-            return Unreachable(error.message)
-        except BadRequest as error:  # before NetworkError: PTB derives BadRequest from it
-            return Rejected(error.message)
-        except TimedOut:
-            return TransientFailure("timed out")
-        except (NetworkError, TelegramError) as error:
-            return TransientFailure(f"{type(error).__name__}: {error.message}")
-        return Delivered()
+        return await _outcome(
+            self._bot.post_message(chat_id, text, thread_id=thread_id, paid=self._paid)
+        )
+
+    async def edit_to_placeholder(
+        self, chat_id: int, message_id: int, *, caption: str | None
+    ) -> SendOutcome:
+        """Replace the message's photo with the placeholder; "not modified" counts as done."""
+        outcome = await _outcome(self._edit(chat_id, message_id, caption))
+        if isinstance(outcome, Rejected) and "not modified" in outcome.reason.lower():
+            return Delivered()
+        return outcome
+
+    async def delete(self, chat_id: int, message_id: int) -> SendOutcome:
+        """Delete a message the bot sent."""
+        return await _outcome(self._bot.delete_message(chat_id, message_id))
+
+    async def _edit(self, chat_id: int, message_id: int, caption: str | None) -> None:
+        if self._placeholder_file_id is None:
+            # The first edit uploads the bytes; the others wait for its file_id and reuse it.
+            async with self._upload:
+                if self._placeholder_file_id is None:
+                    uploaded = await self._edit_with(chat_id, message_id, caption, upload=True)
+                    self._placeholder_file_id = _largest_photo(uploaded)
+                    return
+        await self._edit_with(chat_id, message_id, caption, upload=False)
+
+    async def _edit_with(
+        self, chat_id: int, message_id: int, caption: str | None, *, upload: bool
+    ) -> Message | bool:
+        if self._placeholder is None:
+            self._placeholder = placeholder_image()
+        media = InputMediaPhoto(
+            self._placeholder if upload else self._placeholder_file_id,
+            caption=caption,
+            parse_mode=ParseMode.HTML,
+            filename="placeholder.png",
+        )
+        return await self._bot.edit_message_media(media, chat_id=chat_id, message_id=message_id)
+
+
+def _largest_photo(answer: Message | bool) -> str | None:
+    if isinstance(answer, Message) and answer.photo:
+        return answer.photo[-1].file_id
+    return None
+
+
+async def _outcome(request: Awaitable[object]) -> SendOutcome:
+    """Await one Bot API request and translate telegram.error into a domain outcome."""
+    try:
+        await request
+    except RetryAfter as error:
+        return FloodWait(_seconds(error.retry_after))
+    except ChatMigrated as error:
+        return Migrated(error.new_chat_id)
+    except Forbidden as error:
+        return Unreachable(error.message)
+    except BadRequest as error:  # before NetworkError: PTB derives BadRequest from it
+        return Rejected(error.message)
+    except TimedOut:
+        return TransientFailure("timed out")
+    except (NetworkError, TelegramError) as error:
+        return TransientFailure(f"{type(error).__name__}: {error.message}")
+    return Delivered()
 
 
 def _seconds(retry_after: timedelta | float) -> float:

@@ -47,3 +47,9 @@ def source_markup(t: Texts, url: str | None) -> InlineKeyboardMarkup | None:
 def fits_callback(data: str) -> bool:
     """Telegram accepts callback data of 1 to 64 UTF-8 bytes."""
     return 1 <= len(data.encode("utf-8")) <= 64
+
+
+def report_markup(t: Texts, image_id: int) -> InlineKeyboardMarkup:
+    """The "report image" button every photo the bot sends carries."""
+    button = InlineKeyboardButton(t("button-report-image"), callback_data=f"x1:{image_id}")
+    return InlineKeyboardMarkup([[button]])

@@ -11,7 +11,7 @@ from bot.errors import ArticleNotFound
 from bot.i18n import Texts
 from bot.news import Listing
 from handlers.context import AkhbarApp, AkhbarContext
-from handlers.keyboards import fits_callback, listing_markup, source_markup
+from handlers.keyboards import fits_callback, listing_markup, report_markup, source_markup
 from handlers.replies import replace_message
 
 MAX_COUNT = 20
@@ -79,18 +79,27 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
     except ArticleNotFound:
         await context.bot.send_message(chat_id, formatting.text(t, "read-not-found", id=article_id))
         return
-    view = formatting.article_view(t, article, context.services.config.bot.tz)
-    markup = source_markup(t, view.source_url)
+    moderation = context.services.moderation
+    image_id = None
+    if article.image_url:
+        image_id = await moderation.register_article_image(article.id, article.image_url, data=None)
+    hidden = image_id is not None and await moderation.is_hidden(image_id)
+    view = formatting.article_view(t, article, context.services.config.bot.tz, image_hidden=hidden)
     messages = list(view.messages)
     if view.photo_url:
         try:
-            await context.bot.send_photo(
+            sent = await context.bot.send_photo(
                 chat_id, view.photo_url, caption=view.caption,
-                reply_markup=None if messages else markup,
+                reply_markup=report_markup(t, image_id),
             )  # fmt: skip
         except BadRequest:
             # Telegram could not fetch or use the picture: the text alone still reads well.
             messages = formatting.pack([view.caption, *messages])
+        else:
+            await moderation.record_sent(
+                chat_id, sent.message_id, image_id, caption_html=view.caption
+            )
+    markup = source_markup(t, view.source_url)
     for number, message in enumerate(messages, start=1):
         last = number == len(messages)
         await context.bot.send_message(chat_id, message, reply_markup=markup if last else None)

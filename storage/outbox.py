@@ -30,6 +30,9 @@ class ClaimedRow:
     next_part: int
     attempts: int
     started_at: float | None
+    step: str = "send"
+    edit_message_id: int | None = None
+    edit_caption: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class RowProgress:
     last_error: str | None
     started_at: float | None
     finished_at: float | None
+    step: str = "send"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +65,22 @@ class OutboxCounts:
 async def add(db: Connection, messages: Iterable[OutgoingMessage], *, at: float) -> int:
     """Insert messages whose key is new; return how many rows were added."""
     cursor = await db.executemany(
-        "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, part_count, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        [
-            (m.key, m.chat_id, m.thread_id, m.kind, json.dumps(m.parts), len(m.parts), at)
-            for m in messages
-        ],
+        "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, part_count, created_at,"
+        " step, edit_message_id, edit_caption)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [_insert_values(m, at) for m in messages],
     )
     return max(cursor.rowcount, 0)
+
+
+def _insert_values(m: OutgoingMessage, at: float) -> tuple[object, ...]:
+    edit = m.edit
+    return (
+        m.key, m.chat_id, m.thread_id, m.kind, json.dumps(m.parts), len(m.parts), at,
+        "send" if edit is None else "edit",
+        None if edit is None else edit.message_id,
+        None if edit is None else edit.caption,
+    )  # fmt: skip
 
 
 async def claim(
@@ -79,11 +91,15 @@ async def claim(
         "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN ("
         " SELECT id FROM outbox WHERE status = 'queued' AND not_before <= ?"
         " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?)"
-        " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at",
+        " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at,"
+        " step, edit_message_id, edit_caption",
         (worker, lease_until, now, now, limit),
     )
     claimed = [
-        ClaimedRow(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7]) for r in rows
+        ClaimedRow(
+            r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10]
+        )
+        for r in rows
     ]
     claimed.sort(key=lambda row: row.id)  # RETURNING order is unspecified
     return claimed
@@ -93,7 +109,7 @@ async def record(db: Connection, progress: Sequence[RowProgress], *, worker: str
     """Store progress of rows `worker` still holds; finished rows drop their claim."""
     await db.executemany(
         "UPDATE outbox SET chat_id = ?, next_part = ?, status = ?, attempts = ?,"
-        " not_before = ?, last_error = ?, started_at = ?, finished_at = ?,"
+        " not_before = ?, last_error = ?, started_at = ?, finished_at = ?, step = ?,"
         " claimed_by = CASE WHEN ? THEN claimed_by END,"
         " lease_until = CASE WHEN ? THEN lease_until END"
         " WHERE id = ? AND claimed_by = ?",
@@ -107,6 +123,7 @@ async def record(db: Connection, progress: Sequence[RowProgress], *, worker: str
                 p.last_error,
                 p.started_at,
                 p.finished_at,
+                p.step,
                 p.status == "queued",
                 p.status == "queued",
                 p.id,
@@ -162,7 +179,7 @@ async def get(db: Connection, key: str) -> RowProgress | None:
     """The stored state of one row by key (for operators and tests)."""
     rows = await db.execute_fetchall(
         "SELECT id, chat_id, next_part, status, attempts, not_before, last_error, started_at,"
-        " finished_at FROM outbox WHERE key = ?",
+        " finished_at, step FROM outbox WHERE key = ?",
         (key,),
     )
     return RowProgress(*rows[0]) if rows else None

@@ -1,0 +1,98 @@
+"""Hiding an image where it was already shown: one outbox edit per message that carries it.
+
+Each message the bot sent with a hidden image becomes an outbox row that replaces the photo with
+a neutral placeholder (same caption) or, where Telegram refuses the edit, deletes the message and
+re-sends its caption as text with a short note. The outbox paces, retries and survives restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from importlib import resources
+
+from aiosqlite import Connection
+
+from bot.errors import ImageNotFound
+from bot.formatting import escape
+from bot.i18n import Catalogs
+from bot.image_identity import ImageMessage, ImageRecord
+from bot.moderation import ModerationService
+from bot.outbox import ImageEdit, Outbox, OutgoingMessage
+from storage import chats
+
+HIDE_KIND = "hide"
+BATCH = 500
+
+
+def placeholder_image() -> bytes:
+    """The PNG shown instead of a hidden image (grey, a crossed-out picture, no text)."""
+    return (resources.files("bot") / "data" / "placeholder.png").read_bytes()
+
+
+def hide_key(image: ImageRecord, message: ImageMessage) -> str:
+    """The outbox key of one message's edit: the same image, epoch and message queue once."""
+    return f"hide:{image.id}:{image.report_epoch}:{message.chat_id}:{message.message_id}"
+
+
+def fallback_text(caption_html: str | None, note: str) -> str:
+    """The text re-sent when a photo message had to be deleted: its caption and the note."""
+    escaped = escape(note)
+    return f"{caption_html}\n\n{escaped}" if caption_html else escaped
+
+
+class ImageHiding:
+    """Queues the placeholder edits for every message that shows a hidden image.
+
+    `db` must be the connection `outbox` writes with (this service commits it) and should not be
+    the moderation service's own: that one opens `BEGIN IMMEDIATE` transactions of its own.
+    """
+
+    def __init__(
+        self,
+        db: Connection,
+        *,
+        outbox: Outbox,
+        moderation: ModerationService,
+        catalogs: Catalogs,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._moderation = moderation
+        self._catalogs = catalogs
+        self._clock = clock
+
+    async def queue_edits(self, image_id: int) -> int:
+        """Queue an edit for each message showing the hidden image; return how many are new.
+
+        Commits batch by batch; re-running (after a restart, or twice) queues only what is
+        missing. An image that is not hidden queues nothing. Raise ImageNotFound.
+        """
+        image = await self._moderation.image(image_id)
+        if image is None:
+            raise ImageNotFound(image_id)
+        if not image.is_hidden:
+            return 0
+        queued = 0
+        async for batch in self._moderation.iter_places_shown(image_id, batch=BATCH):
+            edits = [await self._edit(image, message) for message in batch]
+            try:
+                queued += await self._outbox.enqueue(edits)
+            except BaseException:
+                await self._db.rollback()
+                raise
+            await self._db.commit()
+        return queued
+
+    async def _edit(self, image: ImageRecord, message: ImageMessage) -> OutgoingMessage:
+        language = await chats.language(self._db, message.chat_id)
+        note = self._catalogs.texts(language)("image-hidden-note")
+        text = fallback_text(message.caption_html, note)
+        return OutgoingMessage(
+            key=hide_key(image, message),
+            chat_id=message.chat_id,
+            parts=(text,),
+            kind=HIDE_KIND,
+            edit=ImageEdit(message.message_id, message.caption_html, text),
+        )

@@ -1,0 +1,106 @@
+"""Reports against images: the state that decides a new report, storing it, the review queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiosqlite import Connection
+
+from bot.image_identity import ReportState, ReviewItem
+from storage.images import columns, to_image
+
+# Weight of the current epoch's reports, without those of ignored reporters; `i` is the image.
+_CURRENT_WEIGHT = (
+    "(SELECT coalesce(sum(r.weight), 0) FROM reports r WHERE r.image_id = i.id"
+    " AND r.epoch = i.report_epoch"
+    " AND r.reporter_id NOT IN (SELECT user_id FROM ignored_reporters))"
+)
+
+
+async def state(
+    db: Connection,
+    *,
+    image_id: int,
+    reporter_id: int,
+    chat_id: int | None,
+    since: datetime,
+    rate_limit: int,
+) -> ReportState | None:
+    """Everything a report by `reporter_id` depends on, in one read; None for an unknown image.
+
+    `reports_last_hour` counts reports made after `since`, stopping at `rate_limit`.
+    """
+    rows = await db.execute_fetchall(
+        f"SELECT {columns('i')},"
+        " EXISTS (SELECT 1 FROM ignored_reporters WHERE user_id = ?) AS is_ignored,"
+        " EXISTS (SELECT 1 FROM reports WHERE image_id = i.id AND epoch = i.report_epoch"
+        "  AND reporter_id = ?) AS has_reported,"
+        " (SELECT count(*) FROM (SELECT 1 FROM reports WHERE reporter_id = ?"
+        "  AND created_at > ? LIMIT ?)) AS recent,"
+        f" {_CURRENT_WEIGHT} AS current_weight,"
+        " (SELECT threshold FROM chat_thresholds WHERE chat_id = ?) AS chat_threshold"
+        " FROM images i WHERE i.id = ?",
+        (reporter_id, reporter_id, reporter_id, since.timestamp(), rate_limit, chat_id, image_id),
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return ReportState(
+        image=to_image(row),
+        is_ignored=bool(row["is_ignored"]),
+        has_reported=bool(row["has_reported"]),
+        reports_last_hour=row["recent"],
+        current_weight=row["current_weight"],
+        chat_threshold=row["chat_threshold"],
+    )
+
+
+async def add(
+    db: Connection,
+    *,
+    image_id: int,
+    epoch: int,
+    reporter_id: int,
+    chat_id: int | None,
+    weight: int,
+    at: datetime,
+) -> bool:
+    """Store a report; False when this person already reported the image in this epoch."""
+    cursor = await db.execute(
+        "INSERT INTO reports (image_id, epoch, reporter_id, chat_id, weight, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (image_id, epoch, reporter_id) DO NOTHING",
+        (image_id, epoch, reporter_id, chat_id, weight, at.timestamp()),
+    )
+    return cursor.rowcount == 1
+
+
+async def review_queue(db: Connection, *, limit: int) -> list[ReviewItem]:
+    """Hidden images and images reported in their current epoch, latest activity first.
+
+    Groups every current-epoch report: fine for an admin command, not for a hot path.
+    """
+    rows = await db.execute_fetchall(
+        "WITH counted AS (SELECT r.image_id, sum(r.weight) AS weight, count(*) AS reporters,"
+        "  max(r.created_at) AS last_at FROM reports r"
+        "  JOIN images im ON im.id = r.image_id AND im.report_epoch = r.epoch"
+        "  WHERE r.reporter_id NOT IN (SELECT user_id FROM ignored_reporters)"
+        "  GROUP BY r.image_id)"
+        f" SELECT {columns('i')}, coalesce(c.weight, 0) AS weight,"
+        " coalesce(c.reporters, 0) AS reporters, c.last_at"
+        " FROM images i LEFT JOIN counted c ON c.image_id = i.id"
+        " WHERE i.status = 'hidden' OR c.image_id IS NOT NULL"
+        " ORDER BY max(coalesce(c.last_at, 0), coalesce(i.hidden_at, 0)) DESC, i.id DESC"
+        " LIMIT ?",
+        (limit,),
+    )
+    return [
+        ReviewItem(
+            image=to_image(row),
+            weight=row["weight"],
+            reporters=row["reporters"],
+            last_report_at=None
+            if row["last_at"] is None
+            else datetime.fromtimestamp(row["last_at"], UTC),
+        )
+        for row in rows
+    ]
