@@ -1,7 +1,8 @@
 """The benchmarks' one entry point: `python -m bench.run [--quick]`.
 
 The full run ingests 100,000 articles, queries databases of 100,000 and 1,000,000 articles
-(built once and cached in bench/results/) and measures the running bot; it rewrites
+(built once and cached in bench/results/), measures the running bot, then runs the broadcast
+(`bench.broadcast`) and image-report (`bench.moderation`) benchmarks; it rewrites
 BENCHMARKS.md. --quick does the same at 10,000 articles in well under a minute and writes
 nothing but the console table.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 from bench.ingest import IngestResult, measure_ingestion
@@ -92,15 +95,34 @@ async def _run(quick: bool) -> list[Row]:
     return rows
 
 
+def _other_benchmarks(quick: bool) -> str:
+    """Run the broadcast and moderation benchmarks (each in its own processes) and return
+    their result tables; a quick run writes them under bench/results/ instead."""
+    sections = []
+    for name, title in (("broadcast", "Broadcast engine"), ("moderation", "Image reports")):
+        out = (
+            RESULTS / f"{name}_quick.md" if quick else Path(__file__).parent / f"{name}_results.md"
+        )
+        print(f"{title.lower()} benchmark…", flush=True)
+        extra = ["--quick"] if quick else []
+        subprocess.run(
+            [sys.executable, "-m", f"bench.{name}", "--out", str(out), *extra], check=True
+        )
+        sections.append(f"## {title}\n\n{out.read_text(encoding='utf-8')}")
+    return "\n".join(sections)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10,000 articles, fewer queries")
     quick = parser.parse_args().quick
     rows = asyncio.run(_run(quick))
     print(table(rows))
+    others = _other_benchmarks(quick)
     if not quick:
         intro = "Written by `python -m bench.run` (full run); `--quick` is a smoke run."
-        BENCHMARKS.write_text(markdown(rows, intro=intro, notes=ANALYSIS.read_text()), "utf-8")
+        notes = f"{others}\n\n{ANALYSIS.read_text()}"
+        BENCHMARKS.write_text(markdown(rows, intro=intro, notes=notes), "utf-8")
         print(f"wrote {BENCHMARKS}")
 
 
