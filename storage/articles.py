@@ -12,7 +12,7 @@ from aiosqlite import Connection, Row
 from bot.models import Article, ArticleDraft
 
 _COLUMNS = "id, source, title, body, url, published_at, fetched_at, language, topics, image_url"
-_A_COLUMNS = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
+A_COLUMNS = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,8 @@ async def insert_many(db: Connection, items: Sequence[NewArticle]) -> int:
     return new
 
 
-def _to_article(row: Row) -> Article:
+def to_article(row: Row) -> Article:
+    """An Article from a row selected with ARTICLE_COLUMNS."""
     return Article(
         id=row["id"],
         source=row["source"],
@@ -84,7 +85,7 @@ def _to_article(row: Row) -> Article:
 async def get(db: Connection, article_id: int) -> Article | None:
     """The article with this id, or None."""
     rows = await db.execute_fetchall(f"SELECT {_COLUMNS} FROM articles WHERE id = ?", (article_id,))
-    return _to_article(rows[0]) if rows else None
+    return to_article(rows[0]) if rows else None
 
 
 async def newest(
@@ -98,11 +99,11 @@ async def newest(
         )
     else:
         rows = await db.execute_fetchall(
-            f"SELECT {_A_COLUMNS} FROM article_topics t JOIN articles a ON a.id = t.article_id"
+            f"SELECT {A_COLUMNS} FROM article_topics t JOIN articles a ON a.id = t.article_id"
             " WHERE t.topic = ? ORDER BY t.sort_at DESC, t.article_id DESC LIMIT ? OFFSET ?",
             (topic, limit, offset),
         )
-    return [_to_article(row) for row in rows]
+    return [to_article(row) for row in rows]
 
 
 async def count(db: Connection, *, topic: str | None = None) -> int:
@@ -141,12 +142,12 @@ async def search(
         " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?),"
         " page AS (SELECT h.id, h.score, a.sort_at FROM hits h JOIN articles a ON a.id = h.id"
         " ORDER BY h.score, a.sort_at DESC, h.id DESC LIMIT ? OFFSET ?)"
-        f" SELECT {_A_COLUMNS}, (SELECT count(*) FROM hits) AS total"
+        f" SELECT {A_COLUMNS}, (SELECT count(*) FROM hits) AS total"
         " FROM page p JOIN articles a ON a.id = p.id ORDER BY p.score, p.sort_at DESC, p.id DESC",
         (match, window, limit, offset),
     )
     total = rows[0]["total"] if rows else await _count_matches(db, match, window)
-    return [_to_article(row) for row in rows], total
+    return [to_article(row) for row in rows], total
 
 
 async def _count_matches(db: Connection, match: str, window: int) -> int:

@@ -4,38 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-from aiosqlite import Connection, Row
+from aiosqlite import Connection
 
 from bot.models import Article
-
-_COLUMNS = ", ".join(
-    f"a.{c}"
-    for c in (
-        "id", "source", "title", "body", "url", "published_at", "fetched_at", "language",
-        "topics", "image_url",
-    )
-)  # fmt: skip
-
-
-def _moment(epoch: int | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
-def _to_article(row: Row) -> Article:
-    return Article(
-        id=row["id"],
-        source=row["source"],
-        title=row["title"],
-        body=row["body"],
-        url=row["url"],
-        published_at=_moment(row["published_at"]),
-        fetched_at=_moment(row["fetched_at"]),
-        language=row["language"],
-        topics=tuple(json.loads(row["topics"])),
-        image_url=row["image_url"],
-    )
+from storage import articles
 
 
 async def undelivered(
@@ -50,7 +24,7 @@ async def undelivered(
     """Articles newer than `after_id` (or, with none, fetched since `fetched_since`) that the
     chat never received, of any of `topics` (all when empty), newest first."""
     rows = await db.execute_fetchall(
-        f"SELECT {_COLUMNS} FROM articles a"
+        f"SELECT {articles.A_COLUMNS} FROM articles a"
         " WHERE (CASE WHEN ? IS NULL THEN a.fetched_at >= ? ELSE a.id > ? END)"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.article_id = a.id)"
         " AND (? = '[]' OR EXISTS (SELECT 1 FROM json_each(a.topics) t"
@@ -62,7 +36,7 @@ async def undelivered(
             json.dumps(list(topics), ensure_ascii=False), limit,
         ),
     )  # fmt: skip
-    return [_to_article(row) for row in rows]
+    return [articles.to_article(row) for row in rows]
 
 
 async def by_ids(db: Connection, article_ids: Sequence[int]) -> list[Article]:
@@ -70,11 +44,11 @@ async def by_ids(db: Connection, article_ids: Sequence[int]) -> list[Article]:
     if not article_ids:
         return []
     rows = await db.execute_fetchall(
-        f"SELECT {_COLUMNS} FROM articles a WHERE a.id IN (SELECT value FROM json_each(?))"
-        " ORDER BY a.id",
+        f"SELECT {articles.A_COLUMNS} FROM articles a"
+        " WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.id",
         (json.dumps(list(article_ids)),),
     )
-    return [_to_article(row) for row in rows]
+    return [articles.to_article(row) for row in rows]
 
 
 async def ids_after(db: Connection, *, after_id: int, limit: int) -> list[int]:
