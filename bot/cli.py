@@ -129,11 +129,18 @@ async def _stats(config: Config, args: argparse.Namespace) -> int:
     services = await open_services(config)
     try:
         numbers = await storage_stats.collect(services.db)
+        outbox = await services.outbox.stats()
     finally:
         await services.close()
     print(f"database: {config.storage.path}")
     for name, value in numbers.items():
         print(f"{name}: {value}")
+    print(
+        f"outbox: {outbox.queued} queued, {outbox.sending} sending, {outbox.sent} sent,"
+        f" {outbox.failed} failed"
+    )
+    rate = "—" if outbox.last_rate is None else f"{outbox.last_rate:.1f} messages/s"
+    print(f"last broadcast rate: {rate}")
     return 0
 
 

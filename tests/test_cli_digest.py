@@ -46,3 +46,4 @@ async def test_digest_send_queues_a_digest_for_each_subscriber_once(tmp_path, fe
     out, _ = await asyncio.wait_for(stats.communicate(), timeout=60)
     assert "subscribers: 2" in out.decode()
     assert "schedules running: 2" in out.decode()
+    assert "outbox: 3 queued, 0 sending, 0 sent, 0 failed" in out.decode()
