@@ -19,6 +19,7 @@ from bot.models import Article, ChatSettings, KeywordFilters, Schedule
 from bot.outbox import OutgoingMessage
 from bot.schedules import due_slot
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions
+from storage.database import transaction
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,10 @@ BOT_USERNAME = "bot_username"
 # Candidates read per digest before keyword filters and the per-source cap thin them out.
 CANDIDATE_WINDOW = 500
 TARGET_BATCH = 200
+
+
+class _NotQueued(Exception):
+    """Raised inside a transaction to roll back a slot whose digest was already queued."""
 
 
 class MessageQueue(Protocol):
@@ -96,8 +101,8 @@ class DigestService:
 
     async def remember_bot_username(self, username: str) -> None:
         """Keep the bot's username so digests written by the CLI link to the right bot."""
-        await bot_settings.put(self._db, BOT_USERNAME, username)
-        await self._db.commit()
+        async with transaction(self._db):
+            await bot_settings.put(self._db, BOT_USERNAME, username)
 
     def is_missed(self, schedule: Schedule, tz: ZoneInfo) -> bool:
         """True when a slot within the grace period has not been served (after downtime)."""
@@ -116,12 +121,20 @@ class DigestService:
         slot = due_slot(schedule.rule, self.zone(chat), now=now, grace=self._settings.misfire_grace)
         if slot is None or (schedule.last_slot is not None and slot <= schedule.last_slot):
             return None
-        newest = await digest_queries.newest_id(self._db)
-        digest = await self._compose(chat, schedule, now)
-        if not await schedules.record_run(self._db, schedule.id, slot=slot, last_article_id=newest):
-            await self._db.rollback()
+        key = digest_key(chat.chat_id, schedule.id, slot)
+        try:
+            # Composed inside the transaction, so no other write lands between reading the
+            # undelivered articles and recording them as delivered.
+            async with transaction(self._db):
+                newest = await digest_queries.newest_id(self._db)
+                digest = await self._compose(chat, schedule, now)
+                if not await schedules.record_run(
+                    self._db, schedule.id, slot=slot, last_article_id=newest
+                ):
+                    return None  # served meanwhile: record_run wrote nothing
+                return await self._queue(digest, key, now)
+        except _NotQueued:
             return None
-        return await self._queue(digest, digest_key(chat.chat_id, schedule.id, slot), now)
 
     async def preview(self, chat_id: int, schedule: Schedule | None) -> Digest | None:
         """The digest the chat would get now, written nowhere."""
@@ -143,6 +156,13 @@ class DigestService:
         return queued
 
     async def _send_now_to(self, chat_id: int) -> bool:
+        try:
+            async with transaction(self._db):
+                return await self._queue_now(chat_id)
+        except _NotQueued:
+            return False
+
+    async def _queue_now(self, chat_id: int) -> bool:
         chat = await chats.get(self._db, chat_id)
         if chat is None or not chat.is_active:
             return False
@@ -196,15 +216,14 @@ class DigestService:
         return Digest(chat.chat_id, thread_id, tuple(chosen), tuple(parts))
 
     async def _queue(self, digest: Digest | None, key: str, now: datetime) -> Digest | None:
-        # The outbox rows, the deliveries and the schedule's slot are committed together, so a
-        # crash cannot record one without the others.
+        # Runs inside the caller's transaction: the outbox rows, the deliveries and the
+        # schedule's slot are committed together, so a crash cannot record one without the
+        # others. Raises _NotQueued when the key was queued before, to roll the slot back.
         if digest is None:
-            await self._db.commit()  # the slot is served: nothing new is nothing to resend
-            return None
+            return None  # the slot is served: nothing new is nothing to resend
         message = OutgoingMessage(key, digest.chat_id, digest.parts, digest.thread_id, "digest")
         if not await self._outbox.enqueue([message]):
-            await self._db.rollback()
-            return None
+            raise _NotQueued(key)
         await deliveries.record(
             self._db,
             chat_id=digest.chat_id,
@@ -212,6 +231,5 @@ class DigestService:
             kind="digest",
             at=now,
         )
-        await self._db.commit()
         log.info("digest %s queued: %s articles", key, len(digest.articles))
         return digest

@@ -20,6 +20,7 @@ from bot.image_identity import ImageMessage, ImageRecord
 from bot.moderation import ModerationService
 from bot.outbox import ImageEdit, Outbox, OutgoingMessage
 from storage import chats
+from storage.database import transaction
 
 HIDE_KIND = "hide"
 BATCH = 500
@@ -77,12 +78,8 @@ class ImageHiding:
         queued = 0
         async for batch in self._moderation.iter_places_shown(image_id, batch=BATCH):
             edits = [await self._edit(image, message) for message in batch]
-            try:
+            async with transaction(self._db):
                 queued += await self._outbox.enqueue(edits)
-            except BaseException:
-                await self._db.rollback()
-                raise
-            await self._db.commit()
         return queued
 
     async def _edit(self, image: ImageRecord, message: ImageMessage) -> OutgoingMessage:

@@ -23,6 +23,7 @@ from bot.feed_parsing import parse_feed
 from bot.fetching import fetch_source
 from bot.models import ArticleDraft
 from storage import articles, sources
+from storage.database import transaction
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,11 @@ class IngestionService:
 
     async def store(self, drafts: Sequence[ArticleDraft]) -> tuple[int, int]:
         """Store drafts oldest first so ids follow the source's order; return (new, duplicate)."""
+        async with transaction(self._db):
+            return await self._store(drafts)
+
+    async def _store(self, drafts: Sequence[ArticleDraft]) -> tuple[int, int]:
+        # Runs inside the caller's transaction: the rows and their search index go together.
         now = self._clock()
         items = [articles.NewArticle(draft, fingerprint(draft), now) for draft in reversed(drafts)]
         new = await articles.insert_many(self._db, items)
@@ -102,14 +108,18 @@ class IngestionService:
                 max_redirects=self._settings.max_redirects,
             )
             drafts = [] if result.content is None else self._parse(source, result.content)
-            new, duplicate = await self.store(drafts)
         except AkhbarError as error:
             log.warning("source %s failed: %s", source.name, error)
-            await self._record(source.name, error=str(error) or type(error).__name__)
+            async with transaction(self._db):
+                await self._record(source.name, error=str(error) or type(error).__name__)
             return SourceReport(source.name, error=str(error) or type(error).__name__)
-        await self._record(
-            source.name, error=None, etag=result.etag, last_modified=result.last_modified
-        )
+        # The articles and the validators they were fetched with are committed together; the
+        # fetch stays outside the transaction so the network never holds the connection.
+        async with transaction(self._db):
+            new, duplicate = await self._store(drafts)
+            await self._record(
+                source.name, error=None, etag=result.etag, last_modified=result.last_modified
+            )
         return SourceReport(source.name, new, duplicate, not_modified=result.content is None)
 
     async def _record(self, name: str, *, error: str | None, **validators: str | None) -> None:
@@ -121,7 +131,6 @@ class IngestionService:
             last_modified=validators.get("last_modified"),
             error=error,
         )
-        await self._db.commit()
 
     def _parse(self, source: SourceConfig, content: bytes) -> list[ArticleDraft]:
         if source.kind == "dump":
@@ -170,7 +179,6 @@ class IngestionService:
         except AkhbarError as error:
             return SourceReport(source, error=str(error))
         new, duplicate = await self.store(with_links(drafts, link_template))
-        await self._db.commit()
         return SourceReport(source, new, duplicate)
 
     def _parse_file(

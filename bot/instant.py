@@ -15,6 +15,7 @@ from bot.i18n import Catalogs
 from bot.models import Article, Subscription
 from bot.outbox import OutgoingMessage
 from storage import bot_settings, chats, deliveries, digest_queries, subscriptions
+from storage.database import transaction
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,11 @@ class InstantService:
     async def push_instant(self, article_ids: Sequence[int]) -> int:
         """Queue these newly stored articles for the subscribers who want their topics at once;
         return how many messages were queued."""
+        async with transaction(self._db):
+            return await self._push(article_ids)
+
+    async def _push(self, article_ids: Sequence[int]) -> int:
+        # Runs inside the caller's transaction.
         found = await digest_queries.by_ids(self._db, article_ids)
         topics = tuple(dict.fromkeys(t for a in found for t in a.topics))
         if not topics:
@@ -52,7 +58,6 @@ class InstantService:
         queued = 0
         async for subscription in subscriptions.with_instant_topics(self._db, topics=topics):
             queued += await self._push_to(subscription, found, username)
-        await self._db.commit()
         return queued
 
     async def _push_to(
@@ -84,7 +89,7 @@ class InstantService:
             )
             for a in fresh
         ]
-        # Rows and deliveries go in the same transaction (committed by the caller).
+        # Rows and deliveries go in the same transaction (the caller's).
         await self._outbox.enqueue(messages)
         ids = [a.id for a in fresh]
         await deliveries.record(
@@ -94,19 +99,19 @@ class InstantService:
 
     async def push_new_articles(self) -> int:
         """Push the articles stored since the last pass (the first pass only sets the mark)."""
-        mark = await bot_settings.get(self._db, WATERMARK)
-        if mark is None:
-            newest = await digest_queries.newest_id(self._db)
-            await bot_settings.put(self._db, WATERMARK, str(newest))
-            await self._db.commit()
-            return 0
-        ids = await digest_queries.ids_after(
-            self._db, after_id=int(mark), limit=MAX_ARTICLES_PER_PASS
-        )
-        if not ids:
-            return 0
-        queued = await self.push_instant(ids)
-        await bot_settings.put(self._db, WATERMARK, str(ids[-1]))
-        await self._db.commit()
+        # The pushes and the moved mark are one transaction: a pass is done whole or not at all.
+        async with transaction(self._db):
+            mark = await bot_settings.get(self._db, WATERMARK)
+            if mark is None:
+                newest = await digest_queries.newest_id(self._db)
+                await bot_settings.put(self._db, WATERMARK, str(newest))
+                return 0
+            ids = await digest_queries.ids_after(
+                self._db, after_id=int(mark), limit=MAX_ARTICLES_PER_PASS
+            )
+            if not ids:
+                return 0
+            queued = await self._push(ids)
+            await bot_settings.put(self._db, WATERMARK, str(ids[-1]))
         log.info("instant pushes: %s queued for %s new articles", queued, len(ids))
         return queued

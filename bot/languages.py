@@ -9,6 +9,7 @@ from aiosqlite import Connection
 
 from bot.i18n import LANGUAGES, Catalogs, Texts
 from storage import chats
+from storage.database import transaction
 
 
 class LanguageService:
@@ -21,8 +22,8 @@ class LanguageService:
         self, chat_id: int, *, chat_type: str, title: str | None, telegram_code: str | None
     ) -> Texts:
         """The texts to answer this chat with; the chat is remembered on first contact."""
-        await chats.remember(self._db, chat_id, type=chat_type, title=title, at=self._clock())
-        await self._db.commit()
+        async with transaction(self._db):
+            await chats.remember(self._db, chat_id, type=chat_type, title=title, at=self._clock())
         chosen = await chats.language(self._db, chat_id)
         return self._catalogs.texts(self._catalogs.pick(chosen=chosen, telegram_code=telegram_code))
 
@@ -30,6 +31,6 @@ class LanguageService:
         """Store a chat's choice; raise ValueError for a language the bot does not speak."""
         if language not in LANGUAGES:
             raise ValueError(language)
-        await chats.set_language(self._db, chat_id, language)
-        await self._db.commit()
+        async with transaction(self._db):
+            await chats.set_language(self._db, chat_id, language)
         return self._catalogs.texts(language)

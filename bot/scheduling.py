@@ -12,6 +12,7 @@ from bot.errors import BotCannotPost, NotChatAdmin, ScheduleNotFound, TooManySch
 from bot.models import ChatRights, Schedule, TargetChat
 from bot.schedules import ScheduleRequest
 from storage import admin_targets, chats, schedules
+from storage.database import transaction
 
 
 def check_rights(rights: ChatRights) -> None:
@@ -45,25 +46,26 @@ class ScheduleService:
         """Store a schedule for `target` after checking rights; raise TooManySchedules."""
         check_rights(rights)
         now = self._clock()
-        await chats.remember(self._db, target.chat_id, type=target.type, title=target.title, at=now)
-        await chats.set_active(self._db, target.chat_id, is_active=True)
-        if await chats.language(self._db, target.chat_id) is None:
-            await chats.set_language(self._db, target.chat_id, language)
-        existing = await schedules.of_chat(self._db, chat_id=target.chat_id)
-        if len(existing) >= self._settings.max_schedules_per_chat:
-            raise TooManySchedules(len(existing))
-        schedule_id = await schedules.add(
-            self._db,
-            chat_id=target.chat_id,
-            rule=request.rule,
-            item_count=request.count or self._settings.default_count,
-            thread_id=thread_id,
-            topics=request.topics,
-            created_by=user_id,
-            at=now,
-        )
-        await self._db.commit()
-        return await schedules.get(self._db, schedule_id)
+        chat_id = target.chat_id
+        async with transaction(self._db):
+            await chats.remember(self._db, chat_id, type=target.type, title=target.title, at=now)
+            await chats.set_active(self._db, chat_id, is_active=True)
+            if await chats.language(self._db, chat_id) is None:
+                await chats.set_language(self._db, chat_id, language)
+            existing = await schedules.of_chat(self._db, chat_id=chat_id)
+            if len(existing) >= self._settings.max_schedules_per_chat:
+                raise TooManySchedules(len(existing))
+            schedule_id = await schedules.add(
+                self._db,
+                chat_id=chat_id,
+                rule=request.rule,
+                item_count=request.count or self._settings.default_count,
+                thread_id=thread_id,
+                topics=request.topics,
+                created_by=user_id,
+                at=now,
+            )
+            return await schedules.get(self._db, schedule_id)
 
     async def of_chat(self, chat_id: int) -> list[Schedule]:
         """The chat's schedules; their 1-based position is the number /unschedule takes."""
@@ -80,9 +82,9 @@ class ScheduleService:
         """Remove the chat's schedule number `number` after checking the person is an admin."""
         if not rights.is_admin:
             raise NotChatAdmin()
-        schedule = await self.numbered(chat_id, number)
-        await schedules.delete(self._db, schedule.id)
-        await self._db.commit()
+        async with transaction(self._db):
+            schedule = await self.numbered(chat_id, number)
+            await schedules.delete(self._db, schedule.id)
         return schedule
 
     async def choose_channel(
@@ -91,11 +93,13 @@ class ScheduleService:
         """Remember the channel an admin manages from their private chat."""
         check_rights(rights)
         now = self._clock()
-        await chats.remember(self._db, target.chat_id, type=target.type, title=target.title, at=now)
-        await admin_targets.choose(
-            self._db, user_chat_id=user_chat_id, target_chat_id=target.chat_id, at=now
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            await chats.remember(
+                self._db, target.chat_id, type=target.type, title=target.title, at=now
+            )
+            await admin_targets.choose(
+                self._db, user_chat_id=user_chat_id, target_chat_id=target.chat_id, at=now
+            )
 
     async def chosen_channel(self, user_chat_id: int) -> int | None:
         return await admin_targets.chosen(self._db, user_chat_id=user_chat_id)

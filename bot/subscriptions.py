@@ -22,6 +22,7 @@ from bot.outbox import OutgoingMessage
 from bot.schedules import ScheduleRule, parse_times
 from storage import admin_targets, chats, deliveries, schedules, subscriptions
 from storage import articles as stored_articles
+from storage.database import transaction
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +86,16 @@ class SubscriptionService:
         self, chat_id: int, topics: Sequence[str], *, language: str
     ) -> ScheduleChange:
         """Subscribe (adding `topics`); a new subscriber gets the default digest times."""
-        await self._remember_language(chat_id, language)
-        await subscriptions.create(self._db, chat_id, at=self._clock())
-        current = await subscriptions.get(self._db, chat_id)
-        wanted = tuple(dict.fromkeys([*current.topics, *(t.casefold() for t in topics)]))
-        await subscriptions.save(self._db, replace(current, topics=wanted))
-        created = None
-        if not await schedules.of_chat(self._db, chat_id=chat_id):
-            rule = ScheduleRule(times=parse_times(list(self._config.digests.default_times)))
-            created = await self._add_own_schedule(chat_id, rule)
-        await self._db.commit()
+        async with transaction(self._db):
+            await self._remember_language(chat_id, language)
+            await subscriptions.create(self._db, chat_id, at=self._clock())
+            current = await subscriptions.get(self._db, chat_id)
+            wanted = tuple(dict.fromkeys([*current.topics, *(t.casefold() for t in topics)]))
+            await subscriptions.save(self._db, replace(current, topics=wanted))
+            created = None
+            if not await schedules.of_chat(self._db, chat_id=chat_id):
+                rule = ScheduleRule(times=parse_times(list(self._config.digests.default_times)))
+                created = await self._add_own_schedule(chat_id, rule)
         return ScheduleChange(created)
 
     async def _remember_language(self, chat_id: int, language: str) -> None:
@@ -111,9 +112,9 @@ class SubscriptionService:
 
     async def unsubscribe(self, chat_id: int) -> ScheduleChange:
         """Forget the subscription and the chat's own digest times."""
-        was_subscribed = await subscriptions.delete(self._db, chat_id)
-        removed = await schedules.delete_of_chat(self._db, chat_id=chat_id)
-        await self._db.commit()
+        async with transaction(self._db):
+            was_subscribed = await subscriptions.delete(self._db, chat_id)
+            removed = await schedules.delete_of_chat(self._db, chat_id=chat_id)
         if not was_subscribed:
             raise NotSubscribed(chat_id)
         return ScheduleChange(removed=tuple(removed))
@@ -131,55 +132,55 @@ class SubscriptionService:
 
     async def toggle_topic(self, chat_id: int, topic: str, *, instant: bool = False):
         """Add or remove a topic (or its instant pushes); subscribes the chat if needed."""
-        current = await subscriptions.get(self._db, chat_id)
-        if current is None:
-            raise NotSubscribed(chat_id)
-        if instant:
-            changed = replace(current, instant_topics=_toggle(current.instant_topics, topic))
-        else:
-            changed = replace(current, topics=_toggle(current.topics, topic))
-        await subscriptions.save(self._db, changed)
-        await self._db.commit()
+        async with transaction(self._db):
+            current = await subscriptions.get(self._db, chat_id)
+            if current is None:
+                raise NotSubscribed(chat_id)
+            if instant:
+                changed = replace(current, instant_topics=_toggle(current.instant_topics, topic))
+            else:
+                changed = replace(current, topics=_toggle(current.topics, topic))
+            await subscriptions.save(self._db, changed)
         return changed
 
     async def update_filters(self, chat_id: int, words: Sequence[str]) -> KeywordFilters:
         """Apply `+word -word` to the chat's filters; return them."""
-        current = await subscriptions.get(self._db, chat_id)
-        if current is None:
-            raise NotSubscribed(chat_id)
-        filters = keyword_filters.parse(words, current.filters)
-        await subscriptions.save(self._db, replace(current, filters=filters))
-        await self._db.commit()
+        async with transaction(self._db):
+            current = await subscriptions.get(self._db, chat_id)
+            if current is None:
+                raise NotSubscribed(chat_id)
+            filters = keyword_filters.parse(words, current.filters)
+            await subscriptions.save(self._db, replace(current, filters=filters))
         return filters
 
     async def clear_filters(self, chat_id: int) -> None:
-        current = await subscriptions.get(self._db, chat_id)
-        if current is not None:
-            await subscriptions.save(self._db, replace(current, filters=KeywordFilters()))
-            await self._db.commit()
+        async with transaction(self._db):
+            current = await subscriptions.get(self._db, chat_id)
+            if current is not None:
+                await subscriptions.save(self._db, replace(current, filters=KeywordFilters()))
 
     async def set_digest_times(self, chat_id: int, words: Sequence[str]) -> ScheduleChange:
         """Set the private chat's daily digest times (raise BadSchedule); subscribes if needed."""
         rule = ScheduleRule(times=parse_times(list(words)))
-        if await subscriptions.get(self._db, chat_id) is None:
-            raise NotSubscribed(chat_id)
-        own = await schedules.of_chat(self._db, chat_id=chat_id)
-        if own:
-            await schedules.set_rule(self._db, own[0].id, rule)
-            extra = tuple(s.id for s in own[1:])
-            for schedule_id in extra:
-                await schedules.delete(self._db, schedule_id)
-            changed = await schedules.get(self._db, own[0].id)
-        else:
-            changed, extra = await self._add_own_schedule(chat_id, rule), ()
-        await self._db.commit()
+        async with transaction(self._db):
+            if await subscriptions.get(self._db, chat_id) is None:
+                raise NotSubscribed(chat_id)
+            own = await schedules.of_chat(self._db, chat_id=chat_id)
+            if own:
+                await schedules.set_rule(self._db, own[0].id, rule)
+                extra = tuple(s.id for s in own[1:])
+                for schedule_id in extra:
+                    await schedules.delete(self._db, schedule_id)
+                changed = await schedules.get(self._db, own[0].id)
+            else:
+                changed, extra = await self._add_own_schedule(chat_id, rule), ()
         return ScheduleChange(changed, extra)
 
     async def set_timezone(self, chat_id: int, name: str) -> str:
         """Store the chat's time zone; return its canonical name (raise UnknownTimeZone)."""
         zone = canonical_zone(name)
-        await chats.set_timezone(self._db, chat_id, zone)
-        await self._db.commit()
+        async with transaction(self._db):
+            await chats.set_timezone(self._db, chat_id, zone)
         return zone
 
     async def settings(self, chat_id: int) -> SettingsView:
@@ -195,15 +196,19 @@ class SubscriptionService:
 
     async def chat_unreachable(self, chat_id: int, reason: str) -> None:
         """Pause the chat's schedules, mark it inactive and tell the admins who made them."""
-        paused = await schedules.pause_chat(self._db, chat_id=chat_id, reason=PAUSED_UNREACHABLE)
-        await chats.set_active(self._db, chat_id, is_active=False)
-        chat = await chats.get(self._db, chat_id)
-        admins = {s.created_by for s in paused if s.created_by and s.created_by != chat_id}
-        now = int(self._clock().timestamp())
-        notices = [await self._pause_notice(admin, chat, reason, now) for admin in sorted(admins)]
-        if notices:
-            await self._outbox.enqueue(notices)
-        await self._db.commit()
+        async with transaction(self._db):
+            paused = await schedules.pause_chat(
+                self._db, chat_id=chat_id, reason=PAUSED_UNREACHABLE
+            )
+            await chats.set_active(self._db, chat_id, is_active=False)
+            chat = await chats.get(self._db, chat_id)
+            admins = {s.created_by for s in paused if s.created_by and s.created_by != chat_id}
+            now = int(self._clock().timestamp())
+            notices = [
+                await self._pause_notice(admin, chat, reason, now) for admin in sorted(admins)
+            ]
+            if notices:
+                await self._outbox.enqueue(notices)
         log.info("chat %s unreachable (%s): %s schedules paused", chat_id, reason, len(paused))
 
     async def _pause_notice(
@@ -219,20 +224,20 @@ class SubscriptionService:
 
     async def chat_reachable(self, chat_id: int) -> int:
         """The bot may post there again: reactivate the chat and resume its paused schedules."""
-        await chats.set_active(self._db, chat_id, is_active=True)
-        resumed = await schedules.resume_chat(self._db, chat_id=chat_id)
-        await self._db.commit()
+        async with transaction(self._db):
+            await chats.set_active(self._db, chat_id, is_active=True)
+            resumed = await schedules.resume_chat(self._db, chat_id=chat_id)
         return resumed
 
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its settings, schedules, subscription and deliveries
         follow it to the new id."""
-        await chats.move(
-            self._db, old_chat_id=old_chat_id, new_chat_id=new_chat_id, type="supergroup"
-        )
-        for entity in (schedules, subscriptions, deliveries, admin_targets):
-            await entity.move(self._db, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
-        await self._db.commit()
+        async with transaction(self._db):
+            await chats.move(
+                self._db, old_chat_id=old_chat_id, new_chat_id=new_chat_id, type="supergroup"
+            )
+            for entity in (schedules, subscriptions, deliveries, admin_targets):
+                await entity.move(self._db, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
         log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
 

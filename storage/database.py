@@ -1,14 +1,22 @@
-"""Opening the SQLite database: WAL mode, pragmas, SQL functions and forward migrations."""
+"""Opening the SQLite database: WAL mode, pragmas, SQL functions, forward migrations, and
+transactions that several coroutines can share one connection with."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
 import aiosqlite
 
 TermsFunction = Callable[[str | None], str]
+
+_write_locks: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def connect(path: str | Path, *, index_terms: TermsFunction) -> aiosqlite.Connection:
@@ -52,3 +60,23 @@ async def migrate(db: aiosqlite.Connection) -> int:
         await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
         version = number
     return version
+
+
+@asynccontextmanager
+async def transaction(db: aiosqlite.Connection) -> AsyncIterator[None]:
+    """Run the block as one transaction: commit when it ends, roll back if it raises.
+
+    The services share one connection, and a transaction on it belongs to whoever commits
+    next: without this lock a coroutine could commit (or roll back) another's half-done writes
+    at any `await`. The lock is not re-entrant: code inside the block must not open another.
+    """
+    lock = _write_locks.get(db)
+    if lock is None:
+        lock = _write_locks[db] = asyncio.Lock()
+    async with lock:
+        try:
+            yield
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
