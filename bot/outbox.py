@@ -1,36 +1,12 @@
-"""The broadcast engine: a persistent outbox drained by a paced, concurrent worker.
+"""The broadcast outbox: what callers queue, its settings, and the Outbox service that queues it.
 
 Every message is a row (one per chat and digest, its parts kept together) committed before
-anything is sent. A worker claims due rows in batches under a lease, sends their parts in
-order within Telegram's limits (see `bot.pacing`), and records each accepted part.
-
-Crash guarantee: a part is recorded as sent at most `flush_interval_seconds` (10 ms) after
-Telegram's answer, in one batched commit. After `kill -9` and a restart every chat gets its
-remaining parts and none gets a part twice, except parts whose request was in flight or whose
-answer was not yet flushed at the instant of the crash: those are sent again (at least once).
-That window holds at most `concurrency` requests plus the answers of one flush interval (about
-one message at 30/s). Rows a dead worker held come back when its lease expires.
-
-A row may instead change a message the bot sent (`ImageEdit`: a hidden image replaced by a
-placeholder): editMessageMedia, or when Telegram refuses, deleteMessage then the fallback text as a
-new message. Each request takes its own paced slot, and the step reached is recorded like a part,
-so a restart neither edits again after the delete nor deletes again after the edit (beyond the
-same in-flight window).
-
-RetryAfter pauses the whole worker, not just the chat: the engine already keeps every chat under
-its limit, so a 429 means the bot-wide budget is spent (another process, a lower real limit), and
-Telegram escalates bans for bots that keep sending.
+anything is sent; `bot.outbox_worker` drains the rows and states the crash guarantee.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import heapq
-import logging
-import math
-import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -38,11 +14,37 @@ from typing import Protocol
 
 from aiosqlite import Connection
 
-from bot.pacing import Limits, Pacer
+from bot.delivery_outcomes import (
+    Delivered,
+    FloodWait,
+    Migrated,
+    Rejected,
+    Sender,
+    SendOutcome,
+    TransientFailure,
+    Unreachable,
+)
+from bot.pacing import Limits
 from storage import outbox as rows_db
-from storage.outbox import ClaimedRow, RowProgress
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "PAID_BROADCAST_PER_SECOND",
+    "ChatEvents",
+    "Clock",
+    "Delivered",
+    "FloodWait",
+    "ImageEdit",
+    "Migrated",
+    "Outbox",
+    "OutboxSettings",
+    "OutboxStats",
+    "OutgoingMessage",
+    "Rejected",
+    "SendOutcome",
+    "Sender",
+    "TransientFailure",
+    "Unreachable",
+]
 
 Clock = Callable[[], datetime]
 PAID_BROADCAST_PER_SECOND = 1000.0
@@ -133,70 +135,6 @@ class ChatEvents(Protocol):
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
 
 
-# What one send attempt came to, translated from the Telegram library at the boundary.
-
-
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    """Telegram accepted the message."""
-
-
-@dataclass(frozen=True, slots=True)
-class FloodWait:
-    """429: wait `seconds` before sending anything."""
-
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Unreachable:
-    """403: blocked, kicked or deactivated; never retried."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Migrated:
-    """The group became a supergroup with a new id; send there instead."""
-
-    new_chat_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class TransientFailure:
-    """Network trouble, timeout or 5xx: retried with backoff."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """400 or another refusal retrying cannot fix."""
-
-    reason: str
-
-
-SendOutcome = Delivered | FloodWait | Unreachable | Migrated | TransientFailure | Rejected
-
-
-class Sender(Protocol):
-    """Talks to Telegram for the worker; implemented over python-telegram-bot in
-    handlers.delivery. Edits answer Delivered when done (also when Telegram says the message is
-    not modified) and Rejected when Telegram refuses to change the message."""
-
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None) -> SendOutcome: ...
-
-    async def edit_to_placeholder(
-        self, chat_id: int, message_id: int, *, caption: str | None
-    ) -> SendOutcome: ...
-
-    async def delete(self, chat_id: int, message_id: int) -> SendOutcome: ...
-
-
-# The next request of a row: edit rows go edit -> (refused) delete -> (deleted) send.
-STEP_SEND, STEP_EDIT, STEP_DELETE = "send", "edit", "delete"
-
-
 class Outbox:
     """Queues messages and reports on the outbox; workers do the sending."""
 
@@ -222,413 +160,3 @@ class Outbox:
         return OutboxStats(
             counts.queued, counts.sending, counts.sent, counts.failed, counts.last_rate
         )
-
-
-@dataclass(slots=True)
-class _Job:
-    """A claimed row while this worker holds it (mutable bookkeeping, never shared)."""
-
-    id: int
-    chat_id: int
-    thread_id: int | None
-    parts: tuple[str, ...]
-    next_part: int
-    attempts: int
-    started_at: float | None
-    step: str = STEP_SEND
-    edit_message_id: int | None = None
-    edit_caption: str | None = None
-    status: str = "queued"
-    not_before: float = 0.0
-    last_error: str | None = None
-    finished_at: float | None = None
-
-    @classmethod
-    def of(cls, row: ClaimedRow) -> _Job:
-        return cls(
-            row.id, row.chat_id, row.thread_id, row.parts, row.next_part, row.attempts,
-            row.started_at, row.step, row.edit_message_id, row.edit_caption,
-        )  # fmt: skip
-
-    def progress(self) -> RowProgress:
-        return RowProgress(
-            self.id, self.chat_id, self.next_part, self.status, self.attempts, self.not_before,
-            self.last_error, self.started_at, self.finished_at, self.step,
-        )  # fmt: skip
-
-
-class OutboxWorker:
-    """Drains the outbox through a Sender; one per process, several may share a database.
-
-    `db` must be the worker's own connection: it commits on its own schedule.
-    """
-
-    def __init__(
-        self,
-        db: Connection,
-        sender: Sender,
-        events: ChatEvents,
-        *,
-        settings: OutboxSettings,
-        clock: Clock,
-        worker_id: str | None = None,
-    ) -> None:
-        self._db = db
-        self._sender = sender
-        self._events = events
-        self._settings = settings
-        self._clock = clock
-        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
-        self._pacer = Pacer(settings.limits)
-        self._slots = asyncio.Semaphore(settings.concurrency)
-        self._db_lock = asyncio.Lock()
-        self._due: list[tuple[float, int, _Job]] = []  # heap by monotonic ready time
-        self._held = 0
-        self._in_flight: dict[int, _Job] = {}
-        self._chat_owner: dict[int, int] = {}  # chat -> row sending to it, so rows never interleave
-        self._unreachable: dict[int, str] = {}
-        self._migrated: dict[int, int] = {}
-        self._pending: dict[int, RowProgress] = {}
-        self._writing: dict[int, RowProgress] = {}
-        self._job_ready = asyncio.Event()
-        self._rows_wanted = asyncio.Event()
-        self._dirty = asyncio.Event()
-        self._drain_waiters: list[asyncio.Future[None]] = []
-        self._tasks: list[asyncio.Task[None]] = []
-        self._deliveries: set[asyncio.Task[None]] = set()
-        self._last_renewal = 0.0
-        self.delivered = 0  # parts this worker got accepted (for tests and benchmarks)
-
-    @property
-    def is_running(self) -> bool:
-        """True between start() and stop() or abort()."""
-        return bool(self._tasks) and not all(task.done() for task in self._tasks)
-
-    # Lifecycle
-
-    def start(self) -> None:
-        """Start claiming, sending and recording in the running event loop."""
-        self._tasks = [
-            asyncio.create_task(self._feed(), name=f"{self.worker_id}:feed"),
-            asyncio.create_task(self._dispatch(), name=f"{self.worker_id}:dispatch"),
-            asyncio.create_task(self._record_loop(), name=f"{self.worker_id}:record"),
-        ]
-
-    async def stop(self, *, grace_seconds: float = 10.0) -> None:
-        """Stop sending, let requests in flight finish, record them and give back all claims."""
-        feed, dispatch, record = self._tasks
-        await _cancel(dispatch)
-        if self._deliveries:
-            await asyncio.wait(self._deliveries, timeout=grace_seconds)
-        await _cancel(feed)
-        await _cancel(record)
-        for task in self._deliveries:
-            task.cancel()
-        async with self._db_lock:
-            await self._write_pending()
-            await rows_db.release(self._db, worker=self.worker_id)
-            await self._db.commit()
-
-    async def abort(self) -> frozenset[int]:
-        """Stop at once as a crash would, recording nothing more; return the chats whose last
-        send was in flight or not yet recorded (the ones a restart may send to again)."""
-        at_risk = {job.chat_id for job in self._in_flight.values()}
-        unrecorded = [*self._pending.values(), *self._writing.values()]
-        at_risk |= {progress.chat_id for progress in unrecorded}
-        for task in [*self._tasks, *self._deliveries]:
-            task.cancel()
-        await asyncio.gather(*self._tasks, *self._deliveries, return_exceptions=True)
-        return frozenset(at_risk)
-
-    def wake(self) -> None:
-        """New rows were committed: look for them now rather than at the next idle poll."""
-        self._rows_wanted.set()
-
-    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait until this worker holds nothing and finds nothing due; raise TimeoutError."""
-        waiter = asyncio.get_running_loop().create_future()
-        self._drain_waiters.append(waiter)
-        self.wake()
-        async with asyncio.timeout(timeout):
-            await waiter
-
-    # Claiming
-
-    async def _feed(self) -> None:
-        # A restarted worker with the same id takes back its rows at once, not after the lease.
-        async with self._db_lock:
-            await rows_db.release(self._db, worker=self.worker_id)
-            await self._db.commit()
-        while True:
-            # Cleared before claiming so a wake-up arriving meanwhile is not lost.
-            self._rows_wanted.clear()
-            waiters, self._drain_waiters = self._drain_waiters, []
-            is_hungry = self._held <= self._settings.claim_batch
-            found = await self._claim() if is_hungry else 0
-            if not found and self._held == 0:
-                await self._flush()
-                _resolve(waiters)
-            else:
-                self._drain_waiters[:0] = waiters
-            await self._renew_leases()
-            if not (found and self._held <= self._settings.claim_batch):
-                await _wait(self._rows_wanted, self._settings.idle_poll_seconds)
-
-    async def _claim(self) -> int:
-        now = self._clock().timestamp()
-        async with self._db_lock:
-            claimed = await rows_db.claim(
-                self._db,
-                worker=self.worker_id,
-                now=now,
-                lease_until=now + self._settings.lease_seconds,
-                limit=self._settings.claim_batch,
-            )
-            await self._db.commit()
-        ready = asyncio.get_running_loop().time()
-        for row in claimed:
-            self._held += 1
-            self._schedule(_Job.of(row), ready)
-        return len(claimed)
-
-    async def _renew_leases(self) -> None:
-        now = self._clock().timestamp()
-        if self._held == 0 or now - self._last_renewal < self._settings.lease_seconds / 3:
-            return
-        async with self._db_lock:
-            lease_until = now + self._settings.lease_seconds
-            await rows_db.renew(self._db, worker=self.worker_id, lease_until=lease_until)
-            await self._db.commit()
-        self._last_renewal = now
-
-    # Sending
-
-    async def _dispatch(self) -> None:
-        while True:
-            await self._slots.acquire()
-            try:
-                job = await self._next_job()
-            except BaseException:
-                self._slots.release()
-                raise
-            self._start(job)
-
-    async def _next_job(self) -> _Job:
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            slot = self._pacer.next_slot(now)
-            if slot > now:
-                await asyncio.sleep(slot - now)
-                continue
-            job = self._pop_ready(now)
-            if job is not None:
-                return job
-            self._job_ready.clear()
-            await _wait(self._job_ready, self._due[0][0] - now if self._due else None)
-
-    def _pop_ready(self, now: float) -> _Job | None:
-        while self._due and self._due[0][0] <= now:
-            _, _, job = heapq.heappop(self._due)
-            job.chat_id = self._migrated.get(job.chat_id, job.chat_id)
-            if job.chat_id in self._unreachable:
-                self._finish(job, "failed", f"unreachable: {self._unreachable[job.chat_id]}")
-                continue
-            ready_at = self._pacer.chat_ready_at(job.chat_id)
-            if self._chat_owner.get(job.chat_id, job.id) != job.id or ready_at == math.inf:
-                # Another row is sending to this chat: look again one interval later.
-                self._schedule(job, now + self._settings.per_chat_interval_seconds)
-            elif ready_at > now:
-                self._schedule(job, ready_at)
-            else:
-                return job
-        return None
-
-    def _start(self, job: _Job) -> None:
-        now = asyncio.get_running_loop().time()
-        self._pacer.book(job.chat_id, now)
-        self._chat_owner[job.chat_id] = job.id
-        self._in_flight[job.id] = job
-        task = asyncio.create_task(self._deliver(job))
-        self._deliveries.add(task)
-        task.add_done_callback(self._deliveries.discard)
-
-    async def _deliver(self, job: _Job) -> None:
-        try:
-            try:
-                outcome = await self._request(job)
-            except Exception as error:  # a bug in the adapter must not lose the row
-                log.exception("sender failed on outbox row %s", job.id)
-                outcome = TransientFailure(f"sender error: {error!r}")
-            del self._in_flight[job.id]
-            await self._apply(job, outcome)
-        finally:
-            self._slots.release()
-
-    def _request(self, job: _Job) -> Awaitable[SendOutcome]:
-        if job.step == STEP_SEND:
-            text = job.parts[job.next_part]
-            return self._sender.send(job.chat_id, text, thread_id=job.thread_id)
-        message_id = job.edit_message_id
-        if message_id is None:
-            raise ValueError(f"outbox row {job.id} at step {job.step!r} has no message id")
-        if job.step == STEP_EDIT:
-            caption = job.edit_caption
-            return self._sender.edit_to_placeholder(job.chat_id, message_id, caption=caption)
-        return self._sender.delete(job.chat_id, message_id)
-
-    async def _apply(self, job: _Job, outcome: SendOutcome) -> None:
-        now = asyncio.get_running_loop().time()
-        chat_id = job.chat_id
-        wait = outcome.seconds if isinstance(outcome, FloodWait) else 0.0
-        self._pacer.finished(chat_id, now, wait=wait)
-        match outcome:
-            case Delivered():
-                self._delivered(job, now)
-            case FloodWait(seconds):
-                log.warning("429 from Telegram: pausing all sends for %.1f s", seconds)
-                self._pacer.pause_all(now + seconds)
-                self._schedule(job, now + seconds)
-            case Unreachable(reason):
-                self._finish(job, "failed", f"unreachable: {reason}")
-                if chat_id not in self._unreachable:
-                    self._unreachable[chat_id] = reason
-                    await self._tell(self._events.chat_unreachable(chat_id, reason))
-            case Migrated(new_chat_id):
-                self._chat_owner.pop(chat_id, None)
-                job.chat_id = new_chat_id
-                self._schedule(job, now)
-                if chat_id not in self._migrated:
-                    self._migrated[chat_id] = new_chat_id
-                    await self._tell(self._events.chat_migrated(chat_id, new_chat_id))
-            case TransientFailure(reason):
-                self._failed_for_now(job, reason, now)
-            case Rejected(reason):
-                self._rejected(job, reason)
-
-    def _rejected(self, job: _Job, reason: str) -> None:
-        if job.step == STEP_EDIT:
-            # Deleting then re-sending as text is the only other way to stop showing the image.
-            log.info("outbox row %s: edit refused (%s); deleting instead", job.id, reason)
-            self._next_step(job, STEP_DELETE, error=f"edit refused: {reason}")
-        elif job.step == STEP_DELETE:
-            # Older than 48 h, or already gone: nothing more the bot can do about this message.
-            reason = f"{job.last_error}; delete refused: {reason}"
-            log.warning("outbox row %s in chat %s left as is: %s", job.id, job.chat_id, reason)
-            self._finish(job, "failed", reason)
-        else:
-            log.warning("outbox row %s to chat %s rejected: %s", job.id, job.chat_id, reason)
-            self._finish(job, "failed", reason)
-
-    def _next_step(self, job: _Job, step: str, *, error: str | None = None) -> None:
-        job.step = step
-        job.last_error = error or job.last_error
-        self._record(job)
-        self._schedule(job, self._pacer.chat_ready_at(job.chat_id))
-
-    def _delivered(self, job: _Job, now: float) -> None:
-        self.delivered += 1
-        job.started_at = job.started_at or self._clock().timestamp()
-        if job.step == STEP_EDIT:
-            self._finish(job, "sent", None)
-            return
-        if job.step == STEP_DELETE:
-            self._next_step(job, STEP_SEND)
-            return
-        job.next_part += 1
-        if job.next_part >= len(job.parts):
-            self._finish(job, "sent", None)
-            return
-        self._record(job)
-        self._schedule(job, self._pacer.chat_ready_at(job.chat_id))
-
-    def _failed_for_now(self, job: _Job, reason: str, now: float) -> None:
-        job.attempts += 1
-        job.last_error = reason
-        if job.attempts >= self._settings.max_attempts:
-            log.warning(
-                "outbox row %s to chat %s: giving up after %s attempts: %s",
-                job.id, job.chat_id, job.attempts, reason,
-            )  # fmt: skip
-            self._finish(job, "failed", f"gave up after {job.attempts} attempts: {reason}")
-            return
-        delay = self._settings.backoff(job.attempts)
-        job.not_before = self._clock().timestamp() + delay
-        self._record(job)
-        self._schedule(job, now + delay)
-
-    def _finish(self, job: _Job, status: str, reason: str | None) -> None:
-        job.status = status
-        job.last_error = reason if reason is not None else job.last_error
-        job.finished_at = self._clock().timestamp()
-        if self._chat_owner.get(job.chat_id) == job.id:
-            del self._chat_owner[job.chat_id]
-        self._record(job)
-        self._held -= 1
-        if self._held <= self._settings.claim_batch:
-            self._rows_wanted.set()
-
-    def _schedule(self, job: _Job, ready_at: float) -> None:
-        heapq.heappush(self._due, (ready_at, job.id, job))
-        self._job_ready.set()
-
-    async def _tell(self, event: Awaitable[None]) -> None:
-        try:
-            await event
-        except Exception:
-            log.exception("chat event handler failed")
-
-    # Recording
-
-    def _record(self, job: _Job) -> None:
-        self._pending[job.id] = job.progress()
-        self._dirty.set()
-
-    async def _record_loop(self) -> None:
-        while True:
-            await self._dirty.wait()
-            # Gather the answers of one interval into one commit instead of one per message.
-            await asyncio.sleep(self._settings.flush_interval_seconds)
-            await self._flush()
-
-    async def _flush(self) -> None:
-        async with self._db_lock:
-            await self._write_pending()
-
-    async def _write_pending(self) -> None:
-        self._writing, self._pending = self._pending, {}
-        self._dirty.clear()
-        if not self._writing:
-            return
-        try:
-            await rows_db.record(self._db, list(self._writing.values()), worker=self.worker_id)
-            await self._db.commit()
-        except Exception:
-            log.exception("could not record outbox progress; will retry")
-            await self._db.rollback()
-            self._pending = self._writing | self._pending
-            self._dirty.set()
-        finally:
-            self._writing = {}
-
-
-async def _wait(event: asyncio.Event, seconds: float | None) -> None:
-    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
-    # arrives as the event fires, and the worker would then never stop.
-    try:
-        async with asyncio.timeout(seconds):
-            await event.wait()
-    except TimeoutError:
-        pass
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-def _resolve(waiters: list[asyncio.Future[None]]) -> None:
-    for waiter in waiters:
-        if not waiter.done():
-            waiter.set_result(None)

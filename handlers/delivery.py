@@ -35,12 +35,12 @@ from bot.outbox import (
     FloodWait,
     Migrated,
     OutboxSettings,
-    OutboxWorker,
     Rejected,
     SendOutcome,
     TransientFailure,
     Unreachable,
 )
+from bot.outbox_worker import OutboxWorker
 from handlers.context import AkhbarApp
 from handlers.transport import AiohttpRequest
 from storage import database

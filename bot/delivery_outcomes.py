@@ -1,0 +1,66 @@
+"""What one send attempt came to, and the Sender protocol that answers with it.
+
+Outcomes are translated from the Telegram library at the boundary (`handlers.delivery`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Telegram accepted the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class FloodWait:
+    """429: wait `seconds` before sending anything."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """403: blocked, kicked or deactivated; never retried."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Migrated:
+    """The group became a supergroup with a new id; send there instead."""
+
+    new_chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransientFailure:
+    """Network trouble, timeout or 5xx: retried with backoff."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """400 or another refusal retrying cannot fix."""
+
+    reason: str
+
+
+SendOutcome = Delivered | FloodWait | Unreachable | Migrated | TransientFailure | Rejected
+
+
+class Sender(Protocol):
+    """Talks to Telegram for the worker; implemented over python-telegram-bot in
+    handlers.delivery. Edits answer Delivered when done (also when Telegram says the message is
+    not modified) and Rejected when Telegram refuses to change the message."""
+
+    async def send(self, chat_id: int, text: str, *, thread_id: int | None) -> SendOutcome: ...
+
+    async def edit_to_placeholder(
+        self, chat_id: int, message_id: int, *, caption: str | None
+    ) -> SendOutcome: ...
+
+    async def delete(self, chat_id: int, message_id: int) -> SendOutcome: ...
