@@ -9,7 +9,15 @@ from contextlib import asynccontextmanager
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 
 from bot.config import Config, SourceConfig
 from bot.i18n import LANGUAGES
@@ -75,6 +83,8 @@ def build_application(
     # Order matters: within a group the first matching handler wins, and the fallbacks
     # (unknown command, stale button) must only see what no area answered. Membership comes
     # before them too: a group's migration notice is a message the fallbacks would otherwise see.
+    # An edited message is not a new request: editing "/schedule 08:00" must not add a schedule.
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED, _ignore), group=-1)
     for area in (
         start,
         news,
@@ -89,6 +99,10 @@ def build_application(
         area.register(app)
     errors.register(app)
     return app
+
+
+async def _ignore(update: Update, context: AkhbarContext) -> None:
+    raise ApplicationHandlerStop
 
 
 async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool) -> None:

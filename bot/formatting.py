@@ -75,13 +75,39 @@ def operator_alert(update_id: int | None, summary: str) -> str:
     return f"⚠️ update {update_id}: <code>{escape(summary)}</code>"
 
 
+LIST_TITLE = 100  # 20 headlines with their source lines stay well within one message
+HEADER_TITLE = 1000
+
+
+def shorten(title: str, limit: int) -> str:
+    """The title cut to `limit` characters, with an ellipsis when cut."""
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
 def headline_list(
     t: Texts, title: str, articles: Sequence[Article], page: Page | None, tz: ZoneInfo
 ) -> str:
-    """A numbered list of headlines, each with the id users give to /read."""
+    """A numbered list of headlines, each with the id users give to /read; titles are
+    shortened only when the whole list would not fit in one message."""
+    html = _headline_list(t, title, articles, page, tz, title_limit=None)
+    if telegram_length(html) <= MESSAGE_LIMIT:
+        return html
+    return _headline_list(t, title, articles, page, tz, title_limit=LIST_TITLE)
+
+
+def _headline_list(
+    t: Texts,
+    title: str,
+    articles: Sequence[Article],
+    page: Page | None,
+    tz: ZoneInfo,
+    *,
+    title_limit: int | None,
+) -> str:
     lines = [f"<b>{escape(title)}</b>", ""]
     for article in articles:
-        lines.append(f"<b>{article.id}.</b> {escape(article.title)}")
+        headline = article.title if title_limit is None else shorten(article.title, title_limit)
+        lines.append(f"<b>{article.id}.</b> {escape(headline)}")
         lines.append(f"<i>{escape(_source_and_date(t, article, tz))}</i> · /read_{article.id}")
     if page is not None and page.count > 1:
         lines += ["", text(t, "page-of", page=page.number, pages=page.count)]
@@ -106,7 +132,8 @@ def article_view(
 
     A hidden image is left out, with a note saying so where the photo would have been.
     """
-    header = f"<b>{escape(article.title)}</b>\n{escape(_source_and_date(t, article, tz))}"
+    title = escape(shorten(article.title, HEADER_TITLE))
+    header = f"<b>{title}</b>\n{escape(_source_and_date(t, article, tz))}"
     blocks = [escape_split(p, MESSAGE_LIMIT) for p in paragraphs(article.body)]
     body = [piece for block in blocks for piece in block]
     if not body:
@@ -183,11 +210,7 @@ def read_link(bot_username: str, article_id: int) -> str:
 
 
 def _digest_line(number: int, article: Article, bot_username: str | None) -> str:
-    title = (
-        article.title
-        if len(article.title) <= MAX_DIGEST_TITLE
-        else (article.title[: MAX_DIGEST_TITLE - 1] + "…")
-    )
+    title = shorten(article.title, MAX_DIGEST_TITLE)
     source = f" · <i>{escape(article.source)}</i>"
     if bot_username is None:
         return f"<b>{number}.</b> {escape(title)}{source} · /read_{article.id}"

@@ -181,6 +181,10 @@ class OutboxWorker:
         """New rows were committed: look for them now rather than at the next idle poll."""
         self._rows_wanted.set()
 
+    def chat_reachable(self, chat_id: int) -> None:
+        """The chat let the bot back in (unblocked, re-added): send to it again."""
+        self._unreachable.pop(chat_id, None)
+
     async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
         """Wait until this worker holds nothing and finds nothing due; raise TimeoutError."""
         waiter = asyncio.get_running_loop().create_future()

@@ -179,6 +179,10 @@ class DeliveryHandle:
         """New rows were committed: deliver them now."""
         self.worker.wake()
 
+    def chat_reachable(self, chat_id: int) -> None:
+        """The chat let the bot back in: stop skipping it."""
+        self.worker.chat_reachable(chat_id)
+
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Wait until the worker holds nothing and finds nothing due."""
         await self.worker.drain(timeout)
@@ -188,8 +192,10 @@ class DeliveryHandle:
         try:
             await self.worker.stop()
         finally:
-            await self.bot.shutdown()
-            await self.db.close()
+            try:
+                await self.bot.shutdown()
+            finally:
+                await self.db.close()
 
     async def abort(self) -> frozenset[int]:
         """Stop as a crash would (tests); return chats whose last send may be repeated."""

@@ -26,6 +26,8 @@ async def _apologise(update: Update, context: AkhbarContext) -> None:
         return
     try:
         t = await context.texts(update)
+        if update.callback_query is not None:
+            await update.callback_query.answer()  # stop the button's spinner
         await context.bot.send_message(
             update.effective_chat.id, formatting.text(t, "error-apology")
         )
@@ -41,7 +43,8 @@ async def _tell_operator(update_id: int | None, context: AkhbarContext) -> None:
     admin_chat = context.bot_data.services and context.bot_data.services.config.bot.admin_chat_id
     if not admin_chat:
         return
-    summary = f"{type(context.error).__name__}: {context.error}"[:500]
+    summary = f"{type(context.error).__name__}: {context.error}"
+    summary = summary.replace(context.bot.token, "<token>")[:500]
     try:
         await context.bot.send_message(admin_chat, formatting.operator_alert(update_id, summary))
     except Exception:

@@ -21,5 +21,6 @@ async def stale_button(update: Update, context: AkhbarContext) -> None:
 def register(app: AkhbarApp) -> None:
     # Must be registered after every area: within a group the first matching handler wins,
     # so these only see what no area answered.
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    # In groups other bots' commands are none of our business: answer only private chats.
+    app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command))
     app.add_handler(CallbackQueryHandler(stale_button))

@@ -19,6 +19,8 @@ async def bot_membership(update: Update, context: AkhbarContext) -> None:
     chat, member = change.chat, change.new_chat_member
     if bot_may_post(member, chat.type):
         await context.services.subscriptions.chat_reachable(chat.id)
+        if context.bot_data.delivery is not None:
+            context.bot_data.delivery.chat_reachable(chat.id)
         return
     reason = f"status {member.status}"
     if member.status == "administrator":

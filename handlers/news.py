@@ -15,6 +15,7 @@ from handlers.keyboards import fits_callback, listing_markup, report_markup, sou
 from handlers.replies import replace_message
 
 MAX_COUNT = 20
+MAX_TOPIC_LENGTH = 60
 READ_SHORTCUT = r"^/read_(\d{1,9})(?:@\w+)?$"
 
 
@@ -27,9 +28,9 @@ def _latest_data(topic: str | None):
 
 
 def _parse_latest_args(args: list[str]) -> tuple[int | None, str | None]:
-    count = next((int(a) for a in args if a.isdigit()), None)
-    words = [a for a in args if not a.isdigit()]
-    return count, " ".join(words).casefold() or None
+    count = next((int(a) for a in args if a.isdecimal() and len(a) <= 6), None)
+    words = [a for a in args if not a.isdecimal()]
+    return count, " ".join(words).casefold()[:MAX_TOPIC_LENGTH] or None
 
 
 def _render_latest(context: AkhbarContext, t: Texts, listing: Listing, topic: str | None):

@@ -195,6 +195,14 @@ async def report_threshold(update: Update, context: AkhbarContext) -> None:
         return
     t, is_admin = checked
     count = _number_argument(context)
+    floor = context.services.config.moderation.threshold
+    operator = update.effective_user.id in context.services.config.moderation.operator_ids
+    if count is not None and count < floor and not operator:
+        # Hiding is global: a lower bar in one group would let a few people hide an image
+        # everywhere the bot shows it.
+        text = formatting.text(t, "threshold-too-low", min=floor)
+        await update.effective_message.reply_html(text)
+        return
     try:
         if count is None:
             raise BadThreshold(count)

@@ -79,7 +79,8 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+            # aiohttp's messages may quote the request URL, and Bot API URLs hold the token.
+            raise NetworkError(f"aiohttp.{type(error).__name__}") from error
 
 
 def _given(value: float | object | None, default: float | None) -> float | None:

@@ -71,7 +71,9 @@ async def test_a_channel_schedule_posts_the_digest_to_the_channel(emulator, bot_
         assert len(deep_links(post.raw_text)) >= 1
 
 
-async def test_a_subscriber_who_blocked_the_bot_is_marked_inactive(emulator, bot_config):
+async def test_a_subscriber_who_blocked_the_bot_is_paused_until_they_unblock_it(
+    emulator, bot_config
+):
     clock = MovableClock(NOW)
     app = build_application(bot_config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
@@ -87,6 +89,16 @@ async def test_a_subscriber_who_blocked_the_bot_is_marked_inactive(emulator, bot
         [schedule] = await services.schedules.of_chat(USER)
         assert schedule.is_paused
         assert await services.digests.send_now(USER) == 0  # inactive chats get nothing
+
+        emulator.add_my_chat_member_update(USER, new_status="member", old_status="kicked")
+        await ask(emulator, "/help")  # updates are handled in order
+        [schedule] = await services.schedules.of_chat(USER)
+        assert not schedule.is_paused
+        await store(services, draft("خبر بعد العودة", minutes=5))
+        clock.advance(days=1)
+        await job.run(app)
+        back = await emulator.next_message(USER)
+        assert "خبر بعد العودة" in back.text
 
 
 async def test_a_migrated_group_gets_its_digest_at_the_new_id(emulator, bot_config):

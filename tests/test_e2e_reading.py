@@ -184,3 +184,20 @@ async def test_commands_are_registered_in_every_language(emulator, akhbar):
         commands = dict(emulator.commands_for(language_code=language))
         assert commands["latest"] == label
     assert dict(emulator.commands_for())["search"] == "البحث في الأخبار"
+
+
+async def test_editing_a_command_does_not_run_it_again(emulator, akhbar):
+    sent = await emulator.send_text(USER, "/latest 1")
+    await emulator.next_message(USER)
+    await emulator.edit_text(USER, sent["message_id"], "/latest 2")
+    follow_up = await ask(emulator, "/help")  # updates are handled in order
+    assert follow_up.text.startswith("كيف تستعمل")
+    assert len(emulator.sent(USER)) == 2
+
+
+async def test_other_bots_commands_in_groups_get_no_unknown_command_reply(emulator, akhbar):
+    emulator.add_chat(-700, "supergroup", title="مجموعة")
+    await emulator.send_text(-700, "/weather@OtherBot", user_id=USER)
+    reply = await ask(emulator, "/help", chat_id=-700, user_id=USER)
+    assert reply.text.startswith("كيف تستعمل")
+    assert len(emulator.sent(-700)) == 1

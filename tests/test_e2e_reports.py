@@ -206,3 +206,14 @@ async def test_unhide_restores_and_the_cool_down_holds(emulator, bot, clock):
     clock.advance(hours=25)
     fresh = await read_photo(emulator, 12, article_id)
     assert (await report(emulator, fresh, 12)).startswith("شكرا على الإبلاغ! تم حجب")
+
+
+async def test_group_admins_may_raise_but_not_lower_the_report_threshold(emulator, bot):
+    group(emulator, bot, can_delete=True)
+    emulator.set_member(GROUP, 60, "administrator")
+    await emulator.send_text(GROUP, "/reportthreshold 1", user_id=60)
+    assert "أقل من 3 بلاغات" in (await emulator.next_message(GROUP)).text
+    await emulator.send_text(GROUP, "/reportthreshold 5", user_id=60)
+    assert (await emulator.next_message(GROUP)).text == "تُحجب الصور هنا بعد 5 بلاغات."
+    await emulator.send_text(GROUP, "/reportthreshold 5", user_id=READERS[0])
+    assert "خاص بالمشرفين" in (await emulator.next_message(GROUP)).text

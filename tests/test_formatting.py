@@ -67,3 +67,15 @@ def test_photo_caption_stays_within_the_caption_limit():
 def test_headline_only_article_says_the_text_is_not_stored():
     view = formatting.article_view(AR, article(url="https://x.test/a"), TZ)
     assert AR("read-headline-only-link") in view.messages[0]
+
+
+def test_twenty_very_long_headlines_still_fit_in_one_message():
+    articles = [article(id=n, title="عنوان طويل جدا " * 30) for n in range(100000, 100020)]
+    html = formatting.headline_list(AR, "آخر الأخبار", articles, formatting.Page(1, 9), TZ)
+    assert parse_html(html).length <= formatting.MESSAGE_LIMIT
+    assert html.count("…") == 20
+
+
+def test_a_huge_title_does_not_overflow_the_first_message():
+    view = formatting.article_view(AR, article(title="ع" * 6000, body="نص"), TZ)
+    assert all(parse_html(m).length <= formatting.MESSAGE_LIMIT for m in view.messages)

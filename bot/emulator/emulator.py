@@ -16,6 +16,7 @@ from .records import ApiCall, Button, CallbackAnswer, CommandScope, SentMessage
 from .server import ApiServer
 from .simulation import (
     callback_query,
+    command_entities,
     migrate,
     my_chat_member,
     photo_content,
@@ -201,6 +202,20 @@ class BotApiEmulator:
             **text_content(text),
         )
         self.api.push_update(_message_kind(chat), payload)
+        return payload
+
+    async def edit_text(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        """A user edits a message they sent; queues an edited_message update."""
+        record = self.state.chats[chat_id].messages[message_id]
+        record.payload.update(
+            text=text,
+            entities=command_entities(text),
+            edit_date=int(self.state.now()),
+        )
+        if not record.payload["entities"]:
+            del record.payload["entities"]
+        payload = dict(record.payload)
+        self.api.push_update("edited_message", payload)
         return payload
 
     async def send_photo_from_user(
