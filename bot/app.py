@@ -156,8 +156,14 @@ def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
 
 async def _close(app: AkhbarApp) -> None:
     delivery, app.bot_data.delivery = app.bot_data.delivery, None
-    if delivery is not None:
-        await delivery.stop()
+    try:
+        if delivery is not None:
+            await delivery.stop()
+    finally:
+        await _close_services(app)
+
+
+async def _close_services(app: AkhbarApp) -> None:
     services, app.bot_data.services = app.bot_data.services, None
     if services is not None:
         await services.close()

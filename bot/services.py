@@ -52,9 +52,13 @@ class Services:
     image_hiding: ImageHiding
 
     async def close(self) -> None:
-        await self.http.aclose()
-        await self.moderation_db.close()
-        await self.db.close()
+        try:
+            await self.http.aclose()
+        finally:
+            try:
+                await self.moderation_db.close()
+            finally:
+                await self.db.close()
 
 
 def http_client(config: Config) -> httpx.AsyncClient:

@@ -12,7 +12,7 @@ from bot.i18n import Texts
 from bot.news import Listing
 from handlers.context import AkhbarApp, AkhbarContext
 from handlers.keyboards import fits_callback, listing_markup, report_markup, source_markup
-from handlers.replies import replace_message
+from handlers.replies import replace_message, topic_of
 
 MAX_COUNT = 20
 MAX_TOPIC_LENGTH = 60
@@ -74,11 +74,12 @@ async def latest_page(update: Update, context: AkhbarContext) -> None:
 
 async def send_article(update: Update, context: AkhbarContext, t: Texts, article_id: int) -> None:
     """Send one article to the chat the update came from, or say politely it does not exist."""
-    chat_id = update.effective_chat.id
+    chat_id, thread = update.effective_chat.id, topic_of(update)
     try:
         article = await context.services.news.article(article_id)
     except ArticleNotFound:
-        await context.bot.send_message(chat_id, formatting.text(t, "read-not-found", id=article_id))
+        text = formatting.text(t, "read-not-found", id=article_id)
+        await context.bot.send_message(chat_id, text, message_thread_id=thread)
         return
     moderation = context.services.moderation
     image_id = None
@@ -91,7 +92,7 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
         try:
             sent = await context.bot.send_photo(
                 chat_id, view.photo_url, caption=view.caption,
-                reply_markup=report_markup(t, image_id),
+                reply_markup=report_markup(t, image_id), message_thread_id=thread,
             )  # fmt: skip
         except BadRequest:
             # Telegram could not fetch or use the picture: the text alone still reads well.
@@ -103,7 +104,9 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
     markup = source_markup(t, view.source_url)
     for number, message in enumerate(messages, start=1):
         last = number == len(messages)
-        await context.bot.send_message(chat_id, message, reply_markup=markup if last else None)
+        await context.bot.send_message(
+            chat_id, message, reply_markup=markup if last else None, message_thread_id=thread
+        )
 
 
 async def read(update: Update, context: AkhbarContext) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardMarkup
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 
@@ -16,3 +16,9 @@ async def replace_message(
     except BadRequest as error:
         if "not modified" not in error.message:
             raise
+
+
+def topic_of(update: Update) -> int | None:
+    """The forum topic the update happened in, so answers go to the same topic."""
+    message = update.effective_message
+    return message.message_thread_id if message and message.is_topic_message else None

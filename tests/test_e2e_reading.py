@@ -201,3 +201,13 @@ async def test_other_bots_commands_in_groups_get_no_unknown_command_reply(emulat
     reply = await ask(emulator, "/help", chat_id=-700, user_id=USER)
     assert reply.text.startswith("كيف تستعمل")
     assert len(emulator.sent(-700)) == 1
+
+
+async def test_an_article_read_in_a_forum_topic_arrives_in_that_topic(emulator, akhbar):
+    emulator.add_chat(-800, "supergroup", title="منتدى", is_forum=True)
+    page = await ask(emulator, "/latest 1", chat_id=-800, user_id=USER)
+    [article_id] = listed_ids(page)
+    await emulator.send_text(-800, f"/read_{article_id}", user_id=USER, message_thread_id=5)
+    article = await emulator.next_message(-800)
+    assert article.text.startswith(SAMPLE_HEADLINES[0])
+    assert article.message_thread_id == 5
