@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from handlers.chat_rights import is_group_admin
 from handlers.context import AkhbarApp, AkhbarContext
+from handlers.replies import replace_message
 
 
 def _keyboard() -> InlineKeyboardMarkup:
@@ -17,8 +20,19 @@ def _keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons])
 
 
+async def _may_change(update: Update, context: AkhbarContext) -> bool:
+    """Anyone in a private chat; in a group (its digests, its replies) only its admins."""
+    chat = update.effective_chat
+    return chat.type == ChatType.PRIVATE or await is_group_admin(
+        context, chat.id, chat.type, update.effective_user.id
+    )
+
+
 async def language(update: Update, context: AkhbarContext) -> None:
     t = await context.texts(update)
+    if not await _may_change(update, context):
+        await update.effective_message.reply_html(formatting.text(t, "language-admins-only"))
+        return
     wanted = (context.args or [""])[0].lower()
     if not wanted:
         await update.effective_message.reply_html(
@@ -35,10 +49,13 @@ async def language(update: Update, context: AkhbarContext) -> None:
 
 async def language_button(update: Update, context: AkhbarContext) -> None:
     callback = update.callback_query
+    if not await _may_change(update, context):
+        t = await context.texts(update)
+        await callback.answer(t("language-admins-only"), show_alert=True)
+        return
     code = callback.data.split(":", 1)[1]
     t = await context.services.languages.choose(update.effective_chat.id, code)
-    await callback.answer()
-    await callback.edit_message_text(formatting.text(t, "language-set"))
+    await replace_message(callback, formatting.text(t, "language-set"), None)
 
 
 def register(app: AkhbarApp) -> None:

@@ -211,3 +211,13 @@ async def test_an_article_read_in_a_forum_topic_arrives_in_that_topic(emulator, 
     article = await emulator.next_message(-800)
     assert article.text.startswith(SAMPLE_HEADLINES[0])
     assert article.message_thread_id == 5
+
+
+async def test_only_group_admins_change_a_groups_language(emulator, akhbar):
+    emulator.add_chat(-900, "supergroup", title="مجموعة")
+    emulator.set_member(-900, USER, "member")
+    emulator.set_member(-900, 42, "administrator")
+    refused = await ask(emulator, "/language fr", chat_id=-900, user_id=USER)
+    assert refused.text == "في المجموعات والقنوات، يغير المشرفون وحدهم لغة البوت."
+    done = await ask(emulator, "/language fr", chat_id=-900, user_id=42)
+    assert done.text.startswith("C'est fait.")
