@@ -31,7 +31,7 @@ from bot.image_identity import (
     hamming,
     perceptual_hash,
 )
-from storage import audit, chat_thresholds, image_messages, images, reporters, reports
+from storage import audit, chat_thresholds, database, image_messages, images, reporters, reports
 from storage.images import ImageKey
 
 MAX_THRESHOLD = 100
@@ -108,18 +108,11 @@ class ModerationService:
         self._db = db
         self._settings = settings
         self._clock = clock
-        self._lock = asyncio.Lock()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                await self._db.rollback()
-                raise
-            await self._db.commit()
+        async with database.transaction(self._db, immediate=True):
+            yield self._db
 
     # Images -----------------------------------------------------------------------------------
 

@@ -63,18 +63,22 @@ async def migrate(db: aiosqlite.Connection) -> int:
 
 
 @asynccontextmanager
-async def transaction(db: aiosqlite.Connection) -> AsyncIterator[None]:
+async def transaction(db: aiosqlite.Connection, *, immediate: bool = False) -> AsyncIterator[None]:
     """Run the block as one transaction: commit when it ends, roll back if it raises.
 
     The services share one connection, and a transaction on it belongs to whoever commits
     next: without this lock a coroutine could commit (or roll back) another's half-done writes
     at any `await`. The lock is not re-entrant: code inside the block must not open another.
+    `immediate` takes SQLite's write lock before the first read (`BEGIN IMMEDIATE`), so
+    check-then-write logic also holds against other processes sharing the file.
     """
     lock = _write_locks.get(db)
     if lock is None:
         lock = _write_locks[db] = asyncio.Lock()
     async with lock:
         try:
+            if immediate:
+                await db.execute("BEGIN IMMEDIATE")
             yield
             await db.commit()
         except BaseException:
