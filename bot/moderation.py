@@ -210,9 +210,16 @@ class ModerationService:
         return await images.hidden_articles(self._db, article_ids=article_ids)
 
     async def record_sent(
-        self, chat_id: int, message_id: int, image_id: int, *, caption_html: str | None
+        self,
+        chat_id: int,
+        message_id: int,
+        image_id: int,
+        *,
+        caption_html: str | None,
+        file_unique_ids: Sequence[str] = (),
     ) -> None:
-        """Remember a message the bot sent with this image."""
+        """Remember a message the bot sent with this image; the photo's Telegram ids become
+        keys of the image, so a /report on that message counts with its button's reports."""
         async with self._transaction() as db:
             await image_messages.record(
                 db,
@@ -222,6 +229,8 @@ class ModerationService:
                 caption_html=caption_html,
                 at=self._clock(),
             )
+            keys = [("telegram", key) for key in file_unique_ids]
+            await images.add_keys(db, image_id, keys=keys)
 
     async def places_shown(
         self, image_id: int, *, after_id: int | None = None, limit: int = 500

@@ -99,8 +99,9 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
             messages = formatting.pack([view.caption, *messages])
         else:
             await moderation.record_sent(
-                chat_id, sent.message_id, image_id, caption_html=view.caption
-            )
+                chat_id, sent.message_id, image_id, caption_html=view.caption,
+                file_unique_ids=[size.file_unique_id for size in sent.photo],
+            )  # fmt: skip
     markup = source_markup(t, view.source_url)
     for number, message in enumerate(messages, start=1):
         last = number == len(messages)

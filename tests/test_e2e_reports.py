@@ -217,3 +217,18 @@ async def test_group_admins_may_raise_but_not_lower_the_report_threshold(emulato
     assert (await emulator.next_message(GROUP)).text == "تُحجب الصور هنا بعد 5 بلاغات."
     await emulator.send_text(GROUP, "/reportthreshold 5", user_id=READERS[0])
     assert "خاص بالمشرفين" in (await emulator.next_message(GROUP)).text
+
+
+async def test_report_command_and_button_on_a_bot_photo_count_together(emulator, bot):
+    group(emulator, bot, can_delete=True)
+    article_id = await article_with_photo(bot)
+    await emulator.send_text(GROUP, f"/read {article_id}", user_id=READERS[0])
+    photo = await emulator.next_message(GROUP)
+    await emulator.next_message(GROUP)  # the body
+    for reader in READERS[:2]:
+        await report(emulator, photo, reader)
+    await report_in_group(emulator, photo.message_id, READERS[2])
+    answer = await emulator.next_message(GROUP)  # never talked to the bot: told in the group
+    assert answer.text.startswith("شكرا على الإبلاغ! تم حجب هذه الصورة")
+    again = await ask(emulator, f"/read {article_id}", chat_id=READERS[0])
+    assert again.photo is None
