@@ -139,6 +139,13 @@ async def list_schedules(update: Update, context: AkhbarContext) -> None:
     target = await _target(update, context, t, _channel_arg(context))
     if target is None:
         return
+    elsewhere = target.chat_id != update.effective_chat.id
+    user_id = update.effective_user.id
+    if elsewhere and not (await rights_in(context, target, user_id)).is_admin:
+        # A group's members may see its schedules; another chat's are its admins' business.
+        text = formatting.text(t, "schedule-not-admin", chat=_title(t, target))
+        await update.effective_message.reply_html(text)
+        return
     found = await context.services.schedules.of_chat(target.chat_id)
     tz = await context.services.digests.zone_of(target.chat_id)
     now = context.services.clock()

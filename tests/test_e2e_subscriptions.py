@@ -181,6 +181,10 @@ async def test_channel_admin_schedules_from_a_private_chat_by_name(emulator, akh
     assert "لم أجد المحادثة @nowhere" in unknown.text
     stranger = await ask(emulator, "/schedule @akhbar_ma 09:00", chat_id=USER)
     assert stranger.text == "هذا الأمر لمشرفي قناة الأخبار فقط."
+    peek = await ask(emulator, "/schedules @akhbar_ma", chat_id=USER)
+    assert peek.text == "هذا الأمر لمشرفي قناة الأخبار فقط."
+    listing = await ask(emulator, "/schedules @akhbar_ma", chat_id=ADMIN)
+    assert listing.text.startswith("جداول قناة الأخبار")
 
 
 async def test_channel_without_the_right_to_post_is_refused(emulator, akhbar):
