@@ -187,6 +187,15 @@ class ModerationService:
                 details={"copy_of": original},
             )
 
+    async def is_known_or_copy_of_hidden(
+        self, file_unique_ids: Sequence[str], *, phash: int | None
+    ) -> bool:
+        """Whether a photo is already known or looks like a hidden image: only such photos
+        need registering, so the bot keeps no record of every photo posted in its groups."""
+        if await images.by_keys(self._db, keys=[("telegram", key) for key in file_unique_ids]):
+            return True
+        return phash is not None and await self._hidden_match(phash, excluding=0) is not None
+
     async def _hidden_match(self, phash: int, *, excluding: int) -> int | None:
         limit = self._settings.phash_max_distance
         matches = [

@@ -66,15 +66,19 @@ def _size_to_hash(sizes: tuple[PhotoSize, ...]) -> PhotoSize:
     return min(wide, key=lambda s: s.width) if wide else max(sizes, key=lambda s: s.width)
 
 
-async def _register_photo(context: AkhbarContext, message: Message) -> int:
-    """The image a user's photo shows, hashed so re-uploads of a hidden image are known."""
+async def _photo_hash(message: Message) -> int | None:
+    """The perceptual hash of a user's photo, or None when it cannot be read."""
     size = _size_to_hash(message.photo)
     try:
         data = bytes(await (await size.get_file()).download_as_bytearray())
-        phash = await asyncio.to_thread(perceptual_hash, data)
+        return await asyncio.to_thread(perceptual_hash, data)
     except (TelegramError, AkhbarError) as error:
         log.warning("photo %s not hashed: %s", size.file_unique_id, error)
-        phash = None
+        return None
+
+
+async def _register_photo(context: AkhbarContext, message: Message, phash: int | None) -> int:
+    """The image a user's photo shows, hashed so re-uploads of a hidden image are known."""
     return await context.services.moderation.register_telegram_photo(
         [s.file_unique_id for s in message.photo], phash=phash, file_id=message.photo[-1].file_id
     )
@@ -110,7 +114,7 @@ async def report_command(update: Update, context: AkhbarContext) -> None:
     if not target.photo:
         await update.effective_message.reply_html(formatting.text(t, "report-no-image"))
         return
-    image_id = await _register_photo(context, target)
+    image_id = await _register_photo(context, target, await _photo_hash(target))
     outcome = await context.services.moderation.report(
         image_id,
         reporter_id=update.effective_user.id,
@@ -126,9 +130,15 @@ async def report_command(update: Update, context: AkhbarContext) -> None:
 
 async def group_photo(update: Update, context: AkhbarContext) -> None:
     """A photo posted in a group: a copy of a hidden image is removed as soon as it appears."""
-    image_id = await _register_photo(context, update.effective_message)
-    if await context.services.moderation.is_hidden(image_id):
-        await _remove_group_photo(context, await context.texts(update), update.effective_message)
+    message = update.effective_message
+    phash = await _photo_hash(message)
+    keys = [size.file_unique_id for size in message.photo]
+    moderation = context.services.moderation
+    if not await moderation.is_known_or_copy_of_hidden(keys, phash=phash):
+        return
+    image_id = await _register_photo(context, message, phash)
+    if await moderation.is_hidden(image_id):
+        await _remove_group_photo(context, await context.texts(update), message)
 
 
 async def _as_moderator(update: Update, context: AkhbarContext) -> tuple[Texts, bool] | None:

@@ -232,3 +232,11 @@ async def test_report_command_and_button_on_a_bot_photo_count_together(emulator,
     assert answer.text.startswith("شكرا على الإبلاغ! تم حجب هذه الصورة")
     again = await ask(emulator, f"/read {article_id}", chat_id=READERS[0])
     assert again.photo is None
+
+
+async def test_ordinary_group_photos_leave_no_record(emulator, bot):
+    group(emulator, bot, can_delete=True)
+    await emulator.send_photo_from_user(GROUP, photo_bytes(seed=7), user_id=50)
+    await ask(emulator, "/help", chat_id=GROUP, user_id=50)  # updates are handled in order
+    rows = await bot.bot_data.services.db.execute_fetchall("SELECT count(*) FROM images")
+    assert rows[0][0] == 0
