@@ -19,11 +19,12 @@ from bot.image_hiding import ImageHiding, fallback_text
 from bot.moderation import ModerationService, ModerationSettings
 from bot.outbox import ImageEdit, Outbox, OutgoingMessage
 from bot.services import utc_now
-from handlers.delivery import DeliveryHandle, open_delivery
+from handlers.delivery import DeliveryHandle
 from storage import chats, database
 from storage import outbox as rows_db
 from tests.conftest import TOKEN
-from tests.test_outbox import FAST, RecordedEvents
+from tests.support.delivery import RecordedEvents, worker_starter
+from tests.test_outbox import FAST
 
 CAPTION = "<b>عاجل</b>: خبر &amp; صورة"
 PLAIN_CAPTION = "عاجل: خبر & صورة"
@@ -101,25 +102,8 @@ def events() -> RecordedEvents:
 
 @pytest.fixture
 async def start_worker(emulator, db_path, events):
-    handles: list[DeliveryHandle] = []
-
-    async def start(settings=FAST, worker_id: str | None = None) -> DeliveryHandle:
-        handle = await open_delivery(
-            token=TOKEN,
-            base_url=emulator.base_url,
-            db_path=db_path,
-            events=events,
-            settings=settings,
-            clock=utc_now,
-            worker_id=worker_id,
-        )
-        handles.append(handle)
-        return handle
-
-    yield start
-    for handle in handles:
-        if handle.worker.is_running:
-            await handle.stop()
+    async with worker_starter(emulator, db_path, events, FAST) as start:
+        yield start
 
 
 @pytest.fixture

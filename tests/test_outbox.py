@@ -13,10 +13,11 @@ from bot import search_text
 from bot.emulator import BotApiEmulator
 from bot.outbox import Outbox, OutboxSettings, OutgoingMessage
 from bot.services import utc_now
-from handlers.delivery import DeliveryHandle, open_delivery
+from handlers.delivery import DeliveryHandle
 from storage import database
 from storage import outbox as rows_db
 from tests.conftest import TOKEN
+from tests.support.delivery import RecordedEvents, worker_starter
 
 FAST = OutboxSettings(
     overall_per_second=1000,
@@ -31,20 +32,6 @@ FAST = OutboxSettings(
     flush_interval_seconds=0.005,
     idle_poll_seconds=0.2,
 )
-
-
-class RecordedEvents:
-    """ChatEvents that remember what the engine reported."""
-
-    def __init__(self) -> None:
-        self.unreachable: list[tuple[int, str]] = []
-        self.migrated: list[tuple[int, int]] = []
-
-    async def chat_unreachable(self, chat_id: int, reason: str) -> None:
-        self.unreachable.append((chat_id, reason))
-
-    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
-        self.migrated.append((old_chat_id, new_chat_id))
 
 
 @pytest.fixture
@@ -77,26 +64,8 @@ def events() -> RecordedEvents:
 
 @pytest.fixture
 async def start_worker(emulator, db_path, events):
-    """Start workers on the test database; stopped at the end unless the test aborted them."""
-    handles: list[DeliveryHandle] = []
-
-    async def start(settings: OutboxSettings = FAST, worker_id: str | None = None):
-        handle = await open_delivery(
-            token=TOKEN,
-            base_url=emulator.base_url,
-            db_path=db_path,
-            events=events,
-            settings=settings,
-            clock=utc_now,
-            worker_id=worker_id,
-        )
-        handles.append(handle)
-        return handle
-
-    yield start
-    for handle in handles:
-        if handle.worker.is_running:
-            await handle.stop()
+    async with worker_starter(emulator, db_path, events, FAST) as start:
+        yield start
 
 
 @pytest.fixture
