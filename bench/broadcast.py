@@ -68,7 +68,7 @@ def scenarios(quick: bool) -> list[Scenario]:
 
 
 def _emulator(delay: float, paced: bool, subscribers: int):
-    from bot.emulator import BotApiEmulator
+    from emulator import BotApiEmulator
 
     logged = subscribers * 4 if paced else 1000
     emulator = BotApiEmulator(
@@ -156,10 +156,10 @@ class _NoEvents:
 
 
 async def _run_outbox(scenario: Scenario, base_url: str, folder: Path) -> dict:
-    from bot import search_text
-    from bot.outbox import Outbox, OutboxSettings, OutgoingMessage
+    from bot.delivery.outbox import Outbox, OutboxSettings, OutgoingMessage
+    from bot.ptb.delivery import open_delivery
+    from bot.reading import search_text
     from bot.services import utc_now
-    from handlers.delivery import open_delivery
     from storage import database
 
     if scenario.paced:

@@ -12,8 +12,10 @@ from bench.feeds import feed_files
 from bench.stores import Stores, _fresh, open_stores, store_in_batches
 from bench.synthetic import Corpus
 from bench.timing import Stopwatch
-from bot import feed_parsing, ingestion, search_text
+from bot.ingestion import feed_parsing
+from bot.ingestion import service as ingestion
 from bot.models import ArticleDraft
+from bot.reading import search_text
 
 __all__ = ["IngestResult", "measure_ingestion"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.queries import query_words
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 
 __all__ = ["MemoryResult", "measure_bot_memory"]
 

@@ -36,8 +36,8 @@ HIDE_TOLERANCE = 1.10
 
 async def reports_throughput(images: int, per_image: int, concurrency: int) -> dict:
     """Count `images * per_image` reports from distinct users; verify every count."""
-    from bot import search_text
-    from bot.moderation import MAX_THRESHOLD, ModerationService, ModerationSettings
+    from bot.moderation.service import MAX_THRESHOLD, ModerationService, ModerationSettings
+    from bot.reading import search_text
     from bot.services import utc_now
     from storage import database
 
@@ -79,8 +79,8 @@ async def reports_throughput(images: int, per_image: int, concurrency: int) -> d
 
 def _serve_emulator(conn: Connection, chats: int) -> None:
     async def serve() -> None:
-        from bot.emulator import BotApiEmulator
-        from bot.emulator.params import Params
+        from emulator import BotApiEmulator
+        from emulator.params import Params
 
         emulator = BotApiEmulator(TOKEN, auto_create_chats=True, max_logged_requests=chats * 3)
         async with emulator:
@@ -104,7 +104,7 @@ def _serve_emulator(conn: Connection, chats: int) -> None:
 
 
 def _observations(emulator, chats: int) -> dict:
-    from bot.emulator.params import UploadedFile
+    from emulator.params import UploadedFile
 
     edits = [c for c in emulator.requests if c.method == "editMessageMedia"]
     ok = [c.at for c in edits if c.is_ok]
@@ -164,13 +164,13 @@ async def hide_latency(chats: int) -> dict:
 
 
 async def _hide_in(emulator: _ChildEmulator, path: Path, chats: int) -> dict:
-    from bot import search_text
-    from bot.i18n import Catalogs
-    from bot.image_hiding import ImageHiding
-    from bot.moderation import ModerationService, ModerationSettings
-    from bot.outbox import Outbox, OutboxSettings
+    from bot.delivery.outbox import Outbox, OutboxSettings
+    from bot.i18n.catalogs import Catalogs
+    from bot.moderation.hiding import ImageHiding
+    from bot.moderation.service import ModerationService, ModerationSettings
+    from bot.ptb.delivery import open_delivery
+    from bot.reading import search_text
     from bot.services import utc_now
-    from handlers.delivery import open_delivery
     from storage import database
 
     settings = OutboxSettings()  # Telegram's limits: 30/s overall, 1 s per chat

@@ -10,7 +10,7 @@ from pathlib import Path
 from bench.stores import open_stores
 from bench.synthetic import Corpus
 from bench.timing import percentile
-from bot import search_text
+from bot.reading import search_text
 
 __all__ = ["Latency", "measure_queries", "query_words"]
 

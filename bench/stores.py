@@ -16,11 +16,11 @@ import httpx
 from aiosqlite import Connection
 
 from bench.synthetic import GENERATOR_VERSION, Corpus
-from bot import search_text
 from bot.config import IngestionConfig
-from bot.ingestion import IngestionService
+from bot.ingestion.service import IngestionService
 from bot.models import ArticleDraft
-from bot.news import NewsService
+from bot.reading import search_text
+from bot.reading.news import NewsService
 from storage import database
 
 __all__ = ["BATCH", "Stores", "cached_database", "open_stores", "store_in_batches"]

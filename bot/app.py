@@ -20,10 +20,12 @@ from telegram.ext import (
 )
 
 from bot.config import Config, SourceConfig
-from bot.i18n import LANGUAGES
+from bot.i18n.catalogs import LANGUAGES
+from bot.ptb import jobs as digest_jobs
+from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
+from bot.ptb.delivery import start_delivery
 from bot.services import Clock, open_services, outbox_settings, utc_now
 from handlers import (
-    digest_jobs,
     errors,
     fallbacks,
     language,
@@ -35,8 +37,6 @@ from handlers import (
     start,
     subscriptions,
 )
-from handlers.context import AkhbarApp, AkhbarContext, BotData
-from handlers.delivery import start_delivery
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import TOKEN_ENV, Config, load_config
 from bot.errors import ConfigError
-from bot.ingestion import SourceReport
+from bot.ingestion.service import SourceReport
 from bot.logs import configure_logging
 from bot.services import open_services
 from storage import stats as storage_stats

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names
 
-from bot.i18n import Texts
-from bot.image_identity import ReviewItem
+from bot.i18n.catalogs import Texts
 from bot.models import Article, KeywordFilters, Schedule
-from bot.schedules import ScheduleRule
+from bot.moderation.image_identity import ReviewItem
+from bot.subscriptions.rules import ScheduleRule
 
 if TYPE_CHECKING:  # bot.subscriptions builds messages with this module
-    from bot.subscriptions import SettingsView
+    from bot.subscriptions.service import SettingsView
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024

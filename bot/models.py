@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.schedules import ScheduleRule
+from bot.subscriptions.rules import ScheduleRule
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,19 +9,19 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from aiosqlite import Connection
 
-from bot import search_text
 from bot.config import Config
-from bot.digests import DigestService
-from bot.i18n import Catalogs
-from bot.image_hiding import ImageHiding
-from bot.ingestion import IngestionService
-from bot.instant import InstantService
-from bot.languages import LanguageService
-from bot.moderation import ModerationService, ModerationSettings
-from bot.news import NewsService
-from bot.outbox import Outbox, OutboxSettings
-from bot.scheduling import ScheduleService
-from bot.subscriptions import SubscriptionService
+from bot.delivery.outbox import Outbox, OutboxSettings
+from bot.i18n.catalogs import Catalogs
+from bot.i18n.languages import LanguageService
+from bot.ingestion.service import IngestionService
+from bot.moderation.hiding import ImageHiding
+from bot.moderation.service import ModerationService, ModerationSettings
+from bot.reading import search_text
+from bot.reading.news import NewsService
+from bot.subscriptions.digests import DigestService
+from bot.subscriptions.instant import InstantService
+from bot.subscriptions.schedules import ScheduleService
+from bot.subscriptions.service import SubscriptionService
 from storage import database
 
 Clock = Callable[[], datetime]

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot import formatting
-from handlers.context import AkhbarApp, AkhbarContext
+from bot.ptb.context import AkhbarApp, AkhbarContext
 
 log = logging.getLogger(__name__)
 

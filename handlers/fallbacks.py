@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from handlers.context import AkhbarApp, AkhbarContext
+from bot.ptb.context import AkhbarApp, AkhbarContext
 
 
 async def unknown_command(update: Update, context: AkhbarContext) -> None:

@@ -7,10 +7,10 @@ from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES
-from handlers.chat_rights import is_group_admin
-from handlers.context import AkhbarApp, AkhbarContext
-from handlers.replies import replace_message
+from bot.i18n.catalogs import LANGUAGE_NAMES, LANGUAGES
+from bot.ptb.chat_rights import is_group_admin
+from bot.ptb.context import AkhbarApp, AkhbarContext
+from handlers._replies import replace_message
 
 
 def _keyboard() -> InlineKeyboardMarkup:

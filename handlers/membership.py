@@ -8,8 +8,8 @@ import logging
 from telegram import Update
 from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
-from handlers.chat_rights import bot_may_post
-from handlers.context import AkhbarApp, AkhbarContext
+from bot.ptb.chat_rights import bot_may_post
+from bot.ptb.context import AkhbarApp, AkhbarContext
 
 log = logging.getLogger(__name__)
 

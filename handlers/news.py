@@ -8,11 +8,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot import formatting
 from bot.errors import ArticleNotFound
-from bot.i18n import Texts
-from bot.news import Listing
-from handlers.context import AkhbarApp, AkhbarContext
-from handlers.keyboards import fits_callback, listing_markup, report_markup, source_markup
-from handlers.replies import replace_message, topic_of
+from bot.i18n.catalogs import Texts
+from bot.ptb.context import AkhbarApp, AkhbarContext
+from bot.reading.news import Listing
+from handlers._keyboards import fits_callback, listing_markup, report_markup, source_markup
+from handlers._replies import replace_message, topic_of
 
 MAX_COUNT = 20
 MAX_TOPIC_LENGTH = 60

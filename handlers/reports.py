@@ -11,11 +11,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot import formatting
 from bot.errors import AkhbarError, BadThreshold, ImageNotFound, NotModerator
-from bot.i18n import Texts
-from bot.image_identity import perceptual_hash
-from bot.moderation import ReportOutcome, ReportStatus
-from handlers.chat_rights import is_group_admin
-from handlers.context import AkhbarApp, AkhbarContext
+from bot.i18n.catalogs import Texts
+from bot.moderation.image_identity import perceptual_hash
+from bot.moderation.service import ReportOutcome, ReportStatus
+from bot.ptb.chat_rights import is_group_admin
+from bot.ptb.context import AkhbarApp, AkhbarContext
 
 log = logging.getLogger(__name__)
 

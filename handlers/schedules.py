@@ -16,12 +16,12 @@ from bot.errors import (
     ScheduleNotFound,
     TooManySchedules,
 )
-from bot.i18n import Texts
+from bot.i18n.catalogs import Texts
 from bot.models import TargetChat
-from bot.schedules import next_runs, parse_request
-from handlers import digest_jobs
-from handlers.chat_rights import rights_in
-from handlers.context import AkhbarApp, AkhbarContext
+from bot.ptb import jobs as digest_jobs
+from bot.ptb.chat_rights import rights_in
+from bot.ptb.context import AkhbarApp, AkhbarContext
+from bot.subscriptions.rules import next_runs, parse_request
 
 
 def bad_schedule_text(t: Texts, error: BadSchedule, context: AkhbarContext) -> str:

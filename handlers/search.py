@@ -7,11 +7,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
 from bot.errors import NothingSearchable, QueryTooLong
-from bot.i18n import Texts
-from bot.news import MAX_QUERY_LENGTH
-from handlers.context import AkhbarApp, AkhbarContext
-from handlers.keyboards import fits_callback, listing_markup
-from handlers.replies import replace_message
+from bot.i18n.catalogs import Texts
+from bot.ptb.context import AkhbarApp, AkhbarContext
+from bot.reading.news import MAX_QUERY_LENGTH
+from handlers._keyboards import fits_callback, listing_markup
+from handlers._replies import replace_message
 
 
 def _search_data(query: str):

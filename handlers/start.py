@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot import formatting
-from handlers.context import AkhbarApp, AkhbarContext
+from bot.ptb.context import AkhbarApp, AkhbarContext
 from handlers.news import send_article
 
 DEEP_LINK_READ = "read_"

@@ -10,14 +10,14 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
 from bot.errors import BadSchedule, NotSubscribed, UnknownTimeZone
-from bot.i18n import LANGUAGE_NAMES, Texts
+from bot.i18n.catalogs import LANGUAGE_NAMES, Texts
 from bot.models import Schedule
-from bot.schedules import next_runs
-from bot.subscriptions import ScheduleChange
-from handlers import digest_jobs
-from handlers.context import AkhbarApp, AkhbarContext
-from handlers.keyboards import fits_callback
-from handlers.replies import replace_message
+from bot.ptb import jobs as digest_jobs
+from bot.ptb.context import AkhbarApp, AkhbarContext
+from bot.subscriptions.rules import next_runs
+from bot.subscriptions.service import ScheduleChange
+from handlers._keyboards import fits_callback
+from handlers._replies import replace_message
 from handlers.schedules import bad_schedule_text
 
 # Callback data: "u1:<action>[:<topic>]". Bump the version when the layout changes, so old

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from aiosqlite import Connection, Row
 
-from bot.image_identity import ImageRecord, ImageStatus, from_signed64, to_signed64
+from bot.moderation.image_identity import ImageRecord, ImageStatus, from_signed64, to_signed64
 
 # (kind, value): kind is 'telegram' (a file_unique_id), 'url' or 'sha256'.
 ImageKey = tuple[str, str]

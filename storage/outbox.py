@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aiosqlite import Connection
 
 if TYPE_CHECKING:  # storage must not import the domain at run time: bot.outbox imports us
-    from bot.outbox import OutgoingMessage
+    from bot.delivery.outbox import OutgoingMessage
 
 
 @dataclass(frozen=True, slots=True)

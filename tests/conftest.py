@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import build_application, polling
 from bot.config import BotConfig, Config, StorageConfig, TelegramConfig
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 from tests.support.feeds import FeedServer
 
 TOKEN = "123456:TEST-secret-token"

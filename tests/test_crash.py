@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import load_config
-from bot.emulator import BotApiEmulator
-from bot.outbox import OutboxSettings
+from bot.delivery.outbox import OutboxSettings
 from bot.services import open_services
+from emulator import BotApiEmulator
 from storage import chats
 from tests.conftest import TOKEN
 from tests.test_cli_run import akhbar

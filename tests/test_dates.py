@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.dates import parse_arabic_date, to_utc
+from bot.ingestion.dates import parse_arabic_date, to_utc
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 BEIRUT = ZoneInfo("Asia/Beirut")

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot
-from bot.dumps import SKIPPED_INTERFACE_LINES, parse_dump
+from bot.ingestion.dumps import SKIPPED_INTERFACE_LINES, parse_dump
 
 SAMPLE = Path(bot.__file__).parent / "data" / "sample_news.txt"
 CASABLANCA = ZoneInfo("Africa/Casablanca")

@@ -6,7 +6,7 @@ import re
 import time
 from importlib import resources
 
-from bot.emulator import BotApiEmulator, SentMessage
+from emulator import BotApiEmulator, SentMessage
 
 USER = 7
 SAMPLE_HEADLINES = [

@@ -6,8 +6,8 @@ import re
 from datetime import UTC
 
 from bot.app import build_application, polling
-from bot.emulator import BotApiEmulator
-from bot.emulator.simulation import sender_and_chat, user_message
+from emulator import BotApiEmulator
+from emulator.simulation import sender_and_chat, user_message
 from tests.conftest import NOW
 from tests.support.digest_world import MovableClock, outbox_rows
 from tests.test_e2e_reading import ask, button, press_and_see_edit

@@ -25,7 +25,7 @@ from telegram.error import (
     RetryAfter,
 )
 
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 
 TOKEN = "123456:TEST-token"
 USER = 7001

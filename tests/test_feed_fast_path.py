@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import feed_parsing
-from bot.feed_parsing import parse_feed
+from bot.ingestion import feed_parsing
+from bot.ingestion.feed_parsing import parse_feed
 
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

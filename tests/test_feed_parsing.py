@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import FeedParseError
-from bot.feed_parsing import parse_feed
+from bot.ingestion.feed_parsing import parse_feed
 
 RSS20 = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"

@@ -16,7 +16,7 @@ from bot.errors import (
     TooManyRedirects,
     UnsupportedUrl,
 )
-from bot.fetching import fetch_source
+from bot.ingestion.fetching import fetch_source
 
 FEED = '<rss version="2.0"><channel><title>أخبار</title></channel></rss>'.encode()
 ETAG = '"v1"'

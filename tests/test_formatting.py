@@ -2,9 +2,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import formatting
-from bot.emulator.html_parser import parse_html
-from bot.i18n import Catalogs
+from bot.i18n.catalogs import Catalogs
 from bot.models import Article
+from emulator.html_parser import parse_html
 
 TZ = ZoneInfo("Africa/Casablanca")
 AR = Catalogs("ar").texts("ar")

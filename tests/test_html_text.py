@@ -1,4 +1,4 @@
-from bot.html_text import first_image_url, html_to_text
+from bot.ingestion.html_text import first_image_url, html_to_text
 
 
 def test_paragraph_blocks_are_separated_by_a_blank_line():

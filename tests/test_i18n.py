@@ -2,11 +2,11 @@ from importlib import resources
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, Catalogs
+from bot.i18n.catalogs import LANGUAGES, Catalogs
 
 
 def catalog_ids(language: str) -> dict[str, str]:
-    po = resources.files("bot") / "locales" / language / "LC_MESSAGES" / "akhbar.po"
+    po = resources.files("bot.i18n") / "locales" / language / "LC_MESSAGES" / "akhbar.po"
     with po.open("rb") as handle:
         return {m.id: m.string for m in read_po(handle) if m.id}
 

@@ -11,15 +11,15 @@ from dataclasses import replace
 import pytest
 from telegram import Bot
 
-from bot import search_text
-from bot.emulator import BotApiEmulator
-from bot.emulator.params import UploadedFile
-from bot.i18n import Catalogs
-from bot.image_hiding import ImageHiding, fallback_text
-from bot.moderation import ModerationService, ModerationSettings
-from bot.outbox import ImageEdit, Outbox, OutgoingMessage
+from bot.delivery.outbox import ImageEdit, Outbox, OutgoingMessage
+from bot.i18n.catalogs import Catalogs
+from bot.moderation.hiding import ImageHiding, fallback_text
+from bot.moderation.service import ModerationService, ModerationSettings
+from bot.ptb.delivery import DeliveryHandle
+from bot.reading import search_text
 from bot.services import utc_now
-from handlers.delivery import DeliveryHandle
+from emulator import BotApiEmulator
+from emulator.params import UploadedFile
 from storage import chats, database
 from storage import outbox as rows_db
 from tests.conftest import TOKEN
@@ -261,7 +261,7 @@ async def test_an_old_message_that_cannot_be_edited_is_left_with_the_reason(
         "editMessageMedia", status=400, description="Bad Request: message can't be edited",
         chat_id=2,
     )  # fmt: skip
-    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.outbox"):
         await hide(hiding, worker, image_id)
 
     [photo] = emulator.sent(2)

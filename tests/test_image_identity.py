@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, PngImagePlugin
 
 from bot.errors import ImageTooLarge, UnreadableImage
-from bot.image_identity import (
+from bot.moderation.image_identity import (
     DEFAULT_MAX_DISTANCE,
     content_hash,
     from_signed64,

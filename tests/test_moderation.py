@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import search_text
 from bot.errors import BadThreshold, ImageNotFound, NotModerator
-from bot.image_identity import AuditAction, perceptual_hash
 from bot.models import ArticleDraft
-from bot.moderation import ModerationService, ModerationSettings, ReportStatus
+from bot.moderation.image_identity import AuditAction, perceptual_hash
+from bot.moderation.service import ModerationService, ModerationSettings, ReportStatus
+from bot.reading import search_text
 from storage import articles, database, image_messages
 from tests.test_image_identity import encode, news_card, photo, resized
 

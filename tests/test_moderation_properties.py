@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import search_text
-from bot.moderation import ModerationService, ModerationSettings, ReportStatus
+from bot.moderation.service import ModerationService, ModerationSettings, ReportStatus
+from bot.reading import search_text
 from storage import database
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot import search_text
 from bot.config import IngestionConfig
 from bot.errors import ArticleNotFound, NothingSearchable, QueryTooLong
-from bot.ingestion import IngestionService
+from bot.ingestion.service import IngestionService
 from bot.models import ArticleDraft
-from bot.news import NewsService
+from bot.reading import search_text
+from bot.reading.news import NewsService
 from storage import database
 
 NOW = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import search_text
-from bot.emulator import BotApiEmulator
-from bot.outbox import Outbox, OutboxSettings, OutgoingMessage
+from bot.delivery.outbox import Outbox, OutboxSettings, OutgoingMessage
+from bot.ptb.delivery import DeliveryHandle
+from bot.reading import search_text
 from bot.services import utc_now
-from handlers.delivery import DeliveryHandle
+from emulator import BotApiEmulator
 from storage import database
 from storage import outbox as rows_db
 from tests.conftest import TOKEN

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import BadSchedule
-from bot.schedules import (
+from bot.subscriptions.rules import (
     ScheduleRule,
     cron_weekdays,
     due_slot,

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import search_text
+from bot.reading import search_text
 
 
 def reference_terms(text: str) -> list[str]:

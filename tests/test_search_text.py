@@ -1,4 +1,4 @@
-from bot.search_text import fts_query, index_text, terms, title_fingerprint
+from bot.reading.search_text import fts_query, index_text, terms, title_fingerprint
 
 
 def test_definite_article_and_adjective_forms_share_one_stem():

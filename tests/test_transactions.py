@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot import search_text
+from bot.reading import search_text
 from storage import bot_settings, database
 from storage.database import transaction
 

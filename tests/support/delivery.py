@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.emulator import BotApiEmulator
-from bot.outbox import OutboxSettings
+from bot.delivery.outbox import OutboxSettings
+from bot.ptb.delivery import DeliveryHandle, open_delivery
 from bot.services import utc_now
-from handlers.delivery import DeliveryHandle, open_delivery
+from emulator import BotApiEmulator
 from tests.conftest import TOKEN
 
 StartWorker = Callable[..., Awaitable[DeliveryHandle]]

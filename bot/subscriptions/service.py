@@ -12,14 +12,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from aiosqlite import Connection
 
-from bot import formatting, keyword_filters
+from bot import formatting
 from bot.config import Config
-from bot.digests import MessageQueue
+from bot.delivery.outbox import OutgoingMessage
 from bot.errors import NotSubscribed, UnknownTimeZone
-from bot.i18n import Catalogs
+from bot.i18n.catalogs import Catalogs
 from bot.models import ChatSettings, KeywordFilters, Schedule, Subscription
-from bot.outbox import OutgoingMessage
-from bot.schedules import ScheduleRule, parse_times
+from bot.subscriptions import keyword_filters
+from bot.subscriptions.digests import MessageQueue
+from bot.subscriptions.rules import ScheduleRule, parse_times
 from storage import admin_targets, chats, deliveries, schedules, subscriptions
 from storage import articles as stored_articles
 from storage.database import transaction

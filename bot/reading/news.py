@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from aiosqlite import Connection
 
-from bot import search_text
 from bot.errors import ArticleNotFound, NothingSearchable, QueryTooLong
 from bot.formatting import Page
 from bot.models import Article
+from bot.reading import search_text
 from storage import articles
 
 MAX_QUERY_LENGTH = 200

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
-from bot.dates import parse_arabic_date
+from bot.ingestion.dates import parse_arabic_date
 from bot.models import ArticleDraft
 
 __all__ = ["SKIPPED_INTERFACE_LINES", "parse_dump"]

@@ -15,7 +15,7 @@ from storage import outbox as rows_db
 from storage.outbox import RowProgress
 
 # The engine's logger name from before the split, so log filters and tests keep matching.
-log = logging.getLogger("bot.outbox")
+log = logging.getLogger("bot.delivery.outbox")
 
 
 class ProgressRecorder:

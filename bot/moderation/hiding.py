@@ -13,12 +13,12 @@ from importlib import resources
 
 from aiosqlite import Connection
 
+from bot.delivery.outbox import ImageEdit, Outbox, OutgoingMessage
 from bot.errors import ImageNotFound
 from bot.formatting import escape
-from bot.i18n import Catalogs
-from bot.image_identity import ImageMessage, ImageRecord
-from bot.moderation import ModerationService
-from bot.outbox import ImageEdit, Outbox, OutgoingMessage
+from bot.i18n.catalogs import Catalogs
+from bot.moderation.image_identity import ImageMessage, ImageRecord
+from bot.moderation.service import ModerationService
 from storage import chats
 from storage.database import transaction
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.formatting import Page
-from bot.i18n import Texts
+from bot.i18n.catalogs import Texts
 from bot.models import Article
 
 BUTTONS_PER_ROW = 4

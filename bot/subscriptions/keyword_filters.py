@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot import search_text
 from bot.models import Article, KeywordFilters
+from bot.reading import search_text
 
 MAX_WORDS = 20
 MAX_WORD_LENGTH = 40

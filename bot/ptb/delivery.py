@@ -26,9 +26,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot import search_text
-from bot.image_hiding import placeholder_image
-from bot.outbox import (
+from bot.delivery.outbox import (
     ChatEvents,
     Clock,
     Delivered,
@@ -40,9 +38,11 @@ from bot.outbox import (
     TransientFailure,
     Unreachable,
 )
-from bot.outbox_worker import OutboxWorker
-from handlers.context import AkhbarApp
-from handlers.transport import AiohttpRequest
+from bot.delivery.worker import OutboxWorker
+from bot.moderation.hiding import placeholder_image
+from bot.ptb.context import AkhbarApp
+from bot.ptb.transport import AiohttpRequest
+from bot.reading import search_text
 from storage import database
 
 # Opt in to python-telegram-bot's timedelta RetryAfter.retry_after (the int form is deprecated).

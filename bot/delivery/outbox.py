@@ -14,7 +14,7 @@ from typing import Protocol
 
 from aiosqlite import Connection
 
-from bot.delivery_outcomes import (
+from bot.delivery.outcomes import (
     Delivered,
     FloodWait,
     Migrated,
@@ -24,7 +24,7 @@ from bot.delivery_outcomes import (
     TransientFailure,
     Unreachable,
 )
-from bot.pacing import Limits
+from bot.delivery.pacing import Limits
 from storage import outbox as rows_db
 
 __all__ = [

@@ -10,7 +10,7 @@ from aiosqlite import Connection
 from bot.config import DigestConfig
 from bot.errors import BotCannotPost, NotChatAdmin, ScheduleNotFound, TooManySchedules
 from bot.models import ChatRights, Schedule, TargetChat
-from bot.schedules import ScheduleRequest
+from bot.subscriptions.rules import ScheduleRequest
 from storage import admin_targets, chats, schedules
 from storage.database import transaction
 

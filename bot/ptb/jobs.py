@@ -6,9 +6,9 @@ import logging
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from bot import schedules as schedule_rules
 from bot.models import Schedule
-from handlers.context import AkhbarApp, AkhbarContext
+from bot.ptb.context import AkhbarApp, AkhbarContext
+from bot.subscriptions import rules as schedule_rules
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.i18n import Texts
+from bot.i18n.catalogs import Texts
 from bot.services import Services
 
 if TYPE_CHECKING:
-    from handlers.delivery import DeliveryHandle
+    from bot.ptb.delivery import DeliveryHandle
 
 
 class BotData:

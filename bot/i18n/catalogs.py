@@ -30,7 +30,7 @@ class Texts:
 
 
 def _compile(language: str) -> gettext.GNUTranslations:
-    po = resources.files("bot") / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po = resources.files("bot.i18n") / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=language, domain=DOMAIN)
     buffer = BytesIO()

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 import httpx
 from aiosqlite import Connection
 
-from bot import search_text
 from bot.config import IngestionConfig, SourceConfig
-from bot.dumps import parse_dump
 from bot.errors import AkhbarError, FeedParseError
-from bot.feed_parsing import parse_feed
-from bot.fetching import fetch_source
+from bot.ingestion.dumps import parse_dump
+from bot.ingestion.feed_parsing import parse_feed
+from bot.ingestion.fetching import fetch_source
 from bot.models import ArticleDraft
+from bot.reading import search_text
 from storage import articles, sources
 from storage.database import transaction
 

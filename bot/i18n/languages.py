@@ -7,7 +7,7 @@ from datetime import datetime
 
 from aiosqlite import Connection
 
-from bot.i18n import LANGUAGES, Catalogs, Texts
+from bot.i18n.catalogs import LANGUAGES, Catalogs, Texts
 from storage import chats
 from storage.database import transaction
 

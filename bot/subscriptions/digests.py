@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
-from bot import formatting, keyword_filters
+from bot import formatting
 from bot.config import DigestConfig
-from bot.i18n import Catalogs
+from bot.delivery.outbox import OutgoingMessage
+from bot.i18n.catalogs import Catalogs
 from bot.models import Article, ChatSettings, KeywordFilters, Schedule
-from bot.outbox import OutgoingMessage
-from bot.schedules import due_slot
+from bot.subscriptions import keyword_filters
+from bot.subscriptions.rules import due_slot
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions
 from storage.database import transaction
 

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 from aiosqlite import Connection
 
-from bot.delivery_outcomes import (
+from bot.delivery.outbox import ChatEvents, Clock, OutboxSettings
+from bot.delivery.outcomes import (
     Delivered,
     FloodWait,
     Migrated,
@@ -45,14 +46,13 @@ from bot.delivery_outcomes import (
     TransientFailure,
     Unreachable,
 )
-from bot.outbox import ChatEvents, Clock, OutboxSettings
-from bot.outbox_progress import ProgressRecorder
-from bot.pacing import Pacer
+from bot.delivery.pacing import Pacer
+from bot.delivery.progress import ProgressRecorder
 from storage import outbox as rows_db
 from storage.outbox import ClaimedRow, RowProgress
 
 # The engine's logger name from before the split, so log filters and tests keep matching.
-log = logging.getLogger("bot.outbox")
+log = logging.getLogger("bot.delivery.outbox")
 
 
 # The next request of a row: edit rows go edit -> (refused) delete -> (deleted) send.

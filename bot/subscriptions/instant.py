@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
-from bot import formatting, keyword_filters
-from bot.digests import BOT_USERNAME, MessageQueue
-from bot.i18n import Catalogs
+from bot import formatting
+from bot.delivery.outbox import OutgoingMessage
+from bot.i18n.catalogs import Catalogs
 from bot.models import Article, Subscription
-from bot.outbox import OutgoingMessage
+from bot.subscriptions import keyword_filters
+from bot.subscriptions.digests import BOT_USERNAME, MessageQueue
 from storage import bot_settings, chats, deliveries, digest_queries, subscriptions
 from storage.database import transaction
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 from aiosqlite import Connection
 
 from bot.errors import BadThreshold, ConfigError, ImageNotFound, NotModerator
-from bot.image_identity import (
+from bot.moderation.image_identity import (
     DEFAULT_MAX_DISTANCE,
     AuditAction,
     AuditEntry,

@@ -12,9 +12,9 @@ from feedparser.datetimes import _parse_date as feedparser_date
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
-from bot.dates import parse_arabic_date, to_utc
 from bot.errors import FeedParseError
-from bot.html_text import clean_text, first_image_url, html_to_text
+from bot.ingestion.dates import parse_arabic_date, to_utc
+from bot.ingestion.html_text import clean_text, first_image_url, html_to_text
 from bot.models import ArticleDraft
 
 __all__ = ["parse_feed"]
