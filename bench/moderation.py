@@ -36,9 +36,9 @@ HIDE_TOLERANCE = 1.10
 
 async def reports_throughput(images: int, per_image: int, concurrency: int) -> dict:
     """Count `images * per_image` reports from distinct users; verify every count."""
+    from bot.clock import utc_now
     from bot.moderation.service import MAX_THRESHOLD, ModerationService, ModerationSettings
     from bot.reading import search_text
-    from bot.services import utc_now
     from storage import database
 
     with tempfile.TemporaryDirectory(prefix="akhbar-bench-") as folder:
@@ -164,13 +164,13 @@ async def hide_latency(chats: int) -> dict:
 
 
 async def _hide_in(emulator: _ChildEmulator, path: Path, chats: int) -> dict:
+    from bot.clock import utc_now
     from bot.delivery.outbox import Outbox, OutboxSettings
     from bot.i18n.catalogs import Catalogs
     from bot.moderation.hiding import ImageHiding
     from bot.moderation.service import ModerationService, ModerationSettings
     from bot.ptb.delivery import open_delivery
     from bot.reading import search_text
-    from bot.services import utc_now
     from storage import database
 
     settings = OutboxSettings()  # Telegram's limits: 30/s overall, 1 s per chat

@@ -19,12 +19,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import Clock, utc_now
 from bot.config import Config, SourceConfig
 from bot.i18n.catalogs import LANGUAGES
 from bot.ptb import jobs as digest_jobs
 from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
 from bot.ptb.delivery import start_delivery
-from bot.services import Clock, open_services, outbox_settings, utc_now
+from bot.services import open_services, outbox_settings
 from handlers import (
     errors,
     fallbacks,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from aiosqlite import Connection
 
+from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.delivery.outbox import Outbox, OutboxSettings
 from bot.i18n.catalogs import Catalogs
@@ -23,12 +23,6 @@ from bot.subscriptions.instant import InstantService
 from bot.subscriptions.schedules import ScheduleService
 from bot.subscriptions.service import SubscriptionService
 from storage import database
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,13 @@ from dataclasses import replace
 import pytest
 from telegram import Bot
 
+from bot.clock import utc_now
 from bot.delivery.outbox import ImageEdit, Outbox, OutgoingMessage
 from bot.i18n.catalogs import Catalogs
 from bot.moderation.hiding import ImageHiding, fallback_text
 from bot.moderation.service import ModerationService, ModerationSettings
 from bot.ptb.delivery import DeliveryHandle
 from bot.reading import search_text
-from bot.services import utc_now
 from emulator import BotApiEmulator
 from emulator.params import UploadedFile
 from storage import chats, database

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.clock import utc_now
 from bot.delivery.outbox import Outbox, OutboxSettings, OutgoingMessage
 from bot.ptb.delivery import DeliveryHandle
 from bot.reading import search_text
-from bot.services import utc_now
 from emulator import BotApiEmulator
 from storage import database
 from storage import outbox as rows_db

@@ -6,14 +6,14 @@ anything is sent; `bot.outbox_worker` drains the rows and states the crash guara
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from itertools import islice
 from typing import Protocol
 
 from aiosqlite import Connection
 
+from bot.clock import Clock
 from bot.delivery.outcomes import (
     Delivered,
     FloodWait,
@@ -30,7 +30,6 @@ from storage import outbox as rows_db
 __all__ = [
     "PAID_BROADCAST_PER_SECOND",
     "ChatEvents",
-    "Clock",
     "Delivered",
     "FloodWait",
     "ImageEdit",
@@ -46,7 +45,6 @@ __all__ = [
     "Unreachable",
 ]
 
-Clock = Callable[[], datetime]
 PAID_BROADCAST_PER_SECOND = 1000.0
 _ENQUEUE_CHUNK = 1000
 _BROADCAST_WINDOW_SECONDS = 600.0

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 from aiosqlite import Connection
 
-from bot.delivery.outbox import ChatEvents, Clock, OutboxSettings
+from bot.clock import Clock
+from bot.delivery.outbox import ChatEvents, OutboxSettings
 from bot.delivery.outcomes import (
     Delivered,
     FloodWait,

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.clock import utc_now
 from bot.delivery.outbox import OutboxSettings
 from bot.ptb.delivery import DeliveryHandle, open_delivery
-from bot.services import utc_now
 from emulator import BotApiEmulator
 from tests.conftest import TOKEN
 
