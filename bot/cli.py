@@ -7,13 +7,17 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import TOKEN_ENV, Config, load_config
+from bot.config import TOKEN_ENV, TOKEN_FORM, Config, load_config
 from bot.errors import ConfigError
 from bot.ingestion.service import SourceReport
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact_standard_streams, token_forms
 from bot.services import open_services
 from storage import stats as storage_stats
+
+if TYPE_CHECKING:
+    from bot.ptb.context import AkhbarApp
 
 EXIT_USAGE = 2
 
@@ -55,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"akhbar: {error}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(config.token)
+    redact_standard_streams(*token_forms(config.token))
+    configure_logging(*token_forms(config.token))
     if args.command == "run":
         return _run(config)
     return asyncio.run(_COMMANDS[args.command](config, args))
@@ -69,13 +74,43 @@ def _run(config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if not TOKEN_FORM.fullmatch(config.token):
+        print(f"akhbar: the bot token is malformed: {_CHECK_TOKEN}", file=sys.stderr)
+        return EXIT_USAGE
     from telegram import Update
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
     from bot.app import build_application
 
     app = build_application(config)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds)
+    api = config.telegram.api_base_url
+    try:
+        _initialize(app)
+        app.run_polling(
+            allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds
+        )
+    except InvalidToken:
+        print(f"akhbar: {api} rejected the bot token: {_CHECK_TOKEN}", file=sys.stderr)
+        return EXIT_USAGE
+    except TelegramError as error:
+        # BadRequest is a NetworkError to python-telegram-bot, but the API did answer.
+        unreachable = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+        problem = "cannot reach the Telegram Bot API at" if unreachable else "start-up refused by"
+        print(f"akhbar: {problem} {api}: {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _initialize(app: AkhbarApp) -> None:
+    """Initialise the bot (getMe) in the loop run_polling then uses.
+
+    run_polling's own first attempt would log a failure with two tracebacks before raising it;
+    done here, a rejected token or an unreachable API raises alone, and run_polling finds the
+    bot already initialised.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(app.initialize())
 
 
 def _print_report(number: int, total: int, report: SourceReport) -> None:
@@ -155,6 +190,10 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+_CHECK_TOKEN = (
+    f"check {TOKEN_ENV} (or [telegram] token): it must be the whole token @BotFather gave,"
+    " in the form 123456789:AAE…"
+)
 _COMMANDS = {"ingest": _ingest, "import": _import, "stats": _stats, "digest": _digest}
 
 if __name__ == "__main__":

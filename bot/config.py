@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
@@ -23,6 +24,8 @@ from bot.errors import ConfigError
 Language = Literal["ar", "fr", "en"]
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+# What @BotFather hands out: the bot's id, a colon, then letters, digits, "_" and "-".
+TOKEN_FORM = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,100}")
 
 
 def _http_url(value: str) -> str:
