@@ -187,7 +187,7 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
         telegram["api_base_url"] = environ[BASE_URL_ENV]
     relative_to = path.parent
     try:
-        config = Config.model_validate(data, strict=False)
+        config = Config.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_describe(path, error)) from None
     return _resolve_storage(config, relative_to)
@@ -199,6 +199,12 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start + 1})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
