@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import TOKEN_ENV, TOKEN_FORM, Config, load_config
-from bot.errors import ConfigError
+from bot.errors import AkhbarError, ConfigError
 from bot.ingestion.service import SourceReport
 from bot.logs import configure_logging, redact_standard_streams, token_forms
 from bot.services import open_services
@@ -61,12 +61,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     redact_standard_streams(*token_forms(config.token))
     configure_logging(*token_forms(config.token))
-    if args.command == "run":
-        return _run(config)
-    return asyncio.run(_COMMANDS[args.command](config, args))
+    try:
+        if args.command == "run":
+            return _run(config, args.config)
+        if args.command in _FILLING_COMMANDS:
+            _make_default_data_folder(config, args.config)
+        return asyncio.run(_COMMANDS[args.command](config, args))
+    except AkhbarError as error:
+        print(f"akhbar: {error}", file=sys.stderr)
+        return 1
 
 
-def _run(config: Config) -> int:
+def _make_default_data_folder(config: Config, config_path: Path) -> None:
+    """Create the `data` folder next to the config file when the database goes there.
+
+    Only that folder: a missing folder anywhere else is more likely a typo, and is reported.
+    """
+    folder = Path(config.storage.path).parent
+    if folder == config_path.parent / "data" and not folder.exists():
+        folder.mkdir()
+        print(f"akhbar: created the folder {folder} for the database", file=sys.stderr)
+
+
+def _run(config: Config, config_path: Path) -> int:
     if not config.token:
         print(
             f"akhbar: no bot token: set the environment variable {TOKEN_ENV}"
@@ -77,6 +94,7 @@ def _run(config: Config) -> int:
     if not TOKEN_FORM.fullmatch(config.token):
         print(f"akhbar: the bot token is malformed: {_CHECK_TOKEN}", file=sys.stderr)
         return EXIT_USAGE
+    _make_default_data_folder(config, config_path)
     from telegram import Update
     from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
@@ -161,7 +179,7 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _stats(config: Config, args: argparse.Namespace) -> int:
-    services = await open_services(config)
+    services = await open_services(config, create=False)
     try:
         numbers = await storage_stats.collect(services.db)
         outbox = await services.outbox.stats()
@@ -180,7 +198,7 @@ async def _stats(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _digest(config: Config, args: argparse.Namespace) -> int:
-    services = await open_services(config)
+    services = await open_services(config, create=False)
     try:
         queued = await services.digests.send_now(args.chat)
     finally:
@@ -194,6 +212,8 @@ _CHECK_TOKEN = (
     f"check {TOKEN_ENV} (or [telegram] token): it must be the whole token @BotFather gave,"
     " in the form 123456789:AAE…"
 )
+# The commands that may start a new database; the others need the bot's existing one.
+_FILLING_COMMANDS = frozenset({"ingest", "import"})  # and run
 _COMMANDS = {"ingest": _ingest, "import": _import, "stats": _stats, "digest": _digest}
 
 if __name__ == "__main__":
