@@ -138,6 +138,8 @@ def _print_report(number: int, total: int, report: SourceReport) -> None:
         outcome = "not modified"
     else:
         outcome = f"{report.new} new, {report.duplicate} duplicate"
+        if report.shortened:
+            outcome += f" ({report.shortened} shortened to the [ingestion] title/body limits)"
     print(f"[{number}/{total}] {report.name}: {outcome}", file=sys.stderr, flush=True)
 
 

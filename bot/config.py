@@ -77,6 +77,8 @@ class BotConfig(_Section):
 class IngestionConfig(_Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
     max_bytes: Annotated[int, Field(ge=1024)] = 5_000_000
+    max_title_chars: Annotated[int, Field(ge=20, le=4000)] = 500
+    max_body_chars: Annotated[int, Field(ge=100, le=10_000_000)] = 100_000
     max_redirects: Annotated[int, Field(ge=0, le=10)] = 3
     user_agent: str = "Akhbar/0.1 (news bot)"
 
