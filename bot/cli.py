@@ -94,7 +94,6 @@ def _run(config: Config, config_path: Path) -> int:
     if not TOKEN_FORM.fullmatch(config.token):
         print(f"akhbar: the bot token is malformed: {_CHECK_TOKEN}", file=sys.stderr)
         return EXIT_USAGE
-    _make_default_data_folder(config, config_path)
     from telegram import Update
     from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
@@ -104,6 +103,7 @@ def _run(config: Config, config_path: Path) -> int:
     api = config.telegram.api_base_url
     try:
         _initialize(app)
+        _make_default_data_folder(config, config_path)  # once Telegram has accepted the token
         app.run_polling(
             allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator import BotApiEmulator
 from tests.conftest import TOKEN
 from tests.support.cli import run_akhbar
 
@@ -67,3 +68,13 @@ async def test_run_with_a_database_in_a_missing_folder_stops_with_one_line(tmp_p
         f"akhbar: {database}: the folder {database.parent} does not exist"
     ]
     assert not (tmp_path / "typo").exists()
+
+
+async def test_run_makes_the_data_folder_only_once_telegram_accepts_the_token(tmp_path):
+    config = config_with_storage(tmp_path, None)
+    async with BotApiEmulator("654321:ANOTHER-bots-token") as other_bot:
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": other_bot.base_url}
+        finished = await run_akhbar("--config", str(config), "run", env=env)
+    assert finished.returncode == 2
+    assert len(finished.err.splitlines()) == 1
+    assert not (tmp_path / "data").exists()
