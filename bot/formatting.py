@@ -18,9 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, get_day_names
 
 from bot.i18n.catalogs import Texts
-from bot.models import Article, KeywordFilters, Schedule
-from bot.moderation.image_identity import ReviewItem
-from bot.subscriptions.rules import ScheduleRule
+from bot.models import Article, KeywordFilters, ReviewItem, Schedule, ScheduleRule
 
 if TYPE_CHECKING:  # bot.subscriptions builds messages with this module
     from bot.subscriptions.service import SettingsView

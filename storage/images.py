@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from aiosqlite import Connection, Row
 
-from bot.moderation.image_identity import ImageRecord, ImageStatus, from_signed64, to_signed64
+from bot.models import ImageRecord, ImageStatus
 
 # (kind, value): kind is 'telegram' (a file_unique_id), 'url' or 'sha256'.
 ImageKey = tuple[str, str]
@@ -26,6 +26,20 @@ _NAMES = (
     "cooldown_until",
 )
 COLUMNS = ", ".join(_NAMES)
+
+
+_SIGN_BIT = 1 << 63
+_WORD = 1 << 64
+
+
+def to_signed64(value: int) -> int:
+    """An unsigned 64-bit hash as SQLite's signed INTEGER."""
+    return value - _WORD if value & _SIGN_BIT else value
+
+
+def from_signed64(value: int) -> int:
+    """A stored signed INTEGER back to the unsigned 64-bit hash."""
+    return value % _WORD
 
 
 def columns(alias: str) -> str:

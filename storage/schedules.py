@@ -7,8 +7,7 @@ from datetime import UTC, datetime, time
 
 from aiosqlite import Connection, Row
 
-from bot.models import Schedule
-from bot.subscriptions.rules import DAY_NAMES, ScheduleRule
+from bot.models import DAY_NAMES, Schedule, ScheduleRule
 
 _COLUMNS = (
     "id, chat_id, thread_id, times, days, cron, topics, item_count, created_by, paused_reason,"

@@ -9,9 +9,9 @@ import pytest
 
 from bot.config import BotConfig, Config, DigestConfig, StorageConfig
 from bot.formatting import MESSAGE_LIMIT, telegram_length
-from bot.models import ChatRights, TargetChat
+from bot.models import ChatRights, ScheduleRule, TargetChat
 from bot.services import open_services
-from bot.subscriptions.rules import ScheduleRequest, ScheduleRule
+from bot.subscriptions.rules import ScheduleRequest
 from tests.support.digest_world import MovableClock, draft, outbox_rows, store
 
 USER = 7

@@ -12,8 +12,9 @@ import pytest
 from telegram import Bot
 
 from bot.clock import utc_now
-from bot.delivery.outbox import ImageEdit, Outbox, OutgoingMessage
+from bot.delivery.outbox import Outbox
 from bot.i18n.catalogs import Catalogs
+from bot.models import ImageEdit, OutgoingMessage
 from bot.moderation.hiding import ImageHiding, fallback_text
 from bot.moderation.service import ModerationService, ModerationSettings
 from bot.ptb.delivery import DeliveryHandle

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.errors import BadThreshold, ImageNotFound, NotModerator
-from bot.models import ArticleDraft
-from bot.moderation.image_identity import AuditAction, perceptual_hash
+from bot.models import ArticleDraft, AuditAction
+from bot.moderation.image_identity import perceptual_hash
 from bot.moderation.service import ModerationService, ModerationSettings, ReportStatus
 from bot.reading import search_text
 from storage import articles, database, image_messages

@@ -13,11 +13,11 @@ from importlib import resources
 
 from aiosqlite import Connection
 
-from bot.delivery.outbox import ImageEdit, Outbox, OutgoingMessage
+from bot.delivery.outbox import Outbox
 from bot.errors import ImageNotFound
 from bot.formatting import escape
 from bot.i18n.catalogs import Catalogs
-from bot.moderation.image_identity import ImageMessage, ImageRecord
+from bot.models import ImageEdit, ImageMessage, ImageRecord, OutgoingMessage
 from bot.moderation.service import ModerationService
 from storage import chats
 from storage.database import transaction

@@ -19,14 +19,9 @@ from enum import StrEnum
 from aiosqlite import Connection
 
 from bot.errors import BadThreshold, ConfigError, ImageNotFound, NotModerator
+from bot.models import AuditAction, AuditEntry, ImageMessage, ImageRecord, ReportState, ReviewItem
 from bot.moderation.image_identity import (
     DEFAULT_MAX_DISTANCE,
-    AuditAction,
-    AuditEntry,
-    ImageMessage,
-    ImageRecord,
-    ReportState,
-    ReviewItem,
     content_hash,
     hamming,
     perceptual_hash,

@@ -14,9 +14,8 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.config import DigestConfig
-from bot.delivery.outbox import OutgoingMessage
 from bot.i18n.catalogs import Catalogs
-from bot.models import Article, ChatSettings, KeywordFilters, Schedule
+from bot.models import Article, ChatSettings, KeywordFilters, OutgoingMessage, Schedule
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.rules import due_slot
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions

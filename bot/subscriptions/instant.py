@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 from aiosqlite import Connection
 
 from bot import formatting
-from bot.delivery.outbox import OutgoingMessage
 from bot.i18n.catalogs import Catalogs
-from bot.models import Article, Subscription
+from bot.models import Article, OutgoingMessage, Subscription
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import BOT_USERNAME, MessageQueue
 from storage import bot_settings, chats, deliveries, digest_queries, subscriptions

@@ -14,13 +14,19 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.config import Config
-from bot.delivery.outbox import OutgoingMessage
 from bot.errors import NotSubscribed, UnknownTimeZone
 from bot.i18n.catalogs import Catalogs
-from bot.models import ChatSettings, KeywordFilters, Schedule, Subscription
+from bot.models import (
+    ChatSettings,
+    KeywordFilters,
+    OutgoingMessage,
+    Schedule,
+    ScheduleRule,
+    Subscription,
+)
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import MessageQueue
-from bot.subscriptions.rules import ScheduleRule, parse_times
+from bot.subscriptions.rules import parse_times
 from storage import admin_targets, chats, deliveries, schedules, subscriptions
 from storage import articles as stored_articles
 from storage.database import transaction
