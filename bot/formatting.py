@@ -12,16 +12,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names
 
 from bot.i18n.catalogs import Texts
-from bot.models import Article, KeywordFilters, ReviewItem, Schedule, ScheduleRule
-
-if TYPE_CHECKING:  # bot.subscriptions builds messages with this module
-    from bot.subscriptions.service import SettingsView
+from bot.models import Article, KeywordFilters, ReviewItem, Schedule, ScheduleRule, SettingsView
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024

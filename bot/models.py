@@ -101,6 +101,16 @@ class Schedule:
 
 
 @dataclass(frozen=True, slots=True)
+class SettingsView:
+    """Everything /settings shows about a private chat."""
+
+    subscription: Subscription | None
+    schedules: tuple[Schedule, ...]
+    timezone: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChatSettings:
     """What the bot remembers of a chat that matters for digests."""
 

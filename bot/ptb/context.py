@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -10,8 +10,13 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.i18n.catalogs import Texts
 from bot.services import Services
 
-if TYPE_CHECKING:
-    from bot.ptb.delivery import DeliveryHandle
+
+class DeliveryControl(Protocol):
+    """The running broadcast worker, as handlers and wiring see it."""
+
+    def wake(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class BotData:
@@ -21,7 +26,7 @@ class BotData:
 
     def __init__(self) -> None:
         self.services: Services | None = None
-        self.delivery: DeliveryHandle | None = None
+        self.delivery: DeliveryControl | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):

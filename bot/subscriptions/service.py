@@ -22,6 +22,7 @@ from bot.models import (
     OutgoingMessage,
     Schedule,
     ScheduleRule,
+    SettingsView,
     Subscription,
 )
 from bot.subscriptions import keyword_filters
@@ -34,16 +35,6 @@ from storage.database import transaction
 log = logging.getLogger(__name__)
 
 PAUSED_UNREACHABLE = "unreachable"
-
-
-@dataclass(frozen=True, slots=True)
-class SettingsView:
-    """Everything /settings shows about a private chat."""
-
-    subscription: Subscription | None
-    schedules: tuple[Schedule, ...]
-    timezone: str
-    language: str
 
 
 @dataclass(frozen=True, slots=True)
