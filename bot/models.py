@@ -142,6 +142,24 @@ class TargetChat:
 # Delivery
 
 
+class UnreachableReason(StrEnum):
+    """Why the bot may no longer post in a chat, as users are told it (never Telegram's text)."""
+
+    REMOVED = "removed"  # kicked or left the group or channel
+    BLOCKED = "blocked"  # a private chat blocked the bot, or the account is gone
+    NO_RIGHT_TO_POST = "no-right-to-post"  # still a member, without the right to post
+
+    @classmethod
+    def from_telegram(cls, description: str) -> UnreachableReason:
+        """Telegram's 403 description, mapped to what it means for the chat."""
+        text = description.casefold()
+        if "blocked" in text or "deactivated" in text:
+            return cls.BLOCKED
+        if "rights" in text or "not enough" in text:
+            return cls.NO_RIGHT_TO_POST
+        return cls.REMOVED
+
+
 @dataclass(frozen=True, slots=True)
 class ImageEdit:
     """Replace the photo of a message the bot sent with the neutral placeholder.

@@ -25,7 +25,7 @@ from bot.delivery.outcomes import (
     Unreachable,
 )
 from bot.delivery.pacing import Limits
-from bot.models import ImageEdit, OutgoingMessage
+from bot.models import ImageEdit, OutgoingMessage, UnreachableReason
 from storage import outbox as rows_db
 
 __all__ = [
@@ -95,7 +95,7 @@ class OutboxStats:
 class ChatEvents(Protocol):
     """What the engine tells the rest of the bot about chats (subscriptions service)."""
 
-    async def chat_unreachable(self, chat_id: int, reason: str) -> None: ...
+    async def chat_unreachable(self, chat_id: int, reason: UnreachableReason) -> None: ...
 
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
 

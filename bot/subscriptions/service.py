@@ -24,6 +24,7 @@ from bot.models import (
     ScheduleRule,
     SettingsView,
     Subscription,
+    UnreachableReason,
 )
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import MessageQueue
@@ -192,7 +193,7 @@ class SubscriptionService:
 
     # ChatEvents, called by the broadcast engine (and by my_chat_member updates).
 
-    async def chat_unreachable(self, chat_id: int, reason: str) -> None:
+    async def chat_unreachable(self, chat_id: int, reason: UnreachableReason) -> None:
         """Pause the chat's schedules, mark it inactive and tell the admins who made them."""
         async with transaction(self._db):
             paused = await schedules.pause_chat(
@@ -210,11 +211,13 @@ class SubscriptionService:
         log.info("chat %s unreachable (%s): %s schedules paused", chat_id, reason, len(paused))
 
     async def _pause_notice(
-        self, admin: int, chat: ChatSettings | None, reason: str, now: int
+        self, admin: int, chat: ChatSettings | None, reason: UnreachableReason, now: int
     ) -> OutgoingMessage:
         t = self._catalogs.texts(await chats.language(self._db, admin))
         title = (chat and chat.title) or str(chat.chat_id if chat else "")
-        text = formatting.text(t, "schedule-paused-notice", chat=title, reason=reason[:200])
+        text = formatting.text(
+            t, "schedule-paused-notice", chat=title, reason=t(f"paused-{reason}")
+        )
         chat_id = chat.chat_id if chat else 0
         return OutgoingMessage(
             f"notice:paused:{chat_id}:{admin}:{now}", admin, (text,), None, "notice"
