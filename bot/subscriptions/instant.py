@@ -42,12 +42,6 @@ class InstantService:
         self._default_tz = default_tz
         self._clock = clock
 
-    async def push_instant(self, article_ids: Sequence[int]) -> int:
-        """Queue these newly stored articles for the subscribers who want their topics at once;
-        return how many messages were queued."""
-        async with transaction(self._db):
-            return await self._push(article_ids)
-
     async def _push(self, article_ids: Sequence[int]) -> int:
         # Runs inside the caller's transaction.
         found = await digest_queries.by_ids(self._db, article_ids)
