@@ -82,10 +82,9 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
         await context.bot.send_message(chat_id, text, message_thread_id=thread)
         return
     moderation = context.services.moderation
-    image_id = None
-    if article.image_url:
-        image_id = await moderation.register_article_image(article.id, article.image_url, data=None)
-    hidden = image_id is not None and await moderation.is_hidden(image_id)
+    image = article.image_url and await moderation.article_image(article.id, article.image_url)
+    image_id = image.id if image else None
+    hidden = bool(image and image.is_hidden)
     view = formatting.article_view(t, article, context.services.config.bot.tz, image_hidden=hidden)
     messages = list(view.messages)
     if view.photo_url:

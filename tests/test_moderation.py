@@ -407,3 +407,14 @@ async def test_reports_survive_a_restart(path, db, clock, moderation):
     finally:
         await reopened.close()
     assert outcome.just_hidden
+
+
+async def test_reading_an_article_again_writes_nothing_and_sees_it_hidden(db, moderation):
+    article = await _article(db, "one")
+    first = await moderation.article_image(article, "https://img.test/a.jpg")
+    changes = db.total_changes
+    again = await moderation.article_image(article, "https://img.test/a.jpg")
+    assert again.id == first.id and not again.is_hidden
+    assert db.total_changes == changes, "a second /read must not write"
+    await _reports(moderation, first.id, [11, 12, 13])
+    assert (await moderation.article_image(article, "https://img.test/a.jpg")).is_hidden

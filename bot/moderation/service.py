@@ -204,6 +204,16 @@ class ModerationService:
         """The image with this id, or None."""
         return await images.get(self._db, image_id)
 
+    async def article_image(self, article_id: int, url: str) -> ImageRecord:
+        """The image an article shows; registered on the first /read, only read after that."""
+        known = await images.of_article(self._db, article_id, url=url)
+        if known is not None:
+            return known
+        image_id = await self.register_article_image(article_id, url, data=None)
+        image = await images.get(self._db, image_id)
+        assert image is not None  # just registered
+        return image
+
     async def is_hidden(self, image_id: int) -> bool:
         """Whether the image is hidden; an unknown image is not."""
         image = await images.get(self._db, image_id)
