@@ -108,7 +108,7 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
         ingestion=IngestionService(
             db, settings=config.ingestion, tz=config.bot.tz, client=http, clock=clock
         ),
-        languages=LanguageService(db, catalogs, clock=clock),
+        languages=LanguageService(db, catalogs, default_tz=tz, clock=clock),
         clock=clock,
         outbox=outbox,
         subscriptions=SubscriptionService(

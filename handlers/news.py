@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -33,9 +35,8 @@ def _parse_latest_args(args: list[str]) -> tuple[int | None, str | None]:
     return count, " ".join(words).casefold()[:MAX_TOPIC_LENGTH] or None
 
 
-def _render_latest(context: AkhbarContext, t: Texts, listing: Listing, topic: str | None):
+def _render_latest(t: Texts, listing: Listing, topic: str | None, tz: ZoneInfo):
     title = t("latest-title-topic", topic=topic) if topic else t("latest-title")
-    tz = context.services.config.bot.tz
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
     return body, listing_markup(t, listing.articles, listing.page, _latest_data(topic))
 
@@ -52,7 +53,7 @@ async def latest(update: Update, context: AkhbarContext) -> None:
     if not listing.articles:
         await update.effective_message.reply_html(await _empty_latest(context, t, topic))
         return
-    body, markup = _render_latest(context, t, listing, topic)
+    body, markup = _render_latest(t, listing, topic, await context.zone(update))
     await update.effective_message.reply_html(body, reply_markup=markup)
 
 
@@ -68,7 +69,7 @@ async def latest_page(update: Update, context: AkhbarContext) -> None:
     _, page, topic = query.data.split(":", 2)
     t = await context.texts(update)
     listing = await context.services.news.latest(page=int(page), topic=topic or None)
-    body, markup = _render_latest(context, t, listing, topic or None)
+    body, markup = _render_latest(t, listing, topic or None, await context.zone(update))
     await replace_message(query, body, markup)
 
 
@@ -85,7 +86,7 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
     image = article.image_url and await moderation.article_image(article.id, article.image_url)
     image_id = image.id if image else None
     hidden = bool(image and image.is_hidden)
-    view = formatting.article_view(t, article, context.services.config.bot.tz, image_hidden=hidden)
+    view = formatting.article_view(t, article, await context.zone(update), image_hidden=hidden)
     messages = list(view.messages)
     if view.photo_url:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -24,7 +26,7 @@ def _search_data(query: str):
     return data
 
 
-async def _results(context: AkhbarContext, t: Texts, query: str, page: int):
+async def _results(context: AkhbarContext, t: Texts, query: str, page: int, tz: ZoneInfo):
     """The results page as (html, markup); errors the user should hear about become text."""
     try:
         listing = await context.services.news.search(query, page=page)
@@ -35,7 +37,6 @@ async def _results(context: AkhbarContext, t: Texts, query: str, page: int):
     if not listing.articles:
         return formatting.text(t, "search-no-results", query=query), None
     title = t("search-title", query=query, total=listing.total)
-    tz = context.services.config.bot.tz
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
     return body, listing_markup(t, listing.articles, listing.page, _search_data(query))
 
@@ -46,7 +47,7 @@ async def search(update: Update, context: AkhbarContext) -> None:
     if not query:
         await update.effective_message.reply_html(formatting.text(t, "search-usage"))
         return
-    body, markup = await _results(context, t, query, 1)
+    body, markup = await _results(context, t, query, 1, await context.zone(update))
     await update.effective_message.reply_html(body, reply_markup=markup)
 
 
@@ -54,7 +55,7 @@ async def search_page(update: Update, context: AkhbarContext) -> None:
     callback = update.callback_query
     _, page, query = callback.data.split(":", 2)
     t = await context.texts(update)
-    body, markup = await _results(context, t, query, int(page))
+    body, markup = await _results(context, t, query, int(page), await context.zone(update))
     await replace_message(callback, body, markup)
 
 
