@@ -339,3 +339,9 @@ def review_list(t: Texts, items: Sequence[ReviewItem], threshold: int) -> str:
                  status=status)  # fmt: skip
         lines.append(escape(line))
     return "\n".join(lines)
+
+
+def hidden_image_fallback(caption_html: str | None, note: str) -> str:
+    """The text re-sent when a photo message had to be deleted: its caption and the note."""
+    escaped = escape(note)
+    return f"{caption_html}\n\n{escaped}" if caption_html else escaped
