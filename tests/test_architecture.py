@@ -53,7 +53,8 @@ def test_no_module_imports_itself_through_others() -> None:
 def test_storage_and_models_load_without_heavy_or_telegram_libraries() -> None:
     code = (
         "import sys, pkgutil, importlib, storage, bot.models\n"
-        "for m in pkgutil.iter_modules(storage.__path__): importlib.import_module('storage.' + m.name)\n"
+        "for m in pkgutil.iter_modules(storage.__path__):\n"
+        "    importlib.import_module('storage.' + m.name)\n"
         "print(sorted({'PIL', 'numpy', 'apscheduler', 'telegram', 'imagehash'} & set(sys.modules)))"
     )
     loaded = subprocess.run(
