@@ -1,0 +1,68 @@
+"""What a new reader meets first: paging, topics, headline-only items, help, preview."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from emulator import BotApiEmulator, SentMessage
+
+USER = 7
+
+
+async def ask(emulator: BotApiEmulator, text: str, chat_id: int = USER, **user) -> SentMessage:
+    await emulator.send_text(chat_id, text, **user)
+    return await emulator.next_message(chat_id)
+
+
+def button(message: SentMessage, label: str) -> str:
+    return next(data for text, data in message.buttons if text == label)
+
+
+async def press_and_see_edit(emulator: BotApiEmulator, message: SentMessage, data: str):
+    pressed_at = time.monotonic()
+    await emulator.press_button(message.chat_id, message.message_id, data)
+    await emulator.wait_for(lambda call: call.method == "editMessageText" and call.at >= pressed_at)
+    return next(m for m in emulator.sent(message.chat_id) if m.message_id == message.message_id)
+
+
+def listed_ids(message: SentMessage) -> list[int]:
+    return [int(n) for n in re.findall(r"^(\d+)\. ", message.text, flags=re.MULTILINE)]
+
+
+def page_line(message: SentMessage) -> str:
+    return next(line for line in message.text.splitlines() if line.startswith("الصفحة"))
+
+
+async def walk_pages(emulator: BotApiEmulator, first: SentMessage) -> list[SentMessage]:
+    pages = [first]
+    while "التالي ←" in [text for text, _ in pages[-1].buttons]:
+        pages.append(await press_and_see_edit(emulator, pages[-1], button(pages[-1], "التالي ←")))
+    return pages
+
+
+async def test_next_page_of_a_short_latest_continues_with_the_same_page_size(emulator, akhbar):
+    everything = listed_ids(await ask(emulator, "/latest 20"))
+    first = await ask(emulator, "/latest 2")
+    assert page_line(first) == "الصفحة 1 من 30"
+    second = await press_and_see_edit(emulator, first, button(first, "التالي ←"))
+    assert page_line(second) == "الصفحة 2 من 30"
+    assert listed_ids(first) + listed_ids(second) == everything[:4]
+
+
+async def test_paging_search_results_with_an_arabic_query_shows_every_result_once(emulator, akhbar):
+    first = await ask(emulator, "/search المغرب")
+    total = int(re.search(r"\((\d+)\)", first.text).group(1))
+    pages = await walk_pages(emulator, first)
+    seen = [article_id for page in pages for article_id in listed_ids(page)]
+    assert len(pages) > 1
+    assert len(seen) == len(set(seen)) == total
+
+
+async def test_old_page_buttons_without_a_page_size_are_answered_as_stale(emulator, akhbar):
+    page = await ask(emulator, "/latest 2")
+    emulator.state.chats[USER].messages[page.message_id].payload["reply_markup"] = {
+        "inline_keyboard": [[{"text": "x", "callback_data": "l1:2:"}]]
+    }
+    query = await emulator.press_button(USER, page.message_id, "l1:2:")
+    assert "قديم" in (await emulator.wait_for_callback_answer(query)).text
