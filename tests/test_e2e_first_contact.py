@@ -66,3 +66,19 @@ async def test_old_page_buttons_without_a_page_size_are_answered_as_stale(emulat
     }
     query = await emulator.press_button(USER, page.message_id, "l1:2:")
     assert "قديم" in (await emulator.wait_for_callback_answer(query)).text
+
+
+async def test_paging_a_topic_shows_every_article_of_it_once(emulator, akhbar):
+    small = await walk_pages(emulator, await ask(emulator, "/latest 3 maroc"))
+    seen = [article_id for page in small for article_id in listed_ids(page)]
+    assert all(page.text.startswith("آخر الأخبار: maroc") for page in small)
+    assert len(small) > 1 and len(seen) == len(set(seen))
+    default = await walk_pages(emulator, await ask(emulator, "/latest maroc"))
+    assert seen == [article_id for page in default for article_id in listed_ids(page)]
+
+
+async def test_the_shipped_sample_has_the_topics_help_and_topics_offer(emulator, akhbar):
+    for topic in ("maroc", "monde", "sport"):
+        reply = await ask(emulator, f"/latest 5 {topic}")
+        assert reply.text.startswith(f"آخر الأخبار: {topic}")
+        assert len(listed_ids(reply)) == 5

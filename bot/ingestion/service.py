@@ -17,7 +17,7 @@ from aiosqlite import Connection
 
 from bot.config import IngestionConfig, SourceConfig
 from bot.errors import AkhbarError, FeedParseError
-from bot.ingestion.dumps import parse_dump
+from bot.ingestion.dumps import parse_dump, parse_topic_index, with_topics
 from bot.ingestion.feed_parsing import parse_feed
 from bot.ingestion.fetching import fetch_source
 from bot.models import ArticleDraft
@@ -168,8 +168,12 @@ class IngestionService:
         language: str = "ar",
         topics: tuple[str, ...] = (),
         link_template: str | None = None,
+        title_topics: dict[str, tuple[str, ...]] | None = None,
     ) -> SourceReport:
-        """Import a feed file or a plain-text news dump; the content decides which."""
+        """Import a feed file or a plain-text news dump; the content decides which.
+
+        `title_topics` adds topics per headline (the shipped sample's index).
+        """
         try:
             content = await asyncio.to_thread(path.read_bytes)
         except OSError as error:
@@ -178,6 +182,8 @@ class IngestionService:
             drafts = self._parse_file(content, source, language, topics)
         except AkhbarError as error:
             return SourceReport(source, error=str(error))
+        if title_topics:
+            drafts = with_topics(drafts, title_topics)
         new, duplicate = await self.store(with_links(drafts, link_template))
         return SourceReport(source, new, duplicate)
 
@@ -194,9 +200,11 @@ class IngestionService:
         """Import the shipped sample news into an empty database, so a new install has news."""
         if await articles.count(self._db) > 0:
             return None
-        with resources.as_file(resources.files("bot") / "data" / "sample_news.txt") as path:
+        data = resources.files("bot") / "data"
+        index = parse_topic_index((data / "sample_topics.txt").read_text(encoding="utf-8"))
+        with resources.as_file(data / "sample_news.txt") as path:
             return await self.import_file(
-                path, source=SAMPLE_SOURCE, link_template=SAMPLE_LINK_TEMPLATE
+                path, source=SAMPLE_SOURCE, link_template=SAMPLE_LINK_TEMPLATE, title_topics=index
             )
 
 
