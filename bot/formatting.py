@@ -138,7 +138,7 @@ def article_view(
     body = [piece for block in blocks for piece in block]
     if not body:
         note = "read-headline-only-link" if article.url else "read-headline-only"
-        body = [f"<i>{text(t, note)}</i>"]
+        body = [f"<i>{text(t, note, source=article.source)}</i>"]
     if article.image_url and image_hidden:
         body = [f"<i>{text(t, 'image-hidden-note')}</i>", *body]
     elif article.image_url:

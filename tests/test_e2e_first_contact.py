@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import quote
 
 from emulator import BotApiEmulator, SentMessage
 
@@ -82,3 +83,14 @@ async def test_the_shipped_sample_has_the_topics_help_and_topics_offer(emulator,
         reply = await ask(emulator, f"/latest 5 {topic}")
         assert reply.text.startswith(f"آخر الأخبار: {topic}")
         assert len(listed_ids(reply)) == 5
+
+
+async def test_a_headline_only_item_names_its_source_and_links_to_a_search_there(emulator, akhbar):
+    [article_id] = listed_ids(await ask(emulator, "/latest 1"))
+    opened = await ask(emulator, f"/read {article_id}")
+    title, source_line, _, note = opened.text.splitlines()
+    assert source_line == "المصدر: هسبريس"
+    assert "هسبريس" in note
+    [(label, url)] = opened.buttons
+    assert label == "اقرأ في المصدر"
+    assert url.startswith("https://www.hespress.com/?s=") and quote(title) in url

@@ -28,7 +28,8 @@ from storage.database import transaction
 log = logging.getLogger(__name__)
 
 SAMPLE_SOURCE = "هسبريس"
-# The sample dump's articles carry no address; Hespress's own search finds them by title.
+# The sample dump's articles and headlines carry no address; Hespress's own search finds them
+# by title.
 SAMPLE_LINK_TEMPLATE = "https://www.hespress.com/?s={title}"
 
 
@@ -56,12 +57,12 @@ def fingerprint(draft: ArticleDraft) -> str:
 
 
 def with_links(drafts: Sequence[ArticleDraft], template: str | None) -> list[ArticleDraft]:
-    """Give full articles that have no address one built from `template` and their title."""
+    """Give articles and headlines that have no address one built from `template` and their
+    title, so a reader of a headline-only item still has a way to the source."""
     if template is None:
         return list(drafts)
     return [
-        replace(d, url=template.format(title=quote(d.title))) if d.body and not d.url else d
-        for d in drafts
+        replace(d, url=template.format(title=quote(d.title))) if not d.url else d for d in drafts
     ]
 
 
