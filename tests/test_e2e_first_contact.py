@@ -94,3 +94,29 @@ async def test_a_headline_only_item_names_its_source_and_links_to_a_search_there
     [(label, url)] = opened.buttons
     assert label == "اقرأ في المصدر"
     assert url.startswith("https://www.hespress.com/?s=") and quote(title) in url
+
+
+ADMIN = 42
+GROUP = -1009876
+
+
+def lines_counted(message: SentMessage) -> int:
+    return len(re.findall(r"^\d+\. ", message.text, flags=re.MULTILINE))
+
+
+async def test_preview_shows_every_schedule_privately_even_an_empty_one(emulator, akhbar):
+    emulator.add_chat(GROUP, "supergroup", title="نادي القراءة")
+    emulator.set_member(GROUP, ADMIN, "administrator")
+    emulator.add_chat(ADMIN, "private")
+    for request in ("/schedule 08:00 maroc 3", "/schedule 18:00 economie 2"):
+        await ask(emulator, request, chat_id=GROUP, user_id=ADMIN)
+    said = await ask(emulator, "/preview", chat_id=GROUP, user_id=ADMIN)
+    assert "الخاص" in said.text
+    first, digest, second = [await emulator.next_message(ADMIN) for _ in range(3)]
+    assert first.text.startswith("معاينة الموجز القادم للجدول 1 في نادي القراءة")
+    assert lines_counted(digest) == 3
+    assert second.text.startswith("معاينة الموجز القادم للجدول 2 في نادي القراءة")
+    assert "فارغا" in second.text
+    named = await ask(emulator, "/preview 2", chat_id=GROUP, user_id=ADMIN)
+    assert "الخاص" in named.text and "فارغا" in (await emulator.next_message(ADMIN)).text
+    assert len(emulator.sent(GROUP)) == 4  # two confirmations of /schedule, two of /preview

@@ -220,7 +220,7 @@ async def test_preview_arrives_privately_and_posts_nothing(emulator, akhbar):
     said = await emulator.next_message(GROUP)
     assert said.text == "أرسلت إليك الموجز القادم لـ نادي القراءة على الخاص."
     heading = await emulator.next_message(ADMIN)
-    assert heading.text.startswith("معاينة الموجز القادم لـ نادي القراءة")
+    assert heading.text.startswith("معاينة الموجز القادم للجدول 1 في نادي القراءة")
     digest = await emulator.next_message(ADMIN)
     assert len(re.findall(r"^\d+\. ", digest.text, flags=re.MULTILINE)) == 3
     assert await outbox_rows(services(akhbar)) == []
