@@ -70,6 +70,15 @@ def text(t: Texts, key: str, /, **values: object) -> str:
     return escape(t(key, **values))
 
 
+def help_text(t: Texts, intro_html: str, sections: Sequence[str]) -> str:
+    """/help and /start: an introduction, then each section's commands under a bold title."""
+    blocks = [intro_html]
+    for section in sections:
+        blocks.append(f"<b>{text(t, f'help-{section}-title')}</b>\n{text(t, f'help-{section}')}")
+    blocks.append(text(t, "help-buttons"))
+    return "\n\n".join(blocks)
+
+
 def operator_alert(update_id: int | None, summary: str) -> str:
     """The note the operator's chat gets when a handler fails."""
     return f"⚠️ update {update_id}: <code>{escape(summary)}</code>"
