@@ -131,7 +131,8 @@ def _source_and_date(t: Texts, article: Article, tz: ZoneInfo) -> str:
 
 def format_day(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
     """A date in the reader's language, in the configured time zone."""
-    return format_date(moment.astimezone(tz).date(), t("date-pattern"), locale=t.language)
+    day = format_date(moment.astimezone(tz).date(), t.date_pattern, locale=t.locale)
+    return t.digits(day)
 
 
 def article_view(
@@ -259,25 +260,25 @@ def instant_message(t: Texts, article: Article, *, tz: ZoneInfo, bot_username: s
 
 
 def _listed(t: Texts, values: Sequence[str], empty_key: str) -> str:
-    return ", ".join(values) if values else t(empty_key)
+    return t.join(values) if values else t(empty_key)
 
 
 def schedule_when(t: Texts, rule: ScheduleRule) -> str:
     """When a rule fires, in words: `08:00 19:30 (Mon, Tue)` in the reader's language."""
     if rule.cron:
         return f"cron {rule.cron}"
-    times = " ".join(moment.strftime("%H:%M") for moment in rule.times)
+    times = t.digits(" ".join(moment.strftime("%H:%M") for moment in rule.times))
     if not rule.days:
         return f"{times} ({t('days-every')})"
-    names = get_day_names("abbreviated", locale=t.language)
-    return f"{times} ({', '.join(names[day] for day in rule.days)})"
+    names = get_day_names("abbreviated", locale=t.locale)
+    return f"{times} ({t.join([names[day] for day in rule.days])})"
 
 
 def next_run_text(t: Texts, moment: datetime | None, tz: ZoneInfo) -> str:
     if moment is None:
         return "—"
     local = moment.astimezone(tz)
-    return f"{format_day(t, local, tz)} {local.strftime('%H:%M')}"
+    return f"{format_day(t, local, tz)} {t.digits(local.strftime('%H:%M'))}"
 
 
 def schedule_created(

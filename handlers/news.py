@@ -90,7 +90,7 @@ async def latest(update: Update, context: AkhbarContext) -> None:
 async def _empty_latest(context: AkhbarContext, t: Texts, topic: str | None) -> str:
     if topic is None:
         return formatting.text(t, "latest-empty")
-    known = ", ".join(await context.services.news.topics()) or "—"
+    known = t.join(await context.services.news.topics()) or "—"
     return formatting.text(t, "latest-topic-empty", topic=topic, topics=known)
 
 

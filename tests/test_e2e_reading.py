@@ -97,7 +97,7 @@ async def test_reading_the_sample_article_shows_title_source_date_body_and_link(
     assert {"type": "bold", "offset": 0, "length": len(ARTICLE_TITLE)} in [
         {k: e[k] for k in ("type", "offset", "length")} for e in first.entities
     ]
-    assert first.text.splitlines()[1] == "نشر في هسبريس يوم 20 - 03 - 2019"
+    assert first.text.splitlines()[1] == "نشر في هسبريس يوم 20 مارس 2019"
     assert "قالت قوات سوريا الديمقراطية" in first.text
     messages = [first]
     while not messages[-1].buttons:  # the source button comes with the last part

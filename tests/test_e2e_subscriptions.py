@@ -160,7 +160,7 @@ async def test_schedules_are_listed_and_removed_by_number(emulator, akhbar):
     lines = listing.text.splitlines()
     assert lines[0] == "جداول نادي القراءة"
     assert lines[1].startswith("1. 08:00 (كل يوم)")
-    assert lines[2].startswith("2. cron 30 19 * * 1-5 · sport")
+    assert lines[2].startswith("\u200f2. cron 30 19 * * 1-5 · sport")  # laid out right to left
     await emulator.send_text(GROUP, "/unschedule 1", user_id=MEMBER)
     assert "لمشرفي" in (await emulator.next_message(GROUP)).text
     await emulator.send_text(GROUP, "/unschedule 1", user_id=ADMIN)
