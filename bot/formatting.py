@@ -117,7 +117,8 @@ def _headline_list(
     for article in articles:
         headline = article.title if title_limit is None else shorten(article.title, title_limit)
         lines.append(f"<b>{article.id}.</b> {escape(headline)}")
-        lines.append(f"<i>{escape(_source_and_date(t, article, tz))}</i> · /read_{article.id}")
+        source = escape(_source_and_date(t, article, tz))
+        lines.append(f"<i>{source}</i> · {read_command(t, article.id)}")
     if page is not None and page.count > 1:
         lines += ["", text(t, "page-of", page=page.number, pages=page.count)]
     return "\n".join(lines)
@@ -219,11 +220,16 @@ def read_link(bot_username: str, article_id: int) -> str:
     return f"https://t.me/{bot_username}?start=read_{article_id}"
 
 
-def _digest_line(number: int, article: Article, bot_username: str | None) -> str:
+def read_command(t: Texts, article_id: int) -> str:
+    """`/read_<id>`, tappable, its slash kept beside it in right-to-left text."""
+    return t.command(f"/read_{article_id}")
+
+
+def _digest_line(t: Texts, number: int, article: Article, bot_username: str | None) -> str:
     title = shorten(article.title, MAX_DIGEST_TITLE)
     source = f" · <i>{escape(article.source)}</i>"
     if bot_username is None:
-        return f"<b>{number}.</b> {escape(title)}{source} · /read_{article.id}"
+        return f"<b>{number}.</b> {escape(title)}{source} · {read_command(t, article.id)}"
     link = html.escape(read_link(bot_username, article.id))
     return f'<b>{number}.</b> <a href="{link}">{escape(title)}</a>{source}'
 
@@ -239,7 +245,7 @@ def digest_parts(
     """A digest: a dated heading and numbered headlines that open in the bot, in parts of at
     most 4096 characters cut only between headlines."""
     heading = f"<b>{text(t, 'digest-heading', date=format_day(t, moment, tz))}</b>\n"
-    lines = [_digest_line(n, a, bot_username) for n, a in enumerate(articles, start=1)]
+    lines = [_digest_line(t, n, a, bot_username) for n, a in enumerate(articles, start=1)]
     return pack([heading, *lines], separator="\n")
 
 
@@ -254,7 +260,7 @@ def instant_message(t: Texts, article: Article, *, tz: ZoneInfo, bot_username: s
     header = f"⚡ <b>{escape(article.title[:MAX_DIGEST_TITLE])}</b>"
     source = f"<i>{escape(_source_and_date(t, article, tz))}</i>"
     if bot_username is None:
-        return f"{header}\n{source}\n/read_{article.id}"
+        return f"{header}\n{source}\n{t.layout(f'/read_{article.id}')}"
     link = html.escape(read_link(bot_username, article.id))
     return f'{header}\n{source}\n<a href="{link}">{text(t, "instant-read")}</a>'
 

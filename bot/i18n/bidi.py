@@ -31,6 +31,11 @@ def right_to_left(text: str) -> str:
     return "\n".join(_rtl_line(line) for line in text.split("\n"))
 
 
+def command(text: str) -> str:
+    """A `/command` embedded in right-to-left text: the mark keeps its slash on its left."""
+    return LRM + text
+
+
 def _rtl_line(line: str) -> str:
     direction = first_strong_direction(line)
     return line if direction in (None, "R") else RLM + line

@@ -67,6 +67,14 @@ class Texts:
         numeric = self._style.date_style == "numeric"
         return self._translations.gettext("date-pattern-numeric" if numeric else "date-pattern")
 
+    def command(self, command: str) -> str:
+        """A `/command` to embed in a message of this language (marked in right-to-left text)."""
+        return bidi.command(command) if self.is_rtl else command
+
+    def layout(self, text: str) -> str:
+        """Plain text laid out for this language: right to left in Arabic, marks included."""
+        return bidi.right_to_left(text) if self.is_rtl else text
+
     def join(self, values: list[str] | tuple[str, ...]) -> str:
         """A list in this language's punctuation: the Arabic comma in Arabic."""
         return self._translations.gettext("list-separator").join(values)
