@@ -294,7 +294,8 @@ def schedule_created(
     """The confirmation of a new schedule."""
     return text(
         t, "schedule-created", number=number, chat=chat, when=schedule_when(t, schedule.rule),
-        topics=_listed(t, schedule.topics, "topics-all"), count=schedule.item_count,
+        topics=_listed(t, schedule.topics, "topics-all"),
+        headlines=t.plural("count-headlines", schedule.item_count),
         next=next_run_text(t, next_run, tz),
     )  # fmt: skip
 
@@ -309,7 +310,8 @@ def schedule_list(
     for number, (schedule, next_run) in enumerate(items, start=1):
         line = text(
             t, "schedules-line", number=number, when=schedule_when(t, schedule.rule),
-            topics=_listed(t, schedule.topics, "topics-all"), count=schedule.item_count,
+            topics=_listed(t, schedule.topics, "topics-all"),
+            headlines=t.plural("count-headlines", schedule.item_count),
             next=next_run_text(t, next_run, tz),
         )  # fmt: skip
         if schedule.is_paused:
@@ -357,7 +359,7 @@ def review_list(t: Texts, items: Sequence[ReviewItem], threshold: int) -> str:
     lines = [f"<b>{text(t, 'reports-title')}</b>", ""]
     for item in items:
         status = t("image-status-hidden" if item.image.is_hidden else "image-status-visible")
-        line = t("reports-item", id=item.image.id, count=item.weight, threshold=threshold,
-                 status=status)  # fmt: skip
+        line = t("reports-item", id=item.image.id, count=item.weight, status=status,
+                 reports=t.plural("count-reports", threshold))  # fmt: skip
         lines.append(escape(line))
     return "\n".join(lines)

@@ -210,7 +210,7 @@ async def report_threshold(update: Update, context: AkhbarContext) -> None:
     if count is not None and count < floor and not operator:
         # Hiding is global: a lower bar in one group would let a few people hide an image
         # everywhere the bot shows it.
-        text = formatting.text(t, "threshold-too-low", min=floor)
+        text = formatting.text(t, "threshold-too-low", reports=t.plural("count-reports", floor))
         await update.effective_message.reply_html(text)
         return
     try:
@@ -223,7 +223,8 @@ async def report_threshold(update: Update, context: AkhbarContext) -> None:
     except (BadThreshold, NotModerator):
         await update.effective_message.reply_html(formatting.text(t, "threshold-usage"))
         return
-    await update.effective_message.reply_html(formatting.text(t, "threshold-set", count=count))
+    text = formatting.text(t, "threshold-set", reports=t.plural("count-reports", count))
+    await update.effective_message.reply_html(text)
 
 
 def register(app: AkhbarApp) -> None:

@@ -127,7 +127,9 @@ def _refusal(t: Texts, error: Exception, target: TargetChat, context: AkhbarCont
     if isinstance(error, BotCannotPost):
         return formatting.text(t, "schedule-bot-cannot-post", chat=title)
     limit = context.services.config.digests.max_schedules_per_chat
-    return formatting.text(t, "schedule-too-many", chat=title, max=limit)
+    return formatting.text(
+        t, "schedule-too-many", chat=title, schedules=t.plural("count-schedules", limit)
+    )
 
 
 def _channel_arg(context: AkhbarContext) -> str | None:

@@ -56,12 +56,14 @@ async def _results(
     try:
         listing = await context.services.news.search(query, page=page, size=size)
     except QueryTooLong:
-        return formatting.text(t, "search-too-long", max=MAX_QUERY_LENGTH), None
+        return formatting.text(
+            t, "search-too-long", characters=t.plural("count-characters", MAX_QUERY_LENGTH)
+        ), None
     except NothingSearchable:
         return formatting.text(t, "search-nothing-searchable", query=query[:80]), None
     if not listing.articles:
         return formatting.text(t, "search-no-results", query=query), None
-    title = t("search-title", query=query, total=listing.total)
+    title = t("search-title", query=query, results=t.plural("count-results", listing.total))
     tz = context.services.config.bot.tz
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
     return body, listing_markup(t, listing.articles, listing.page, _paging(listing.size, query))

@@ -75,3 +75,14 @@ async def test_a_command_in_arabic_text_keeps_its_slash_on_its_left(emulator, ak
         if m.body[found.start() - 1 : found.start()] != "\u200e"
     ]
     assert drifting == []
+
+
+async def test_counted_nouns_agree_with_their_number(emulator, akhbar):
+    group = GROUPS[0]
+    emulator.add_chat(group, "supergroup", title="نادي القراءة")
+    emulator.set_member(group, ADMIN, "administrator")
+    for count, phrase in ((1, "عنوان واحد"), (2, "عنوانان"), (3, "3 عناوين"), (11, "11 عنوانا")):
+        await emulator.send_text(group, f"/schedule 08:00 {count}", user_id=ADMIN)
+        assert f"، {phrase}." in (await emulator.next_message(group)).text
+    await emulator.send_text(USER, "/search " + "كلمة " * 60)
+    assert "200 حرف على الأكثر" in (await emulator.next_message(USER)).text
