@@ -22,6 +22,11 @@ COUNTED_NOUNS = {
     "fr": r"titres?|caractères?|signalements?|programmations?|résultats?|images?",
     "en": r"headlines?|characters?|reports?|schedules?|results?|pictures?|images?",
 }
+COMMAND_NAMES = (
+    "start", "help", "latest", "read", "search", "language", "subscribe", "unsubscribe",
+    "topics", "digest", "timezone", "settings", "filter", "schedule", "schedules",
+    "unschedule", "preview", "report", "reports", "unhide", "ignorereports", "reportthreshold",
+)  # fmt: skip
 NOT_SENTENCES = {"date-pattern", "date-pattern-numeric", "list-separator"}
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 _LATIN_WORD = re.compile(r"(?<![/@\w{])[A-Za-z][A-Za-z'’]+")
@@ -123,3 +128,12 @@ def test_no_arabic_entry_has_a_latin_only_sentence():
             for line in text.splitlines():
                 latin = _LATIN_WORD.findall(_TECHNICAL.sub(" ", line))
                 assert _ARABIC_LETTER.search(line) or len(latin) < 2, (key(message), line)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_command_named_in_a_text_is_one_telegram_makes_tappable(language):
+    # A letter right before the slash ("و/schedules") hides the command from Telegram.
+    glued = re.compile(r"\w/(?:" + "|".join(sorted(COMMAND_NAMES, key=len, reverse=True)) + r")\b")
+    for message in entries(language):
+        texts = message.string if message.pluralizable else (message.string,)
+        assert not any(glued.search(text) for text in texts), (language, key(message))

@@ -18,7 +18,7 @@ from tests.test_e2e_reading import ask
 OPERATOR = 900
 GROUP = -1002000
 READERS = (7, 8, 9)
-THANKS = "شكرا على الإبلاغ! سيتم حجب هذه الصورة تلقائيا عندما يتم الإبلاغ عنها من طرف عدة أشخاص."
+THANKS = "شكرا على الإبلاغ! ستُحجب هذه الصورة تلقائيا حين يبلغ عنها عدة أشخاص."
 
 
 def photo_bytes(seed: int, size=(640, 480), quality: int = 90) -> bytes:

@@ -49,7 +49,7 @@ async def test_digest_times_and_time_zone_are_set_and_validated(emulator, akhbar
     assert "is not a time" in (await ask(emulator, "/digest 25:00")).text
     assert "I do not know the time zone" in (await ask(emulator, "/timezone Mars/Olympus")).text
     assert (await ask(emulator, "/timezone europe/paris")).text == (
-        "Done: your times are now in Europe/Paris."
+        "Done: your times now follow the Europe/Paris time zone."
     )
     [job] = digest_jobs(akhbar).values()
     assert str(job.trigger.triggers[0].timezone) == "Europe/Paris"
