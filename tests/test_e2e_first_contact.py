@@ -120,3 +120,19 @@ async def test_preview_shows_every_schedule_privately_even_an_empty_one(emulator
     named = await ask(emulator, "/preview 2", chat_id=GROUP, user_id=ADMIN)
     assert "الخاص" in named.text and "فارغا" in (await emulator.next_message(ADMIN)).text
     assert len(emulator.sent(GROUP)) == 4  # two confirmations of /schedule, two of /preview
+
+
+def test_page_button_codecs_round_trip_and_stay_within_64_bytes():
+    from handlers.news import LatestPageData
+    from handlers.search import SearchPageData
+
+    arabic_topic = "اقتصاد" * 4  # 24 letters, 48 bytes
+    latest = LatestPageData(123, 20, arabic_topic)
+    assert LatestPageData.decode(latest.encode()) == latest
+    assert len(latest.encode().encode("utf-8")) <= 64
+    assert LatestPageData(1, 5, arabic_topic + "ة" * 8).encode() is None  # too long: no button
+    assert LatestPageData.decode(LatestPageData(2, 8).encode()) == LatestPageData(2, 8, None)
+    search = SearchPageData(2, 8, "المغرب الرياضة")
+    assert SearchPageData.decode(search.encode()) == search
+    for forged in ("l2:1:0:", "l2:1:99:", "l1:2:", "s2:1:8:", "l2:x:8:"):
+        assert LatestPageData.decode(forged) is None and SearchPageData.decode(forged) is None
