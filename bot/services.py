@@ -12,6 +12,7 @@ from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.delivery import Outbox, OutboxSettings
 from bot.i18n import Catalogs, LanguageService
+from bot.i18n.catalogs import TextStyle
 from bot.ingestion import IngestionService
 from bot.moderation import ImageHiding, ModerationService, ModerationSettings
 from bot.reading import NewsService, search_text
@@ -93,7 +94,8 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
     """Open the database and HTTP client and build every service on them."""
     db = await database.connect(config.storage.path, index_terms=search_text.index_text)
     http = http_client(config)
-    catalogs = Catalogs(config.bot.default_language)
+    style = TextStyle(config.bot.date_style, config.bot.arabic_locale, config.bot.digits)
+    catalogs = Catalogs(config.bot.default_language, style)
     outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
     tz = config.bot.tz
     moderation_db = await database.connect(config.storage.path, index_terms=search_text.index_text)
