@@ -59,6 +59,9 @@ class BotConfig(_Section):
     page_size: Annotated[int, Field(ge=1, le=20)] = 8
     load_sample_news: bool = True
     admin_chat_id: int | None = None
+    date_style: Literal["long", "numeric"] = "long"
+    arabic_locale: Literal["ar_MA", "ar_DZ", "ar_TN", "ar_EG", "ar_SA", "ar"] = "ar_MA"
+    digits: Literal["latn", "arab"] = "latn"
 
     @field_validator("timezone")
     @classmethod

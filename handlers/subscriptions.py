@@ -68,7 +68,7 @@ async def subscribe(update: Update, context: AkhbarContext) -> None:
     )
     await _apply(context, chat_id, change)
     view = await context.services.subscriptions.settings(chat_id)
-    topics = ", ".join(view.subscription.topics) or t("topics-all")
+    topics = t.join(view.subscription.topics) or t("topics-all")
     key = "subscribe-done" if change.schedule else "subscribe-again"
     times = _times(view.schedules, t)
     text = formatting.text(t, key, topics=topics, times=times, zone=view.timezone)

@@ -123,6 +123,9 @@ async def test_a_refusal_quoting_the_token_is_stored_and_logged_without_it(
     emulator.fail_next("sendMessage", status=403, description=f"Forbidden: bot{TOKEN}", chat_id=8)
     await deliver(outbox, db, worker, digest(7), digest(8))
     rows = [await rows_db.get(db, "digest:7"), await rows_db.get(db, "digest:8")]
-    assert [row.last_error for row in rows] == ["Bot<token>", "unreachable: Forbidden: bot<token>"]
+    assert [row.last_error for row in rows] == [
+        "Bot<token>",
+        "unreachable: removed (Forbidden: bot<token>)",
+    ]
     secret = TOKEN.split(":")[1].lower()
     assert secret not in caplog.text.lower()

@@ -17,7 +17,7 @@ from aiosqlite import Connection
 
 from bot.config import IngestionConfig, SourceConfig
 from bot.errors import AkhbarError, FeedParseError, FeedTooLarge
-from bot.ingestion.dumps import parse_dump
+from bot.ingestion.dumps import parse_dump, parse_topic_index, with_topics
 from bot.ingestion.feed_parsing import parse_feed
 from bot.ingestion.fetching import fetch_source
 from bot.ingestion.limits import within_limits
@@ -29,7 +29,8 @@ from storage.database import transaction
 log = logging.getLogger(__name__)
 
 SAMPLE_SOURCE = "هسبريس"
-# The sample dump's articles carry no address; Hespress's own search finds them by title.
+# The sample dump's articles and headlines carry no address; Hespress's own search finds them
+# by title.
 SAMPLE_LINK_TEMPLATE = "https://www.hespress.com/?s={title}"
 
 
@@ -58,12 +59,12 @@ def fingerprint(draft: ArticleDraft) -> str:
 
 
 def with_links(drafts: Sequence[ArticleDraft], template: str | None) -> list[ArticleDraft]:
-    """Give full articles that have no address one built from `template` and their title."""
+    """Give articles and headlines that have no address one built from `template` and their
+    title, so a reader of a headline-only item still has a way to the source."""
     if template is None:
         return list(drafts)
     return [
-        replace(d, url=template.format(title=quote(d.title))) if d.body and not d.url else d
-        for d in drafts
+        replace(d, url=template.format(title=quote(d.title))) if not d.url else d for d in drafts
     ]
 
 
@@ -185,8 +186,12 @@ class IngestionService:
         language: str = "ar",
         topics: tuple[str, ...] = (),
         link_template: str | None = None,
+        title_topics: dict[str, tuple[str, ...]] | None = None,
     ) -> SourceReport:
-        """Import a feed file or a plain-text news dump; the content decides which."""
+        """Import a feed file or a plain-text news dump; the content decides which.
+
+        `title_topics` adds topics per headline (the shipped sample's index).
+        """
         try:
             content = await asyncio.to_thread(_read_capped, path, self._settings.max_bytes)
             parsed = self._parse_file(content, source, language, topics)
@@ -194,6 +199,8 @@ class IngestionService:
             return SourceReport(source, error=f"cannot read {path}: {error.strerror}")
         except AkhbarError as error:
             return SourceReport(source, error=str(error))
+        if title_topics:
+            parsed = with_topics(parsed, title_topics)
         # Shortened before links are made from titles, so a link is never built from a huge one.
         drafts, shortened = self._within_limits(parsed)
         new, duplicate = await self.store(with_links(drafts, link_template))
@@ -212,9 +219,11 @@ class IngestionService:
         """Import the shipped sample news into an empty database, so a new install has news."""
         if await articles.count(self._db) > 0:
             return None
-        with resources.as_file(resources.files("bot") / "data" / "sample_news.txt") as path:
+        data = resources.files("bot") / "data"
+        index = parse_topic_index((data / "sample_topics.txt").read_text(encoding="utf-8"))
+        with resources.as_file(data / "sample_news.txt") as path:
             return await self.import_file(
-                path, source=SAMPLE_SOURCE, link_template=SAMPLE_LINK_TEMPLATE
+                path, source=SAMPLE_SOURCE, link_template=SAMPLE_LINK_TEMPLATE, title_topics=index
             )
 
 

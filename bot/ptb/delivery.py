@@ -40,6 +40,7 @@ from bot.delivery.outbox import (
 )
 from bot.delivery.worker import OutboxWorker
 from bot.logs import Redactor, token_forms
+from bot.models import UnreachableReason
 from bot.moderation.hiding import placeholder_image
 from bot.ptb.context import AkhbarApp
 from bot.ptb.transport import AiohttpRequest
@@ -156,7 +157,7 @@ async def _outcome(request: Awaitable[object], redact: Callable[[str], str]) -> 
     except ChatMigrated as error:
         return Migrated(error.new_chat_id)
     except Forbidden as error:
-        return Unreachable(redact(error.message))
+        return Unreachable(UnreachableReason.from_telegram(error.message), redact(error.message))
     except BadRequest as error:  # before NetworkError: PTB derives BadRequest from it
         return Rejected(redact(error.message))
     except TimedOut:
