@@ -90,9 +90,12 @@ def moderation_settings(config: Config) -> ModerationSettings:
     )
 
 
-async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
-    """Open the database and HTTP client and build every service on them."""
-    db = await database.connect(config.storage.path, index_terms=search_text.index_text)
+async def open_services(config: Config, *, clock: Clock = utc_now, create: bool = True) -> Services:
+    """Open the database (a new one only if `create`) and HTTP client and build every service
+    on them; raise DatabaseUnavailable when the database cannot be opened."""
+    db = await database.connect(
+        config.storage.path, index_terms=search_text.index_text, create=create
+    )
     http = http_client(config)
     style = TextStyle(config.bot.date_style, config.bot.arabic_locale, config.bot.digits)
     catalogs = Catalogs(config.bot.default_language, style)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 
 from bot.ingestion.dates import parse_arabic_date
+from bot.ingestion.html_text import plain_title
 from bot.models import ArticleDraft
 
 __all__ = ["SKIPPED_INTERFACE_LINES", "parse_dump", "parse_topic_index", "with_topics"]
@@ -150,6 +151,7 @@ def _ticker_headlines(line: str) -> list[str]:
 
 
 def _headline(title: str, *, source: str, language: str, topics: tuple[str, ...]) -> ArticleDraft:
+    title = plain_title(title)
     return ArticleDraft(
         source=source, title=title, guid=dump_guid(title), language=language, topics=topics
     )
@@ -158,7 +160,7 @@ def _headline(title: str, *, source: str, language: str, topics: tuple[str, ...]
 def _article(block: _Block, *, source: str, language: str, topics: tuple[str, ...],
              source_url: str | None, tz: tzinfo) -> ArticleDraft:  # fmt: skip
     title, *paragraphs = block.lines
-    title = " ".join(title.split())
+    title = plain_title(title)
     body = "\n\n".join(" ".join(p.split()) for p in paragraphs) or None
     byline = block.byline
     return ArticleDraft(
