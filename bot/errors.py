@@ -104,3 +104,11 @@ class NotModerator(AkhbarError):
 
 class BadThreshold(AkhbarError):
     """A report threshold that is not a whole number between 1 and the allowed maximum."""
+
+
+class ThresholdTooLow(BadThreshold):
+    """A chat admin asked for a lower bar than the global one (only operators may)."""
+
+    def __init__(self, floor: int) -> None:
+        super().__init__(floor)
+        self.floor = floor

@@ -12,18 +12,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names
 
 from bot.i18n.catalogs import Texts
-from bot.models import Article, KeywordFilters, Schedule
-from bot.moderation.image_identity import ReviewItem
-from bot.subscriptions.rules import ScheduleRule
-
-if TYPE_CHECKING:  # bot.subscriptions builds messages with this module
-    from bot.subscriptions.service import SettingsView
+from bot.models import Article, KeywordFilters, ReviewItem, Schedule, ScheduleRule, SettingsView
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -368,3 +362,9 @@ def review_list(t: Texts, items: Sequence[ReviewItem], threshold: int) -> str:
                  reports=t.plural("count-reports", threshold))  # fmt: skip
         lines.append(escape(line))
     return "\n".join(lines)
+
+
+def hidden_image_fallback(caption_html: str | None, note: str) -> str:
+    """The text re-sent when a photo message had to be deleted: its caption and the note."""
+    escaped = escape(note)
+    return f"{caption_html}\n\n{escaped}" if caption_html else escaped

@@ -10,18 +10,18 @@ from aiosqlite import Connection
 
 from bot.clock import Clock, utc_now
 from bot.config import Config
-from bot.delivery.outbox import Outbox, OutboxSettings
-from bot.i18n.catalogs import Catalogs, TextStyle
-from bot.i18n.languages import LanguageService
-from bot.ingestion.service import IngestionService
-from bot.moderation.hiding import ImageHiding
-from bot.moderation.service import ModerationService, ModerationSettings
-from bot.reading import search_text
-from bot.reading.news import NewsService
-from bot.subscriptions.digests import DigestService
-from bot.subscriptions.instant import InstantService
-from bot.subscriptions.schedules import ScheduleService
-from bot.subscriptions.service import SubscriptionService
+from bot.delivery import Outbox, OutboxSettings
+from bot.i18n import Catalogs, LanguageService
+from bot.i18n.catalogs import TextStyle
+from bot.ingestion import IngestionService
+from bot.moderation import ImageHiding, ModerationService, ModerationSettings
+from bot.reading import NewsService, search_text
+from bot.subscriptions import (
+    DigestService,
+    InstantService,
+    ScheduleService,
+    SubscriptionService,
+)
 from storage import database
 
 
@@ -109,7 +109,7 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
         ingestion=IngestionService(
             db, settings=config.ingestion, tz=config.bot.tz, client=http, clock=clock
         ),
-        languages=LanguageService(db, catalogs, clock=clock),
+        languages=LanguageService(db, catalogs, default_tz=tz, clock=clock),
         clock=clock,
         outbox=outbox,
         subscriptions=SubscriptionService(

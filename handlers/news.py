@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -70,9 +71,8 @@ def _parse_latest_args(args: list[str]) -> tuple[int | None, str | None]:
     return count, " ".join(words).casefold()[:MAX_TOPIC_LENGTH] or None
 
 
-def _render_latest(context: AkhbarContext, t: Texts, listing: Listing, topic: str | None):
+def _render_latest(t: Texts, listing: Listing, topic: str | None, tz: ZoneInfo):
     title = t("latest-title-topic", topic=topic) if topic else t("latest-title")
-    tz = context.services.config.bot.tz
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
     paging = _latest_data(listing.size, topic)
     return body, listing_markup(t, listing.articles, listing.page, paging)
@@ -90,7 +90,7 @@ async def latest(update: Update, context: AkhbarContext) -> None:
     if not listing.articles:
         await update.effective_message.reply_html(await _empty_latest(context, t, topic))
         return
-    body, markup = _render_latest(context, t, listing, topic)
+    body, markup = _render_latest(t, listing, topic, await context.zone(update))
     await update.effective_message.reply_html(body, reply_markup=markup)
 
 
@@ -108,7 +108,7 @@ async def latest_page(update: Update, context: AkhbarContext) -> None:
     listing = await context.services.news.latest(
         page=wanted.page, topic=wanted.topic, size=wanted.size
     )
-    body, markup = _render_latest(context, t, listing, wanted.topic)
+    body, markup = _render_latest(t, listing, wanted.topic, await context.zone(update))
     await replace_message(query, body, markup)
 
 
@@ -122,11 +122,10 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
         await context.bot.send_message(chat_id, text, message_thread_id=thread)
         return
     moderation = context.services.moderation
-    image_id = None
-    if article.image_url:
-        image_id = await moderation.register_article_image(article.id, article.image_url, data=None)
-    hidden = image_id is not None and await moderation.is_hidden(image_id)
-    view = formatting.article_view(t, article, context.services.config.bot.tz, image_hidden=hidden)
+    image = article.image_url and await moderation.article_image(article.id, article.image_url)
+    image_id = image.id if image else None
+    hidden = bool(image and image.is_hidden)
+    view = formatting.article_view(t, article, await context.zone(update), image_hidden=hidden)
     messages = list(view.messages)
     if view.photo_url:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -50,7 +51,7 @@ _SEARCH_DATA = re.compile(r"s2:(?P<page>\d{1,6}):(?P<size>\d{1,2}):(?P<query>.+)
 
 
 async def _results(
-    context: AkhbarContext, t: Texts, query: str, page: int, size: int | None = None
+    context: AkhbarContext, t: Texts, query: str, page: int, tz: ZoneInfo, size: int | None = None
 ):
     """The results page as (html, markup); errors the user should hear about become text."""
     try:
@@ -64,7 +65,6 @@ async def _results(
     if not listing.articles:
         return formatting.text(t, "search-no-results", query=query), None
     title = t("search-title", query=query, results=t.plural("count-results", listing.total))
-    tz = context.services.config.bot.tz
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
     return body, listing_markup(t, listing.articles, listing.page, _paging(listing.size, query))
 
@@ -79,7 +79,7 @@ async def search(update: Update, context: AkhbarContext) -> None:
     if not query:
         await update.effective_message.reply_html(formatting.text(t, "search-usage"))
         return
-    body, markup = await _results(context, t, query, 1)
+    body, markup = await _results(context, t, query, 1, await context.zone(update))
     await update.effective_message.reply_html(body, reply_markup=markup)
 
 
@@ -87,7 +87,8 @@ async def search_page(update: Update, context: AkhbarContext) -> None:
     callback = update.callback_query
     wanted = SearchPageData.decode(callback.data)
     t = await context.texts(update)
-    body, markup = await _results(context, t, wanted.query, wanted.page, wanted.size)
+    zone = await context.zone(update)
+    body, markup = await _results(context, t, wanted.query, wanted.page, zone, wanted.size)
     await replace_message(callback, body, markup)
 
 

@@ -39,6 +39,7 @@ from bot.delivery.outbox import (
     Unreachable,
 )
 from bot.delivery.worker import OutboxWorker
+from bot.models import UnreachableReason
 from bot.moderation.hiding import placeholder_image
 from bot.ptb.context import AkhbarApp
 from bot.ptb.transport import AiohttpRequest
@@ -151,7 +152,7 @@ async def _outcome(request: Awaitable[object]) -> SendOutcome:
     except ChatMigrated as error:
         return Migrated(error.new_chat_id)
     except Forbidden as error:
-        return Unreachable(error.message)
+        return Unreachable(UnreachableReason.from_telegram(error.message), error.message)
     except BadRequest as error:  # before NetworkError: PTB derives BadRequest from it
         return Rejected(error.message)
     except TimedOut:

@@ -14,9 +14,9 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.config import DigestConfig
-from bot.delivery.outbox import OutgoingMessage
 from bot.i18n.catalogs import Catalogs
-from bot.models import Article, ChatSettings, KeywordFilters, Schedule
+from bot.i18n.languages import chat_zone
+from bot.models import Article, ChatSettings, KeywordFilters, OutgoingMessage, Schedule
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.rules import due_slot
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions
@@ -94,7 +94,7 @@ class DigestService:
         self._clock = clock
 
     def zone(self, chat: ChatSettings | None) -> ZoneInfo:
-        return ZoneInfo(chat.timezone) if chat and chat.timezone else self._default_tz
+        return chat_zone(chat, self._default_tz)
 
     async def zone_of(self, chat_id: int) -> ZoneInfo:
         """The time zone a chat's digests follow."""
