@@ -274,6 +274,11 @@ def schedule_when(t: Texts, rule: ScheduleRule) -> str:
     return f"{times} ({t.join([names[day] for day in rule.days])})"
 
 
+def schedules_when(t: Texts, schedules: Sequence[Schedule]) -> str:
+    """When several schedules fire, listed in the reader's punctuation; "none" without any."""
+    return t.join([schedule_when(t, s.rule) for s in schedules]) or t("settings-none")
+
+
 def next_run_text(t: Texts, moment: datetime | None, tz: ZoneInfo) -> str:
     if moment is None:
         return "—"
@@ -333,7 +338,7 @@ def settings_summary(
     """/settings: subscription, topics, instant topics, digest times, zone, language, filters."""
     sub = view.subscription
     tz = ZoneInfo(view.timezone)
-    when = "; ".join(schedule_when(t, s.rule) for s in view.schedules) or t("settings-none")
+    when = schedules_when(t, view.schedules)
     filters = sub.filters if sub else KeywordFilters()
     words = [*(f"+{w}" for w in filters.include), *(f"-{w}" for w in filters.exclude)]
     return text(

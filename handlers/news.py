@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -16,12 +16,19 @@ from bot.errors import ArticleNotFound
 from bot.i18n.catalogs import Texts
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.reading.news import Listing
-from handlers._keyboards import fits_callback, listing_markup, report_markup, source_markup
+from handlers._keyboards import (
+    fits_callback,
+    listing_markup,
+    open_buttons,
+    report_markup,
+    source_markup,
+)
 from handlers._replies import replace_message, topic_of
 
 MAX_COUNT = 20
 MAX_TOPIC_LENGTH = 60
 READ_SHORTCUT = r"^/read_(\d{1,9})(?:@\w+)?$"
+RELATED_TITLE = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +141,9 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
                 chat_id, sent.message_id, image_id, caption_html=view.caption,
                 file_unique_ids=[size.file_unique_id for size in sent.photo],
             )  # fmt: skip
-    markup = source_markup(t, view.source_url)
+    # Only the headline is stored: offer the stored news that shares its words.
+    related = article.id if not article.body else None
+    markup = source_markup(t, view.source_url, related_to=related)
     for number, message in enumerate(messages, start=1):
         last = number == len(messages)
         await context.bot.send_message(
@@ -168,6 +177,30 @@ async def open_article(update: Update, context: AkhbarContext) -> None:
     await send_article(update, context, t, int(query.data.split(":", 1)[1]))
 
 
+async def related_news(update: Update, context: AkhbarContext) -> None:
+    """The stored headlines closest to a headline-only article, as a new list."""
+    query = update.callback_query
+    t = await context.texts(update)
+    await query.answer()
+    try:
+        article, found = await context.services.news.related(int(query.data.split(":", 1)[1]))
+    except ArticleNotFound as error:
+        text = formatting.text(t, "read-not-found", id=error.args[0])
+        await context.bot.send_message(update.effective_chat.id, text)
+        return
+    title = formatting.shorten(article.title, RELATED_TITLE)
+    if not found:
+        text = formatting.text(t, "related-none", title=title)
+        await context.bot.send_message(update.effective_chat.id, text)
+        return
+    heading = t("related-title", title=title)
+    body = formatting.headline_list(t, heading, found, None, context.services.config.bot.tz)
+    markup = InlineKeyboardMarkup(open_buttons(found))
+    await context.bot.send_message(
+        update.effective_chat.id, body, reply_markup=markup, message_thread_id=topic_of(update)
+    )
+
+
 def register(app: AkhbarApp) -> None:
     app.add_handler(CommandHandler("latest", latest))
     app.add_handler(CommandHandler("read", read))
@@ -178,3 +211,4 @@ def register(app: AkhbarApp) -> None:
         )
     )
     app.add_handler(CallbackQueryHandler(open_article, pattern=r"^r1:\d{1,9}$"))
+    app.add_handler(CallbackQueryHandler(related_news, pattern=r"^q1:\d{1,9}$"))

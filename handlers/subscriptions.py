@@ -48,7 +48,7 @@ async def _reply(update: Update, html: str, markup: InlineKeyboardMarkup | None 
 
 
 def _times(schedules: tuple[Schedule, ...] | list[Schedule], t: Texts) -> str:
-    return "; ".join(formatting.schedule_when(t, s.rule) for s in schedules) or t("settings-none")
+    return formatting.schedules_when(t, schedules)
 
 
 async def _private_only(update: Update, t: Texts) -> bool:

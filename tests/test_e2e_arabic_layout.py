@@ -86,3 +86,15 @@ async def test_counted_nouns_agree_with_their_number(emulator, akhbar):
         assert f"، {phrase}." in (await emulator.next_message(group)).text
     await emulator.send_text(USER, "/search " + "كلمة " * 60)
     assert "200 حرف على الأكثر" in (await emulator.next_message(USER)).text
+
+
+async def test_arabic_lists_use_the_arabic_comma(emulator, akhbar):
+    group = GROUPS[0]
+    emulator.add_chat(group, "supergroup", title="نادي القراءة")
+    emulator.set_member(group, ADMIN, "administrator")
+    await emulator.send_text(group, "/schedule 08:00 mon-wed maroc monde", user_id=ADMIN)
+    created = (await emulator.next_message(group)).text
+    assert "(الاثنين، الثلاثاء، الأربعاء)" in created
+    assert "المواضيع: maroc، monde" in created
+    await emulator.send_text(USER, "/latest اقتصاد")
+    assert "المواضيع المتوفرة: maroc، monde، sport" in (await emulator.next_message(USER)).text

@@ -31,6 +31,10 @@ def listed_ids(message: SentMessage) -> list[int]:
     return [int(n) for n in re.findall(r"^(\d+)\. ", message.text, flags=re.MULTILINE)]
 
 
+def listed_titles(message: SentMessage) -> list[str]:
+    return re.findall(r"^\d+\. (.+)$", message.text, flags=re.MULTILINE)
+
+
 def page_line(message: SentMessage) -> str:
     return next(line for line in message.text.splitlines() if line.startswith("الصفحة"))
 
@@ -91,9 +95,25 @@ async def test_a_headline_only_item_names_its_source_and_links_to_a_search_there
     title, source_line, _, note = opened.text.splitlines()
     assert source_line == "المصدر: هسبريس"
     assert "هسبريس" in note
-    [(label, url)] = opened.buttons
+    (label, url), (related_label, _) = opened.buttons
     assert label == "اقرأ في المصدر"
     assert url.startswith("https://www.hespress.com/?s=") and quote(title) in url
+    assert related_label == "🔎 أخبار قريبة منه"
+
+
+async def test_a_headline_only_item_offers_the_stored_news_that_shares_its_words(emulator, akhbar):
+    wanted = "لولاية رابعة.. موخاريق على رأس الاتحاد المغربي للشغل"
+    found = await ask(emulator, "/search موخاريق")
+    pairs = zip(listed_ids(found), listed_titles(found), strict=True)
+    article_id = next(i for i, title in pairs if title == wanted)
+    opened = await ask(emulator, f"/read {article_id}")
+    await emulator.press_button(USER, opened.message_id, button(opened, "🔎 أخبار قريبة منه"))
+    related = await emulator.next_message(USER)
+    assert related.text.startswith(f"أخبار قريبة من «{wanted}»")
+    titles = listed_titles(related)
+    assert titles[0] == "الميلودي موخاريق يقود الاتحاد المغربي للشغل لولاية رابعة"
+    assert wanted not in titles
+    assert [label for label, _ in related.buttons] == [str(i) for i in listed_ids(related)]
 
 
 ADMIN = 42

@@ -199,10 +199,10 @@ class IngestionService:
             return SourceReport(source, error=f"cannot read {path}: {error.strerror}")
         except AkhbarError as error:
             return SourceReport(source, error=str(error))
-        if title_topics:
-            parsed = with_topics(parsed, title_topics)
         # Shortened before links are made from titles, so a link is never built from a huge one.
         drafts, shortened = self._within_limits(parsed)
+        if title_topics:
+            drafts = with_topics(drafts, title_topics)
         new, duplicate = await self.store(with_links(drafts, link_template))
         return SourceReport(source, new, duplicate, shortened=shortened)
 
