@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from aiosqlite import Connection, Row
@@ -34,6 +34,15 @@ async def get(db: Connection, chat_id: int) -> Subscription | None:
         f"SELECT {_COLUMNS} FROM subscriptions WHERE chat_id = ?", (chat_id,)
     )
     return _to_subscription(rows[0]) if rows else None
+
+
+async def many(db: Connection, chat_ids: Sequence[int]) -> dict[int, Subscription]:
+    """These chats' subscriptions, by chat id (chats without one are left out)."""
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE chat_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(chat_ids)),),
+    )
+    return {row["chat_id"]: _to_subscription(row) for row in rows}
 
 
 async def create(db: Connection, chat_id: int, *, at: datetime) -> bool:
