@@ -73,10 +73,11 @@ async def delete(db: Connection, chat_id: int) -> bool:
     return cursor.rowcount > 0
 
 
-async def with_instant_topics(
+async def with_instant_topics_batches(
     db: Connection, *, topics: tuple[str, ...], batch: int = 500
-) -> AsyncIterator[Subscription]:
-    """Active subscriptions pushing any of `topics` at once, read in batches (memory stays flat)."""
+) -> AsyncIterator[list[Subscription]]:
+    """Active subscriptions pushing any of `topics` at once, one batch at a time (memory stays
+    flat whatever the number of subscribers)."""
     after = None
     while True:
         rows = await db.execute_fetchall(
@@ -87,8 +88,8 @@ async def with_instant_topics(
             " ORDER BY s.chat_id LIMIT ?",
             (after if after is not None else -(2**63), _dump(topics), batch),
         )
-        for row in rows:
-            yield _to_subscription(row)
+        if rows:
+            yield [_to_subscription(row) for row in rows]
         if len(rows) < batch:
             return
         after = rows[-1]["chat_id"]
