@@ -69,3 +69,18 @@ async def register_all(app: AkhbarApp) -> None:
             app.job_queue.run_once(
                 run_digest, when=0, data=schedule.id, name=f"{job_name(schedule.id)}:catch-up"
             )
+
+
+async def run_due_digests(app: AkhbarApp) -> int:
+    """Queue the digest of every schedule whose slot is due at the services' clock now;
+    return how many were queued. The service serves each slot once, so a run that a job
+    already made queues nothing again."""
+    services = app.bot_data.services
+    queued = 0
+    for schedule in await services.schedules.all_schedules():
+        if not schedule.is_paused and await services.digests.run_schedule(schedule.id):
+            queued += 1
+    if queued and app.bot_data.delivery is not None:
+        app.bot_data.delivery.wake()
+    log.info("due digests run: %s queued", queued)
+    return queued
