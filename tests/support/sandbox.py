@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("AKHBAR_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_FLAGS = (
     "--no-sandbox",
     "--disable-gpu",
