@@ -89,6 +89,7 @@ async def run_sandbox(config: Config, options: SandboxOptions) -> None:
         bot_username=world.BOT_USERNAME,
         bot_name=world.BOT_NAME,
         clock=clock.timestamp,
+        max_logged_requests=1000,  # a sandbox may run for days; refusals are kept apart
     )
     webchat = WebChat(emulator, samples=samples(), host=options.host)
     world.seed(emulator, webchat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import urllib.request
 from datetime import timedelta
 
@@ -150,3 +151,13 @@ async def test_a_channel_post_forwarded_to_the_bot_carries_its_origin(webchat):
     forwarded = updates[1]["message"]
     assert forwarded["chat"]["id"] == 1 and forwarded["text"] == "خبر"
     assert forwarded["forward_origin"]["chat"]["id"] == -10
+
+
+def test_without_the_sandbox_package_the_command_says_so_and_exits_2(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    (tmp_path / "config.toml").write_text("")
+    monkeypatch.setitem(sys.modules, "sandbox", None)  # as in an install without the clone
+    assert main(["--config", str(tmp_path / "config.toml"), "sandbox"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "the sandbox needs a clone of the repository" in error

@@ -59,9 +59,9 @@ def chat(sandbox, browser, request):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(sandbox.url)
     expect(page.locator("body")).to_have_attribute("data-ready", "1")
-    driver = ChatPage(page)
+    driver = ChatPage(page, output_dir() / "screenshots" / f"{request.node.name}.png")
     yield driver
-    driver.screenshot(output_dir() / "screenshots" / f"{request.node.name}.png")
+    driver.capture()
     page.close()
     assert errors == []
 
@@ -209,6 +209,7 @@ def test_switching_to_french_changes_the_command_menu_and_the_replies(chat):
         expect(menu_latest).to_have_text(FR("command-latest"))
         chat.page.click("#menu-button")
         expect(chat.send("/help")).to_contain_text(FR("help").splitlines()[0])
+        chat.capture()
     finally:
         chat.set_language("ar")
 

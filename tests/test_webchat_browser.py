@@ -52,10 +52,10 @@ def chat(served, browser, request):
     page = browser.new_page()
     page.goto(served.webchat.url)
     expect(page.locator("body")).to_have_attribute("data-ready", "1")
-    driver = ChatPage(page)
+    driver = ChatPage(page, output_dir() / "screenshots" / f"{request.node.name}.png")
     driver.open_chat(PERSON)
     yield driver
-    driver.screenshot(output_dir() / "screenshots" / f"{request.node.name}.png")
+    driver.capture()
     page.close()
 
 

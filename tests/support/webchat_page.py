@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
@@ -10,8 +11,10 @@ TIMEOUT_MS = 15_000
 
 
 class ChatPage:
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, screenshot: Path | None = None) -> None:
         self.page = page
+        self.screenshot_path = screenshot
+        self.captured = False
 
     def act_as(self, person_id: int) -> None:
         self.page.select_option("#person", str(person_id))
@@ -75,6 +78,10 @@ class ChatPage:
             self.page.click(f'#operator-actions button[data-action="{action}"]')
         return done.value.json()["result"]
 
-    def screenshot(self, path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path))
+    def capture(self) -> None:
+        """Screenshot the final state (once: a test may take it before tidying up)."""
+        if self.captured or self.screenshot_path is None:
+            return
+        self.screenshot_path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(self.screenshot_path))
+        self.captured = True
