@@ -48,8 +48,10 @@ function connectEvents() {
 // ---- People and chats -----------------------------------------------------------------
 
 async function loadWorld() {
-  const query = view.person === null ? "" : `?person=${view.person}`;
+  const asked = view.person;
+  const query = asked === null ? "" : `?person=${asked}`;
   const world = await api(`/api/world${query}`);
+  if (asked !== view.person) { refreshAgain = true; return; }  // switched meanwhile: stale
   view.world = world;
   view.person = world.person.id;
   renderPeople(world);
@@ -163,8 +165,10 @@ function clearMessages() {
 
 async function loadMessages() {
   const chatId = view.chat;
-  const data = await api(`/api/chats/${chatId}/messages?person=${view.person}`);
-  if (chatId !== view.chat) return;
+  const person = view.person;
+  if (!view.world || view.world.person.id !== person) return;
+  const data = await api(`/api/chats/${chatId}/messages?person=${person}`);
+  if (chatId !== view.chat || person !== view.person) { refreshAgain = true; return; }
   const chat = currentChat();
   const inView = (item) => !chat.is_forum || (item.thread_id ?? null) === view.thread;
   const messages = data.messages.filter(inView);
