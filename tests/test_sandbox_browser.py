@@ -169,7 +169,11 @@ def test_a_photo_reported_by_three_people_becomes_the_placeholder_in_every_view(
     photo = chat.page.locator(f'.message[data-id="{photo.get_attribute("data-id")}"]')
     report = AR("button-report-image")
 
-    chat.act_as(world.SUBSCRIBER.id)
+    chat.act_as(world.SUBSCRIBER.id)  # she also has the article in her private chat
+    chat.open_chat(world.SUBSCRIBER.id)
+    private_copy = chat.send(f"/read {article_id}")
+    expect(private_copy.locator("img.photo")).to_have_attribute("data-file-id", original)
+    private_copy = chat.page.locator(f'.message[data-id="{private_copy.get_attribute("data-id")}"]')
     chat.open_chat(world.GROUP_ID)
     assert chat.press(photo, report) == {"alert": AR("report-thanks")}
     for _ in range(2):  # one person reporting again counts once
@@ -193,6 +197,35 @@ def test_a_photo_reported_by_three_people_becomes_the_placeholder_in_every_view(
         expect(shown).not_to_have_attribute("data-file-id", original, timeout=15_000)
         expect(shown).to_be_visible()
         assert chat.page.request.get(shown.evaluate("e => e.src")).body() == PLACEHOLDER
+    chat.act_as(world.SUBSCRIBER.id)
+    chat.open_chat(world.SUBSCRIBER.id)
+    expect(private_copy.locator("img.photo")).not_to_have_attribute("data-file-id", original)
+
+
+def test_a_members_photo_reported_by_three_people_leaves_the_group(chat):
+    chat.act_as(world.READER_YOUSSEF.id)
+    chat.open_chat(world.GROUP_ID)
+    chat.page.click("#attach-button")
+    chat.page.click('#samples .sample[data-sample="medina.jpg"]')
+    mine = chat.page.locator("#messages .message.outgoing").filter(has=chat.page.locator("img"))
+    expect(mine.last).to_be_visible()
+    photo = chat.page.locator(f'.message[data-id="{mine.last.get_attribute("data-id")}"]')
+
+    for person in (world.SUBSCRIBER, world.READER_CAMILLE, world.GROUP_ADMIN):
+        chat.act_as(person.id)
+        chat.open_chat(world.GROUP_ID)
+        photo.hover()
+        photo.locator(".reply-action").click()
+        expect(chat.page.locator("#reply-bar")).to_be_visible()
+        with chat.page.expect_response(lambda r: r.url.endswith("/messages") and r.ok):
+            chat.page.fill("#input", "/report")
+            chat.page.press("#input", "Enter")
+
+    for person in (world.SUBSCRIBER, world.READER_YOUSSEF, world.READER_CAMILLE, world.GROUP_ADMIN):
+        chat.act_as(person.id)
+        chat.open_chat(world.GROUP_ID)
+        expect(photo).to_have_count(0, timeout=15_000)
+        chat.message_with(AR("group-photo-removed"))
 
 
 def test_switching_to_french_changes_the_command_menu_and_the_replies(chat):
