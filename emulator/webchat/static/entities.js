@@ -72,7 +72,7 @@ function entityElement(entity, content, handlers) {
     link.href = url;
     link.rel = "noopener noreferrer";
     link.target = "_blank";
-    if (entity.type === "url") link.dir = "ltr";
+    if (entity.type === "url") link.className = "url";
     link.addEventListener("click", (event) => { event.preventDefault(); handlers.openLink(url); });
     return link;
   }
@@ -87,7 +87,6 @@ function entityElement(entity, content, handlers) {
     const command = document.createElement("a");
     command.href = "#";
     command.className = "command";
-    command.dir = "ltr";
     command.addEventListener("click", (event) => { event.preventDefault(); handlers.sendCommand(content); });
     return command;
   }
