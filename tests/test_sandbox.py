@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
+import subprocess
 import sys
 import urllib.request
 from datetime import timedelta
@@ -17,7 +21,7 @@ from emulator.webchat import WebChat
 from sandbox.clock import MovableClock as SandboxClock
 from tests.conftest import NOW
 from tests.support.digest_world import MovableClock
-from tests.support.sandbox import start_sandbox
+from tests.support.sandbox import REPO, akhbar_command, start_sandbox
 
 ADMIN = 42
 GROUP = -1001234
@@ -43,6 +47,22 @@ def test_sandbox_starts_stops_on_ctrl_c_and_keeps_its_database(tmp_path):
     assert again.stop() == 0
     assert not any("sample news loaded" in line for line in again.output)
     assert any("0 new, 2 duplicate" in line for line in again.output)
+
+
+def test_a_taken_port_is_named_and_exits_2(tmp_path):
+    shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [*akhbar_command(), "--config", str(tmp_path / "config.toml"), "sandbox"]
+        result = subprocess.run(
+            [*command, "--port", str(port)], capture_output=True, text=True, timeout=60, env=env
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port N" in result.stderr
 
 
 def test_listening_beyond_loopback_is_asked_for_and_warned_about(tmp_path):

@@ -226,6 +226,7 @@ def test_a_members_photo_reported_by_three_people_leaves_the_group(chat):
         chat.open_chat(world.GROUP_ID)
         expect(photo).to_have_count(0, timeout=15_000)
         chat.message_with(AR("group-photo-removed"))
+        expect(chat.page.locator(".reply-quote", has_text="Deleted message").first).to_be_visible()
 
 
 def test_switching_to_french_changes_the_command_menu_and_the_replies(chat):

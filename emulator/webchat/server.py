@@ -225,7 +225,7 @@ class WebChat:
         except ActionRefused as error:
             raise web.HTTPForbidden(text=str(error)) from None
         messages = [
-            message_json(record, person.id)
+            message_json(chat, record, person.id)
             for record in chat.messages.values()
             if not record.is_deleted and "forum_topic_created" not in record.payload
         ]

@@ -95,7 +95,7 @@ def commands_for(state: EmulatorState, language_code: str) -> list[list[str]]:
     return []
 
 
-def message_json(record: MessageRecord, person_id: int) -> dict[str, Any]:
+def message_json(chat: ChatRecord, record: MessageRecord, person_id: int) -> dict[str, Any]:
     payload = record.payload
     sender = payload.get("from")
     photo = payload.get("photo")
@@ -116,7 +116,7 @@ def message_json(record: MessageRecord, person_id: int) -> dict[str, Any]:
         "buttons": _buttons(payload.get("reply_markup")),
         "edited": record.is_edited or "edit_date" in payload,
         "version": payload.get("edit_date", 0),
-        "reply_to": _reply(reply) if reply else None,
+        "reply_to": _reply(chat, reply) if reply else None,
         "forwarded_from": _origin_name(origin) if origin else None,
     }
 
@@ -153,10 +153,16 @@ def _button(button: dict[str, Any]) -> dict[str, str]:
     return {"text": button["text"], "kind": "other", "value": ""}
 
 
-def _reply(payload: dict[str, Any]) -> dict[str, Any]:
+def _reply(chat: ChatRecord, payload: dict[str, Any]) -> dict[str, Any]:
     sender = _sender(payload)
+    target = chat.messages.get(payload["message_id"])
     text = payload.get("text") or payload.get("caption") or ("🖼" if "photo" in payload else "")
-    return {"id": payload["message_id"], "name": sender["name"] if sender else "", "text": text}
+    return {
+        "id": payload["message_id"],
+        "name": sender["name"] if sender else "",
+        "text": text,
+        "deleted": target is not None and target.is_deleted,
+    }
 
 
 def _origin_name(origin: dict[str, Any]) -> str:

@@ -229,7 +229,8 @@ function buildMessage(message, chat) {
     const quote = document.createElement("div");
     quote.className = "reply-quote";
     quote.dir = "auto";
-    quote.textContent = `${message.reply_to.name}: ${message.reply_to.text.slice(0, 60)}`;
+    const quoted = message.reply_to.deleted ? "Deleted message" : message.reply_to.text.slice(0, 60);
+    quote.textContent = `${message.reply_to.name}: ${quoted}`;
     bubble.append(quote);
   }
   if (message.photo) bubble.append(photoNode(message.photo));
