@@ -155,6 +155,22 @@ def test_group_and_channel_digests_arrive_when_the_clock_reaches_them(chat):
     expect(opened.locator(".text b").first).to_be_visible()
 
 
+def test_a_subscriber_gets_a_digest_sent_now_from_the_operator_panel(chat):
+    chat.act_as(world.READER_CAMILLE.id)
+    chat.open_chat(world.READER_CAMILLE.id)
+    expect(chat.send("/subscribe")).to_contain_text(before(FR, "subscribe-done"))
+    count = chat.bot_messages().count()
+    assert "queued" in chat.operator("digest-now")
+    digest = chat.next_bot_message(count)
+    expect(digest).to_contain_text(before(FR, "digest-heading"))
+    expect(
+        digest.locator(f'a[href*="t.me/{world.BOT_USERNAME}?start=read_"]').first
+    ).to_be_visible()
+    expect(chat.page.locator('#operator-status dd[data-status="Outbox sent"]')).not_to_have_text(
+        "0"
+    )
+
+
 def test_a_photo_reported_by_three_people_becomes_the_placeholder_in_every_view(chat):
     chat.act_as(world.GROUP_ADMIN.id)
     chat.open_chat(world.GROUP_ID)

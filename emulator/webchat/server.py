@@ -36,10 +36,6 @@ LOOPBACK = "127.0.0.1"
 KEEPALIVE_SECONDS = 15.0
 MAX_UPLOAD = 11 * 1024 * 1024
 MAX_REFUSALS = 200
-_WATCHED_METHODS = frozenset(
-    {"sendmessage", "sendphoto", "editmessagetext", "editmessagecaption",
-     "editmessagemedia", "editmessagereplymarkup", "deletemessage", "deletemessages"}
-)  # fmt: skip
 
 OperatorStatus = Callable[[], Awaitable[Mapping[str, Any]]]
 OperatorAction = Callable[[int | None], Awaitable[str]]
@@ -148,7 +144,7 @@ class WebChat:
         method = call.method.lower()
         if method == "getupdates":
             return
-        if not call.is_ok and method in _WATCHED_METHODS:
+        if not call.is_ok:
             self._record_refusal(call)
         self.changed()
 

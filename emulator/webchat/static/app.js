@@ -355,7 +355,8 @@ function deepLinkPayload(url) {
 async function openLink(url) {
   const payload = deepLinkPayload(url);
   if (payload === null) {
-    window.open(url, "_blank", "noopener");
+    if (/^https?:/i.test(url)) window.open(url, "_blank", "noopener");
+    else showToast(`Not opened: ${url.slice(0, 80)}`);
     return;
   }
   // A link to the bot itself opens the private chat and sends /start with the payload.

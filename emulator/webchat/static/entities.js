@@ -69,7 +69,7 @@ function entityElement(entity, content, handlers) {
   if (entity.type === "text_link" || entity.type === "url") {
     const link = document.createElement("a");
     const url = entity.type === "url" ? content : entity.url;
-    link.href = url;
+    if (/^(https?|tg):/i.test(url)) link.href = url;  // never a javascript: or data: address
     link.rel = "noopener noreferrer";
     link.target = "_blank";
     if (entity.type === "url") link.className = "url";
