@@ -19,6 +19,7 @@ from aiohttp import web
 from ..emulator import BotApiEmulator
 from ..records import ApiCall
 from ..signals import Signal
+from ..state import UserRecord
 from .actions import ActionRefused, PersonActions
 from .views import (
     Refusal,
@@ -347,7 +348,7 @@ class WebChat:
 
     # Helpers
 
-    def _person(self, raw: Any):
+    def _person(self, raw: Any) -> UserRecord:
         person_id = _int(raw) if raw is not None else next(iter(self._roles), None)
         if person_id is None or person_id not in self._roles:
             raise web.HTTPBadRequest(text="unknown person")
