@@ -157,7 +157,8 @@ class _NoEvents:
 
 async def _run_outbox(scenario: Scenario, base_url: str, folder: Path) -> dict:
     from bot.clock import utc_now
-    from bot.delivery.outbox import Outbox, OutboxSettings, OutgoingMessage
+    from bot.delivery.outbox import Outbox, OutboxSettings
+    from bot.models import OutgoingMessage
     from bot.ptb.delivery import open_delivery
     from bot.reading import search_text
     from storage import database

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-
-from bot.subscriptions.rules import ScheduleRule
+from datetime import datetime, time
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +64,22 @@ class Subscription:
     filters: KeywordFilters = field(default_factory=KeywordFilters)
 
 
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRule:
+    """Daily `times` on `days` (0 = Monday; empty = every day), or a `cron` expression."""
+
+    times: tuple[time, ...] = ()
+    days: tuple[int, ...] = ()
+    cron: str | None = None
+
+    @property
+    def day_names(self) -> tuple[str, ...]:
+        return tuple(DAY_NAMES[d] for d in self.days)
+
+
 @dataclass(frozen=True, slots=True)
 class Schedule:
     """When one chat (or forum topic) gets a digest, of which topics and how many headlines."""
@@ -83,6 +98,16 @@ class Schedule:
     @property
     def is_paused(self) -> bool:
         return self.paused_reason is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    """Everything /settings shows about a private chat."""
+
+    subscription: Subscription | None
+    schedules: tuple[Schedule, ...]
+    timezone: str
+    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +137,146 @@ class TargetChat:
     chat_id: int
     type: str
     title: str | None
+
+
+# Delivery
+
+
+class UnreachableReason(StrEnum):
+    """Why the bot may no longer post in a chat, as users are told it (never Telegram's text)."""
+
+    REMOVED = "removed"  # kicked or left the group or channel
+    BLOCKED = "blocked"  # a private chat blocked the bot, or the account is gone
+    NO_RIGHT_TO_POST = "no-right-to-post"  # still a member, without the right to post
+
+    @classmethod
+    def from_telegram(cls, description: str) -> UnreachableReason:
+        """Telegram's 403 description, mapped to what it means for the chat."""
+        text = description.casefold()
+        if "blocked" in text or "deactivated" in text:
+            return cls.BLOCKED
+        if "rights" in text or "not enough" in text:
+            return cls.NO_RIGHT_TO_POST
+        return cls.REMOVED
+
+
+@dataclass(frozen=True, slots=True)
+class ImageEdit:
+    """Replace the photo of a message the bot sent with the neutral placeholder.
+
+    `caption` is the Telegram-HTML caption to keep; `fallback_text` is sent as a new message
+    when the edit is refused and the photo message could be deleted instead.
+    """
+
+    message_id: int
+    caption: str | None
+    fallback_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One message to one chat; `key` makes enqueueing idempotent.
+
+    With `edit`, the row changes an existing message instead; its parts are the fallback text.
+    """
+
+    key: str
+    chat_id: int
+    parts: tuple[str, ...]
+    thread_id: int | None = None
+    kind: str = "digest"
+    edit: ImageEdit | None = None
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            raise ValueError(f"outgoing message {self.key!r} has no parts")
+        if self.edit is not None and self.parts != (self.edit.fallback_text,):
+            raise ValueError(f"edit {self.key!r}: parts must be (edit.fallback_text,)")
+
+
+# Moderation
+
+
+class ImageStatus(StrEnum):
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """A known image: its moderation state and, when it was hidden as a copy, of which image."""
+
+    id: int
+    status: ImageStatus
+    report_epoch: int
+    phash: int | None
+    source_url: str | None
+    preview_file_id: str | None
+    copy_of: int | None
+    hidden_at: datetime | None
+    restored_at: datetime | None
+    cooldown_until: datetime | None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.status is ImageStatus.HIDDEN
+
+
+@dataclass(frozen=True, slots=True)
+class ImageMessage:
+    """A message the bot sent with an image: where to edit or delete it once the image is hidden."""
+
+    id: int
+    chat_id: int
+    message_id: int
+    image_id: int
+    sent_at: datetime
+    caption_html: str | None
+
+    @property
+    def has_caption(self) -> bool:
+        return bool(self.caption_html)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportState:
+    """What decides a report, read in one query: the image, the reporter and the chat's rules."""
+
+    image: ImageRecord
+    is_ignored: bool
+    has_reported: bool
+    reports_last_hour: int
+    current_weight: int
+    chat_threshold: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """An image in the review queue: reported in its current epoch, or hidden."""
+
+    image: ImageRecord
+    weight: int
+    reporters: int
+    last_report_at: datetime | None
+
+
+class AuditAction(StrEnum):
+    HIDDEN_BY_REPORTS = "hidden_by_reports"
+    HIDDEN_AS_COPY = "hidden_as_copy"
+    UNHIDE = "unhide"
+    IGNORE_REPORTER = "ignore_reporter"
+    UNIGNORE_REPORTER = "unignore_reporter"
+    SET_CHAT_THRESHOLD = "set_chat_threshold"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Who did what, when; `actor_id` is None for what the bot did on its own."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: AuditAction
+    image_id: int | None
+    subject_id: int | None
+    details: str

@@ -8,6 +8,7 @@ import logging
 from telegram import Update
 from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
+from bot.models import UnreachableReason
 from bot.ptb.chat_rights import bot_may_post
 from bot.ptb.context import AkhbarApp, AkhbarContext
 
@@ -22,9 +23,9 @@ async def bot_membership(update: Update, context: AkhbarContext) -> None:
         if context.bot_data.delivery is not None:
             context.bot_data.delivery.chat_reachable(chat.id)
         return
-    reason = f"status {member.status}"
-    if member.status == "administrator":
-        reason = "no right to post"
+    reason = UnreachableReason.REMOVED
+    if member.status in ("administrator", "restricted"):
+        reason = UnreachableReason.NO_RIGHT_TO_POST
     await context.services.subscriptions.chat_unreachable(chat.id, reason)
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up .venv if needed, checks lint and format, then runs the whole test suite.
+# Sets up .venv if needed, checks lint, format and the import layers, then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-venv.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

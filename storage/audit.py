@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from aiosqlite import Connection, Row
 
-from bot.moderation.image_identity import AuditAction, AuditEntry
+from bot.models import AuditAction, AuditEntry
 
 
 def _to_entry(row: Row) -> AuditEntry:

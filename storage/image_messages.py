@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from aiosqlite import Connection, Row
 
-from bot.moderation.image_identity import ImageMessage
+from bot.models import ImageMessage
 
 
 def _to_message(row: Row) -> ImageMessage:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from aiosqlite import Connection, Row
 
-from bot.moderation.image_identity import ImageRecord, ImageStatus, from_signed64, to_signed64
+from bot.models import ImageRecord, ImageStatus
 
 # (kind, value): kind is 'telegram' (a file_unique_id), 'url' or 'sha256'.
 ImageKey = tuple[str, str]
@@ -26,6 +26,20 @@ _NAMES = (
     "cooldown_until",
 )
 COLUMNS = ", ".join(_NAMES)
+
+
+_SIGN_BIT = 1 << 63
+_WORD = 1 << 64
+
+
+def to_signed64(value: int) -> int:
+    """An unsigned 64-bit hash as SQLite's signed INTEGER."""
+    return value - _WORD if value & _SIGN_BIT else value
+
+
+def from_signed64(value: int) -> int:
+    """A stored signed INTEGER back to the unsigned 64-bit hash."""
+    return value % _WORD
 
 
 def columns(alias: str) -> str:
@@ -187,6 +201,17 @@ async def link_article(db: Connection, *, article_id: int, image_id: int) -> Non
         " ON CONFLICT (article_id) DO UPDATE SET image_id = excluded.image_id",
         (article_id, image_id),
     )
+
+
+async def of_article(db: Connection, article_id: int, *, url: str) -> ImageRecord | None:
+    """The image linked to the article, if it is still the one at this URL."""
+    rows = await db.execute_fetchall(
+        f"SELECT {columns('i')} FROM article_images a JOIN images i ON i.id = a.image_id"
+        " JOIN image_keys k ON k.image_id = i.id AND k.kind = 'url' AND k.value = ?"
+        " WHERE a.article_id = ?",
+        (url, article_id),
+    )
+    return to_image(rows[0]) if rows else None
 
 
 async def hidden_articles(db: Connection, *, article_ids: Iterable[int]) -> set[int]:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from aiosqlite import Connection
 
-if TYPE_CHECKING:  # storage must not import the domain at run time: bot.outbox imports us
-    from bot.delivery.outbox import OutgoingMessage
+from bot.models import OutgoingMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from aiosqlite import Connection
 
-from bot.moderation.image_identity import ReportState, ReviewItem
+from bot.models import ReportState, ReviewItem
 from storage.images import columns, to_image
 
 # Weight of the current epoch's reports, without those of ignored reporters; `i` is the image.

@@ -9,9 +9,9 @@ import pytest
 
 from bot.config import BotConfig, Config, DigestConfig, StorageConfig
 from bot.formatting import MESSAGE_LIMIT, telegram_length
-from bot.models import ChatRights, TargetChat
+from bot.models import ChatRights, ScheduleRule, TargetChat, UnreachableReason
 from bot.services import open_services
-from bot.subscriptions.rules import ScheduleRequest, ScheduleRule
+from bot.subscriptions.rules import ScheduleRequest
 from tests.support.digest_world import MovableClock, draft, outbox_rows, store
 
 USER = 7
@@ -67,7 +67,7 @@ async def test_scheduled_digest_lists_new_headlines_newest_first_with_deep_links
     assert headlines(row.text) == ["الخبر الثاني", "الخبر الأول"]
     assert "https://t.me/akhbar_test_bot?start=read_" in row.text
     assert row.text.startswith("<b>📰 موجز الأخبار · ")
-    assert "03 - 03 - 2025" in row.parts[0]  # the date, in the chat's language and zone
+    assert "3 مارس 2025" in row.parts[0]  # the date, in the chat's language and zone
 
 
 async def test_the_same_slot_is_never_queued_twice(services, clock):
@@ -218,16 +218,18 @@ async def test_operator_digest_goes_to_every_subscribed_and_scheduled_chat(servi
 
 async def test_unreachable_chat_pauses_its_schedules_and_tells_the_admin(services, clock):
     schedule = await group_schedule(services)
-    await services.subscriptions.chat_unreachable(GROUP, "bot was kicked from the group chat")
+    await services.subscriptions.chat_unreachable(GROUP, UnreachableReason.REMOVED)
     [notice] = await outbox_rows(services, ADMIN)
     assert notice.kind == "notice"
     assert "أخبار الحي" in notice.text and "أوقفت" in notice.text
+    assert "لم أعد عضوا فيها" in notice.text
+    assert not re.search("[A-Za-z]", notice.text), "an Arabic notice holds no English"
     [paused] = await services.schedules.of_chat(GROUP)
     assert paused.is_paused
     await store(services, draft("خبر"))
     clock.set(MONDAY_0800)
     assert await services.digests.run_schedule(schedule.id) is None
-    await services.subscriptions.chat_unreachable(GROUP, "again")  # no second notice
+    await services.subscriptions.chat_unreachable(GROUP, UnreachableReason.REMOVED)  # no 2nd notice
     assert len(await outbox_rows(services, ADMIN)) == 1
 
 

@@ -21,12 +21,11 @@ from bot.errors import ImageTooLarge, UnreadableImage
 from bot.moderation.image_identity import (
     DEFAULT_MAX_DISTANCE,
     content_hash,
-    from_signed64,
     hamming,
     is_copy,
     perceptual_hash,
-    to_signed64,
 )
+from storage.images import from_signed64, to_signed64
 
 SEEDS = range(5)
 WARM = ((200, 120, 40), (30, 60, 150), (220, 200, 180))

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import utc_now
-from bot.delivery.outbox import Outbox, OutboxSettings, OutgoingMessage
+from bot.delivery.outbox import Outbox, OutboxSettings
+from bot.models import OutgoingMessage
 from bot.ptb.delivery import DeliveryHandle
 from bot.reading import search_text
 from emulator import BotApiEmulator

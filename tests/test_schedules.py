@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import BadSchedule
+from bot.models import ScheduleRule
 from bot.subscriptions.rules import (
-    ScheduleRule,
     cron_weekdays,
     due_slot,
     next_runs,

@@ -25,6 +25,7 @@ from bot.delivery.outcomes import (
     Unreachable,
 )
 from bot.delivery.pacing import Limits
+from bot.models import ImageEdit, OutgoingMessage, UnreachableReason
 from storage import outbox as rows_db
 
 __all__ = [
@@ -48,40 +49,6 @@ __all__ = [
 PAID_BROADCAST_PER_SECOND = 1000.0
 _ENQUEUE_CHUNK = 1000
 _BROADCAST_WINDOW_SECONDS = 600.0
-
-
-@dataclass(frozen=True, slots=True)
-class ImageEdit:
-    """Replace the photo of a message the bot sent with the neutral placeholder.
-
-    `caption` is the Telegram-HTML caption to keep; `fallback_text` is sent as a new message
-    when the edit is refused and the photo message could be deleted instead.
-    """
-
-    message_id: int
-    caption: str | None
-    fallback_text: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """One message to one chat; `key` makes enqueueing idempotent.
-
-    With `edit`, the row changes an existing message instead; its parts are the fallback text.
-    """
-
-    key: str
-    chat_id: int
-    parts: tuple[str, ...]
-    thread_id: int | None = None
-    kind: str = "digest"
-    edit: ImageEdit | None = None
-
-    def __post_init__(self) -> None:
-        if not self.parts:
-            raise ValueError(f"outgoing message {self.key!r} has no parts")
-        if self.edit is not None and self.parts != (self.edit.fallback_text,):
-            raise ValueError(f"edit {self.key!r}: parts must be (edit.fallback_text,)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +95,7 @@ class OutboxStats:
 class ChatEvents(Protocol):
     """What the engine tells the rest of the bot about chats (subscriptions service)."""
 
-    async def chat_unreachable(self, chat_id: int, reason: str) -> None: ...
+    async def chat_unreachable(self, chat_id: int, reason: UnreachableReason) -> None: ...
 
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.models import UnreachableReason
+
 
 @dataclass(frozen=True, slots=True)
 class Delivered:
@@ -25,7 +27,8 @@ class FloodWait:
 class Unreachable:
     """403: blocked, kicked or deactivated; never retried."""
 
-    reason: str
+    reason: UnreachableReason
+    detail: str = ""  # Telegram's description, for the log only
 
 
 @dataclass(frozen=True, slots=True)

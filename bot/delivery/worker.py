@@ -331,8 +331,8 @@ class OutboxWorker:
                 log.warning("429 from Telegram: pausing all sends for %.1f s", seconds)
                 self._pacer.pause_all(now + seconds)
                 self._schedule(job, now + seconds)
-            case Unreachable(reason):
-                self._finish(job, "failed", f"unreachable: {reason}")
+            case Unreachable(reason, detail):
+                self._finish(job, "failed", f"unreachable: {reason} ({detail})")
                 if chat_id not in self._unreachable:
                     self._unreachable[chat_id] = reason
                     await self._tell(self._events.chat_unreachable(chat_id, reason))

@@ -9,9 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 
 import imagehash
 from PIL import Image as PILImage
@@ -38,7 +35,6 @@ _DRAFT_SIZE = (256, 256)
 # reason to decode bigger images.
 PILImage.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
-_SIGN_BIT = 1 << 63
 _WORD = 1 << 64
 
 
@@ -78,98 +74,3 @@ def is_copy(a: int, b: int, *, max_distance: int = DEFAULT_MAX_DISTANCE) -> bool
 def content_hash(data: bytes) -> str:
     """The SHA-256 of the bytes, in hex: the same file, whatever its URL."""
     return hashlib.sha256(data).hexdigest()
-
-
-def to_signed64(value: int) -> int:
-    """An unsigned 64-bit hash as SQLite's signed INTEGER."""
-    return value - _WORD if value & _SIGN_BIT else value
-
-
-def from_signed64(value: int) -> int:
-    """A stored signed INTEGER back to the unsigned 64-bit hash."""
-    return value % _WORD
-
-
-class ImageStatus(StrEnum):
-    VISIBLE = "visible"
-    HIDDEN = "hidden"
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRecord:
-    """A known image: its moderation state and, when it was hidden as a copy, of which image."""
-
-    id: int
-    status: ImageStatus
-    report_epoch: int
-    phash: int | None
-    source_url: str | None
-    preview_file_id: str | None
-    copy_of: int | None
-    hidden_at: datetime | None
-    restored_at: datetime | None
-    cooldown_until: datetime | None
-
-    @property
-    def is_hidden(self) -> bool:
-        return self.status is ImageStatus.HIDDEN
-
-
-@dataclass(frozen=True, slots=True)
-class ImageMessage:
-    """A message the bot sent with an image: where to edit or delete it once the image is hidden."""
-
-    id: int
-    chat_id: int
-    message_id: int
-    image_id: int
-    sent_at: datetime
-    caption_html: str | None
-
-    @property
-    def has_caption(self) -> bool:
-        return bool(self.caption_html)
-
-
-@dataclass(frozen=True, slots=True)
-class ReportState:
-    """What decides a report, read in one query: the image, the reporter and the chat's rules."""
-
-    image: ImageRecord
-    is_ignored: bool
-    has_reported: bool
-    reports_last_hour: int
-    current_weight: int
-    chat_threshold: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewItem:
-    """An image in the review queue: reported in its current epoch, or hidden."""
-
-    image: ImageRecord
-    weight: int
-    reporters: int
-    last_report_at: datetime | None
-
-
-class AuditAction(StrEnum):
-    HIDDEN_BY_REPORTS = "hidden_by_reports"
-    HIDDEN_AS_COPY = "hidden_as_copy"
-    UNHIDE = "unhide"
-    IGNORE_REPORTER = "ignore_reporter"
-    UNIGNORE_REPORTER = "unignore_reporter"
-    SET_CHAT_THRESHOLD = "set_chat_threshold"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """Who did what, when; `actor_id` is None for what the bot did on its own."""
-
-    id: int
-    at: datetime
-    actor_id: int | None
-    action: AuditAction
-    image_id: int | None
-    subject_id: int | None
-    details: str

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -10,8 +11,13 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.i18n.catalogs import Texts
 from bot.services import Services
 
-if TYPE_CHECKING:
-    from bot.ptb.delivery import DeliveryHandle
+
+class DeliveryControl(Protocol):
+    """The running broadcast worker, as handlers and wiring see it."""
+
+    def wake(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class BotData:
@@ -21,7 +27,7 @@ class BotData:
 
     def __init__(self) -> None:
         self.services: Services | None = None
-        self.delivery: DeliveryHandle | None = None
+        self.delivery: DeliveryControl | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
@@ -36,6 +42,10 @@ class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
         """Tell the broadcast worker that new outbox rows are committed."""
         if self.bot_data.delivery is not None:
             self.bot_data.delivery.wake()
+
+    async def zone(self, update: Update) -> ZoneInfo:
+        """The time zone to show dates in for the chat this update comes from."""
+        return await self.services.languages.zone_for(update.effective_chat.id)
 
     async def texts(self, update: Update) -> Texts:
         """The texts in the language of the chat this update comes from."""

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from aiosqlite import Connection
 
 from bot import formatting
-from bot.delivery.outbox import OutgoingMessage
 from bot.i18n.catalogs import Catalogs
-from bot.models import Article, Subscription
+from bot.i18n.languages import chat_zone
+from bot.models import Article, OutgoingMessage, Subscription
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import BOT_USERNAME, MessageQueue
 from storage import bot_settings, chats, deliveries, digest_queries, subscriptions
@@ -42,12 +42,6 @@ class InstantService:
         self._catalogs = catalogs
         self._default_tz = default_tz
         self._clock = clock
-
-    async def push_instant(self, article_ids: Sequence[int]) -> int:
-        """Queue these newly stored articles for the subscribers who want their topics at once;
-        return how many messages were queued."""
-        async with transaction(self._db):
-            return await self._push(article_ids)
 
     async def _push(self, article_ids: Sequence[int]) -> int:
         # Runs inside the caller's transaction.
@@ -79,7 +73,7 @@ class InstantService:
             return 0
         chat = await chats.get(self._db, chat_id)
         t = self._catalogs.texts(chat.language if chat else None)
-        tz = ZoneInfo(chat.timezone) if chat and chat.timezone else self._default_tz
+        tz = chat_zone(chat, self._default_tz)
         messages = [
             OutgoingMessage(
                 f"instant:{chat_id}:{a.id}",

@@ -18,8 +18,8 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.errors import BadSchedule
+from bot.models import ScheduleRule
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CRON_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _DAY_WORDS = {
     0: ("mon", "monday", "lun", "lundi", "الاثنين", "الإثنين", "اثنين", "الأثنين"),
@@ -37,24 +37,6 @@ _CRON = re.compile(r"\bcron\s+(?:[\"“”«']([^\"“”»']+)[\"“”»']|((?
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 MIN_CRON_GAP = timedelta(minutes=30)
 _GAP_SAMPLES = 48
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleRule:
-    """Daily `times` on `days` (0 = Monday; empty = every day), or a `cron` expression."""
-
-    times: tuple[time, ...] = ()
-    days: tuple[int, ...] = ()
-    cron: str | None = None
-
-    def describe_times(self) -> str:
-        if self.cron:
-            return f"cron {self.cron}"
-        return " ".join(t.strftime("%H:%M") for t in self.times)
-
-    @property
-    def day_names(self) -> tuple[str, ...]:
-        return tuple(DAY_NAMES[d] for d in self.days)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,22 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.config import Config
-from bot.delivery.outbox import OutgoingMessage
 from bot.errors import NotSubscribed, UnknownTimeZone
 from bot.i18n.catalogs import Catalogs
-from bot.models import ChatSettings, KeywordFilters, Schedule, Subscription
+from bot.i18n.languages import chat_zone
+from bot.models import (
+    ChatSettings,
+    KeywordFilters,
+    OutgoingMessage,
+    Schedule,
+    ScheduleRule,
+    SettingsView,
+    Subscription,
+    UnreachableReason,
+)
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import MessageQueue
-from bot.subscriptions.rules import ScheduleRule, parse_times
+from bot.subscriptions.rules import parse_times
 from storage import admin_targets, chats, deliveries, schedules, subscriptions
 from storage import articles as stored_articles
 from storage.database import transaction
@@ -28,16 +37,6 @@ from storage.database import transaction
 log = logging.getLogger(__name__)
 
 PAUSED_UNREACHABLE = "unreachable"
-
-
-@dataclass(frozen=True, slots=True)
-class SettingsView:
-    """Everything /settings shows about a private chat."""
-
-    subscription: Subscription | None
-    schedules: tuple[Schedule, ...]
-    timezone: str
-    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +188,13 @@ class SubscriptionService:
         return SettingsView(
             subscription=await subscriptions.get(self._db, chat_id),
             schedules=tuple(await schedules.of_chat(self._db, chat_id=chat_id)),
-            timezone=(chat and chat.timezone) or self._config.bot.timezone,
+            timezone=chat_zone(chat, self._config.bot.tz).key,
             language=(chat and chat.language) or self._catalogs.default_language,
         )
 
     # ChatEvents, called by the broadcast engine (and by my_chat_member updates).
 
-    async def chat_unreachable(self, chat_id: int, reason: str) -> None:
+    async def chat_unreachable(self, chat_id: int, reason: UnreachableReason) -> None:
         """Pause the chat's schedules, mark it inactive and tell the admins who made them."""
         async with transaction(self._db):
             paused = await schedules.pause_chat(
@@ -213,11 +212,13 @@ class SubscriptionService:
         log.info("chat %s unreachable (%s): %s schedules paused", chat_id, reason, len(paused))
 
     async def _pause_notice(
-        self, admin: int, chat: ChatSettings | None, reason: str, now: int
+        self, admin: int, chat: ChatSettings | None, reason: UnreachableReason, now: int
     ) -> OutgoingMessage:
         t = self._catalogs.texts(await chats.language(self._db, admin))
         title = (chat and chat.title) or str(chat.chat_id if chat else "")
-        text = formatting.text(t, "schedule-paused-notice", chat=title, reason=reason[:200])
+        text = formatting.text(
+            t, "schedule-paused-notice", chat=title, reason=t(f"paused-{reason}")
+        )
         chat_id = chat.chat_id if chat else 0
         return OutgoingMessage(
             f"notice:paused:{chat_id}:{admin}:{now}", admin, (text,), None, "notice"
