@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import TOKEN_ENV, Config, load_config
-from bot.errors import ConfigError
+from bot.errors import BackupError, ConfigError, DatabaseBusy
 from bot.ingestion.service import SourceReport
 from bot.logs import configure_logging
+from bot.ops import backup as backups
+from bot.ops import probe, webhook_secret
 from bot.services import open_services
 from storage import stats as storage_stats
 
@@ -29,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         help="configuration file (default: %(default)s)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling) and poll the sources")
+    commands.add_parser("run", help="run the bot (polling or webhook) and poll the sources")
     commands.add_parser("ingest", help="fetch every configured source once and report")
     importer = commands.add_parser("import", help="import a news dump or a feed file")
     importer.add_argument("path", type=Path, help="a plain-text news dump or an RSS/Atom file")
@@ -45,7 +48,18 @@ def _parser() -> argparse.ArgumentParser:
         " the running bot delivers it",
     )
     send.add_argument("--chat", type=int, default=None, help="only this chat id")
+    _ops_commands(commands)
     return parser
+
+
+def _ops_commands(commands: argparse._SubParsersAction) -> None:
+    commands.add_parser("health", help="ask the running bot whether it is ready (exit 0 or 1)")
+    backup = commands.add_parser("backup", help="copy the live database and verify the copy")
+    backup.add_argument(
+        "path", type=Path, nargs="?", default=None, help="target file (default: [backup] directory)"
+    )
+    restore = commands.add_parser("restore", help="put a backup back (the bot must be stopped)")
+    restore.add_argument("path", type=Path, help="a backup made by `akhbar backup`")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"akhbar: {error}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(config.token)
+    config = webhook_secret(config)
+    configure_logging(
+        config.token,
+        config.telegram.secret_token.get_secret_value(),
+        config.http.metrics_token.get_secret_value(),
+        level=config.logging.level,
+        format=config.logging.format,
+    )
     if args.command == "run":
         return _run(config)
     return asyncio.run(_COMMANDS[args.command](config, args))
@@ -69,12 +90,16 @@ def _run(config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from telegram import Update
-
     from bot.app import build_application
+    from bot.ptb.serving import serve
 
-    app = build_application(config)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds)
+    try:
+        # Held while the bot runs: `akhbar restore` refuses to replace the database under it.
+        with backups.hold_database(Path(config.storage.path)):
+            asyncio.run(serve(build_application(config), config))
+    except DatabaseBusy as error:
+        print(f"akhbar: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -155,7 +180,50 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"ingest": _ingest, "import": _import, "stats": _stats, "digest": _digest}
+async def _health(config: Config, args: argparse.Namespace) -> int:
+    url = probe.readyz_url(config)
+    if url is None:
+        print("akhbar: the HTTP server is off ([http] enabled = false)", file=sys.stderr)
+        return 1
+    answer = await probe.probe(url)
+    for line in answer.lines:
+        print(line)
+    print("ready" if answer.ready else "not ready")
+    return 0 if answer.ready else 1
+
+
+async def _backup(config: Config, args: argparse.Namespace) -> int:
+    database = Path(config.storage.path)
+    target = args.path or Path(config.backup.directory) / backups.backup_name(datetime.now(UTC))
+    try:
+        await backups.back_up(database, target)
+    except BackupError as error:
+        print(f"akhbar: backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up {database} to {target} (integrity check: ok)")
+    return 0
+
+
+async def _restore(config: Config, args: argparse.Namespace) -> int:
+    database = Path(config.storage.path)
+    try:
+        await asyncio.to_thread(backups.restore, args.path, database)
+    except (BackupError, DatabaseBusy) as error:
+        print(f"akhbar: restore refused: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {args.path} to {database}")
+    return 0
+
+
+_COMMANDS = {
+    "ingest": _ingest,
+    "import": _import,
+    "stats": _stats,
+    "digest": _digest,
+    "health": _health,
+    "backup": _backup,
+    "restore": _restore,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

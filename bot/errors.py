@@ -104,3 +104,11 @@ class NotModerator(AkhbarError):
 
 class BadThreshold(AkhbarError):
     """A report threshold that is not a whole number between 1 and the allowed maximum."""
+
+
+class BackupError(AkhbarError):
+    """A backup could not be made, verified or restored."""
+
+
+class DatabaseBusy(AkhbarError):
+    """A running bot holds the database (its lock file is taken)."""

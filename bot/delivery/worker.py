@@ -29,6 +29,7 @@ import contextlib
 import heapq
 import logging
 import math
+import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from bot.delivery.outcomes import (
     Migrated,
     Rejected,
     Sender,
+    SendObserver,
     SendOutcome,
     TransientFailure,
     Unreachable,
@@ -108,8 +110,10 @@ class OutboxWorker:
         settings: OutboxSettings,
         clock: Clock,
         worker_id: str | None = None,
+        observer: SendObserver | None = None,
     ) -> None:
         self._db = db
+        self._observer = observer
         self._sender = sender
         self._events = events
         self._settings = settings
@@ -297,11 +301,14 @@ class OutboxWorker:
 
     async def _deliver(self, job: _Job) -> None:
         try:
+            started = time.perf_counter()
             try:
                 outcome = await self._request(job)
             except Exception as error:  # a bug in the adapter must not lose the row
                 log.exception("sender failed on outbox row %s", job.id)
                 outcome = TransientFailure(f"sender error: {error!r}")
+            if self._observer is not None:
+                self._observer(outcome, time.perf_counter() - started)
             del self._in_flight[job.id]
             await self._apply(job, outcome)
         finally:

@@ -41,6 +41,7 @@ class SourceReport:
     duplicate: int = 0
     error: str | None = None
     not_modified: bool = False
+    error_kind: str = ""  # the error's class name, for metrics
 
     @property
     def failed(self) -> bool:
@@ -112,7 +113,9 @@ class IngestionService:
             log.warning("source %s failed: %s", source.name, error)
             async with transaction(self._db):
                 await self._record(source.name, error=str(error) or type(error).__name__)
-            return SourceReport(source.name, error=str(error) or type(error).__name__)
+            return SourceReport(
+                source.name, error=str(error) or type(error).__name__, error_kind=_kind(error)
+            )
         # The articles and the validators they were fetched with are committed together; the
         # fetch stays outside the transaction so the network never holds the connection.
         async with transaction(self._db):
@@ -205,3 +208,9 @@ def _decode(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FeedParseError("not UTF-8 text") from None
+
+
+def _kind(error: Exception) -> str:
+    """FetchTimeout -> fetch_timeout."""
+    name = type(error).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

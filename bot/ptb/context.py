@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n.catalogs import Texts
+from bot.ops import Operations
 from bot.services import Services
 
 
@@ -22,11 +23,12 @@ class DeliveryControl(Protocol):
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("delivery", "services")
+    __slots__ = ("delivery", "ops", "services")
 
     def __init__(self) -> None:
         self.services: Services | None = None
         self.delivery: DeliveryControl | None = None
+        self.ops: Operations | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
