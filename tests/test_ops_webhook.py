@@ -141,3 +141,18 @@ async def test_secrets_appear_in_no_log_metric_health_answer_or_database(
     assert "setWebhook" in outputs[0]  # the DEBUG log shows the call, with the secret redacted
     for secret in (SECRET, TOKEN, TOKEN.split(":")[1]):
         assert not [o for o in outputs if secret in o]
+
+
+async def test_switching_back_to_polling_deletes_the_webhook(webhook_config, bot_config, emulator):
+    app = build_application(webhook_config, clock=lambda: NOW, poll_sources=False)
+    async with running(app, webhook_config):
+        await emulator.wait_for(lambda c: c.method == "setWebhook" and c.status == 200)
+    assert emulator.webhook_url  # left set on stop: Telegram keeps updates for the next start
+    polling_config = bot_config.model_copy(update={"http": HttpConfig(port=free_port())})
+    app = build_application(polling_config, clock=lambda: NOW, poll_sources=False)
+    async with running(app, polling_config):
+        await emulator.send_text(USER, "/help")
+        reply = await emulator.next_message(USER, timeout=10)
+    assert reply.text.startswith("كيف تستعمل")
+    assert emulator.webhook_url == ""
+    assert any(c.method == "deleteWebhook" and c.status == 200 for c in emulator.requests)

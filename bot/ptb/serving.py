@@ -82,9 +82,7 @@ async def running(app: AkhbarApp, config: Config) -> AsyncIterator[OpsServer | N
     try:
         if app.post_init:
             await app.post_init(app)
-        server = _server(app, ops, config)
-        if server is not None:
-            await server.start()
+        server = await _start_server(app, ops, config)
         try:
             await _start_updates(app, config)
             await app.start()
@@ -104,6 +102,24 @@ async def running(app: AkhbarApp, config: Config) -> AsyncIterator[OpsServer | N
         if app.post_shutdown:
             await app.post_shutdown(app)
         await app.shutdown()
+
+
+async def _start_server(app: AkhbarApp, ops: Operations, config: Config) -> OpsServer | None:
+    server = _server(app, ops, config)
+    if server is None:
+        return None
+    try:
+        await server.start()
+    except OSError as error:
+        if config.telegram.mode == "webhook":
+            raise
+        # In polling mode the bot can serve users without it; the health check will say so.
+        log.error(
+            "HTTP server (health, metrics) not started on %s:%s: %s",
+            config.http.listen, config.http.port, error.strerror or error,
+        )  # fmt: skip
+        return None
+    return server
 
 
 def _server(app: AkhbarApp, ops: Operations, config: Config) -> OpsServer | None:

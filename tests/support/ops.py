@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
+
+from bot.config import load_config
+from bot.services import open_services
+from storage import chats
 
 
 def free_port() -> int:
@@ -49,3 +59,51 @@ def message_update(update_id: int, chat_id: int, text: str) -> dict[str, Any]:
         length = len(text.split()[0])
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
     return {"update_id": update_id, "message": message}
+
+
+async def akhbar_process(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`akhbar ARGS…` as a real process (python -m bot), output captured."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def eventually(condition, seconds: float, what: str) -> None:
+    """Await a condition another process makes true, checking it every 20 ms."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def queue_digests(config_path: Path, chat_ids: range) -> None:
+    """Subscribe `chat_ids` and queue a digest for each, as `akhbar digest send` would."""
+    config = load_config(config_path, environ={})
+    services = await open_services(config)
+    try:
+        await services.ingestion.load_sample_if_empty()
+        now = datetime.now(UTC)
+        for chat_id in chat_ids:
+            await chats.remember(services.db, chat_id, type="private", title=None, at=now)
+            await services.subscriptions.subscribe(chat_id, [], language="ar")
+        assert await services.digests.send_now(None) == len(chat_ids)
+    finally:
+        await services.close()
+
+
+def successful_sends(emulator) -> list[int]:
+    return [
+        int(call.params["chat_id"])
+        for call in emulator.requests
+        if call.method == "sendMessage" and call.status == 200
+    ]
+
+
+def outbox_rows(db_path: Path) -> dict[str, int]:
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
+        claimed = db.execute("SELECT count(*) FROM outbox WHERE claimed_by IS NOT NULL")
+        return {**dict(rows), "claimed": claimed.fetchone()[0]}
