@@ -68,6 +68,8 @@ async def test_a_backup_taken_during_a_broadcast_restores_and_resumes_without_lo
             assert len(successful_sends(first_telegram)) < len(SUBSCRIBERS), "too late"
             code, output = await run_cli("--config", str(config), "restore", str(copy), env=env)
             assert code == 1 and "in use by a running bot" in output, output
+            code, output = await run_cli("--config", str(config), "run", env=env)
+            assert code == 1 and "in use by a running bot" in output, output  # no second bot
         finally:
             bot.send_signal(signal.SIGTERM)
             await asyncio.wait_for(bot.communicate(), timeout=30)

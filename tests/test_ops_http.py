@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +154,18 @@ async def test_health_command_exits_0_when_ready_1_when_not_and_says_when_nothin
     code, output = await _health(config_path)
     assert code == 1 and "nothing answers at http://127.0.0.1:" in output
     assert "is the bot running?" in output
+
+
+async def test_every_metric_the_grafana_dashboard_plots_is_exposed(served):
+    _, base = served
+    _, body = await http("GET", f"{base}/metrics")
+    exposed: set[str] = set()
+    for line in body.decode().splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            exposed.add(name)
+            if kind == "histogram":
+                exposed |= {f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+    dashboard = (Path(__file__).parent.parent / "docs" / "grafana-dashboard.json").read_text()
+    plotted = set(re.findall(r"akhbar_[a-z_]+", json.dumps(json.loads(dashboard)["panels"])))
+    assert plotted and plotted <= exposed, plotted - exposed

@@ -178,6 +178,8 @@ async def serve(app: AkhbarApp, config: Config) -> None:
         async with running(app, config):
             await stop.wait()
             log.info("stopping: finishing updates and sends in flight")
+            stopping = loop.time()
+        log.info("stopped in %.1f s", loop.time() - stopping)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
