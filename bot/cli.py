@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -95,12 +96,18 @@ def _run(config: Config) -> int:
 
     try:
         # Held while the bot runs: `akhbar restore` refuses to replace the database under it.
-        with backups.hold_database(Path(config.storage.path)):
+        with _database_lock(config):
             asyncio.run(serve(build_application(config), config))
     except DatabaseBusy as error:
         print(f"akhbar: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _database_lock(config: Config) -> contextlib.AbstractContextManager[None]:
+    if config.storage.path == ":memory:":
+        return contextlib.nullcontext()
+    return backups.hold_database(Path(config.storage.path))
 
 
 def _print_report(number: int, total: int, report: SourceReport) -> None:

@@ -6,7 +6,7 @@ No `telegram` import here: the PTB side (bot/ptb/serving.py) builds Updates and 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from aiosqlite import Connection
 from pydantic import SecretStr
@@ -56,7 +56,14 @@ class Operations:
         """Register one more readiness check (e.g. sources stuck beyond a threshold)."""
         self.checks[name] = check
 
-    def watch(self, *, db: Connection, outbox: Outbox, is_worker_running, clock: Clock) -> None:
+    def watch(
+        self,
+        *,
+        db: Connection,
+        outbox: Outbox,
+        is_worker_running: Callable[[], bool],
+        clock: Clock,
+    ) -> None:
         """Register the database, outbox and Telegram checks once services are open."""
         health = self.config.health
         self._db, self._outbox = db, outbox

@@ -137,7 +137,13 @@ class OpsServer:
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
             self._metrics.observe_webhook_refused("not_json")
             return web.json_response({"error": "not an update"}, status=400)
-        await route.accept(payload)
+        try:
+            await route.accept(payload)
+        except Exception:
+            # Logged without the body: it holds what people wrote.
+            log.exception("webhook update %s could not be read", payload["update_id"])
+            self._metrics.observe_webhook_refused("not_json")
+            return web.json_response({"error": "not an update"}, status=400)
         return web.Response(status=200)
 
 

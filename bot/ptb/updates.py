@@ -79,5 +79,6 @@ def _order_key(update: object) -> int | None:
 
 
 def _text(update: Update) -> str | None:
-    message = update.effective_message
+    # Only what a person posted can carry a command; a button's message is the bot's own text.
+    message = update.message or update.channel_post
     return message.text if message is not None else None
