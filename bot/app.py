@@ -169,11 +169,16 @@ def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
     async def poll(context: AkhbarContext) -> None:
         started = time.perf_counter()
         report = await context.services.ingestion.ingest_source(source)
-        log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
         if context.bot_data.ops is not None:
             context.bot_data.ops.metrics.observe_source_poll(
                 source.name, _poll_outcome(report), time.perf_counter() - started, report.new
             )
+        if report.failed:
+            return  # ingest_source logged why; "0 new" would read as a fetch that worked
+        if report.not_modified:
+            log.info("ingested %s: not modified", source.name)
+        else:
+            log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
         if report.new:
             await context.services.instant.push_new_articles()
             context.wake_delivery()

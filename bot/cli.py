@@ -9,15 +9,19 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import TOKEN_ENV, Config, load_config
-from bot.errors import BackupError, ConfigError, DatabaseBusy
+from bot.config import TOKEN_ENV, TOKEN_FORM, Config, load_config
+from bot.errors import AkhbarError, BackupError, ConfigError
 from bot.ingestion.service import SourceReport
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact_standard_streams, token_forms
 from bot.ops import backup as backups
 from bot.ops import probe, webhook_secret
 from bot.services import open_services
 from storage import stats as storage_stats
+
+if TYPE_CHECKING:
+    from bot.ptb.context import AkhbarApp
 
 EXIT_USAGE = 2
 
@@ -71,19 +75,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"akhbar: {error}", file=sys.stderr)
         return EXIT_USAGE
     config = webhook_secret(config)
-    configure_logging(
-        config.token,
-        config.telegram.secret_token.get_secret_value(),
-        config.http.metrics_token.get_secret_value(),
-        level=config.logging.level,
-        format=config.logging.format,
-    )
-    if args.command == "run":
-        return _run(config)
-    return asyncio.run(_COMMANDS[args.command](config, args))
+    secrets = _secrets(config)
+    redact_standard_streams(*secrets)
+    configure_logging(*secrets, level=config.logging.level, format=config.logging.format)
+    try:
+        if args.command == "run":
+            return _run(config, args.config)
+        if args.command in _FILLING_COMMANDS:
+            _make_default_data_folder(config, args.config)
+        return asyncio.run(_COMMANDS[args.command](config, args))
+    except AkhbarError as error:
+        print(f"akhbar: {error}", file=sys.stderr)
+        return 1
 
 
-def _run(config: Config) -> int:
+def _make_default_data_folder(config: Config, config_path: Path) -> None:
+    """Create the `data` folder next to the config file when the database goes there.
+
+    Only that folder: a missing folder anywhere else is more likely a typo, and is reported.
+    """
+    folder = Path(config.storage.path).parent
+    if folder == config_path.parent / "data" and not folder.exists():
+        folder.mkdir()
+        print(f"akhbar: created the folder {folder} for the database", file=sys.stderr)
+
+
+def _run(config: Config, config_path: Path) -> int:
     if not config.token:
         print(
             f"akhbar: no bot token: set the environment variable {TOKEN_ENV}"
@@ -91,23 +108,57 @@ def _run(config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from bot.app import build_application
-    from bot.ptb.serving import serve
+    if not TOKEN_FORM.fullmatch(config.token):
+        print(f"akhbar: the bot token is malformed: {_CHECK_TOKEN}", file=sys.stderr)
+        return EXIT_USAGE
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
+    from bot.app import build_application
+
+    app = build_application(config)
+    api = config.telegram.api_base_url
     try:
-        # Held while the bot runs: `akhbar restore` refuses to replace the database under it.
-        with _database_lock(config):
-            asyncio.run(serve(build_application(config), config))
-    except DatabaseBusy as error:
-        print(f"akhbar: {error}", file=sys.stderr)
+        asyncio.run(_serve(app, config, config_path))
+    except InvalidToken:
+        print(f"akhbar: {api} rejected the bot token: {_CHECK_TOKEN}", file=sys.stderr)
+        return EXIT_USAGE
+    except TelegramError as error:
+        # BadRequest is a NetworkError to python-telegram-bot, but the API did answer.
+        unreachable = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+        problem = "cannot reach the Telegram Bot API at" if unreachable else "start-up refused by"
+        print(f"akhbar: {problem} {api}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+async def _serve(app: AkhbarApp, config: Config, config_path: Path) -> None:
+    """Initialise the bot (getMe) first, then take the database's lock and run until SIGTERM.
+
+    Initialised here, a rejected token or an unreachable API raises alone, before any folder is
+    made; serving finds the bot already initialised.
+    """
+    from bot.ptb.serving import serve
+
+    await app.initialize()
+    _make_default_data_folder(config, config_path)  # once Telegram has accepted the token
+    # Held while the bot runs: `akhbar restore` refuses to replace the database under it.
+    with _database_lock(config):
+        await serve(app, config)
 
 
 def _database_lock(config: Config) -> contextlib.AbstractContextManager[None]:
     if config.storage.path == ":memory:":
         return contextlib.nullcontext()
     return backups.hold_database(Path(config.storage.path))
+
+
+def _secrets(config: Config) -> tuple[str, ...]:
+    """Every secret the process knows, in every form it may be written in."""
+    return (
+        *token_forms(config.token),
+        config.telegram.secret_token.get_secret_value(),
+        config.http.metrics_token.get_secret_value(),
+    )
 
 
 def _print_report(number: int, total: int, report: SourceReport) -> None:
@@ -117,6 +168,8 @@ def _print_report(number: int, total: int, report: SourceReport) -> None:
         outcome = "not modified"
     else:
         outcome = f"{report.new} new, {report.duplicate} duplicate"
+        if report.shortened:
+            outcome += f" ({report.shortened} shortened to the [ingestion] title/body limits)"
     print(f"[{number}/{total}] {report.name}: {outcome}", file=sys.stderr, flush=True)
 
 
@@ -158,7 +211,7 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _stats(config: Config, args: argparse.Namespace) -> int:
-    services = await open_services(config)
+    services = await open_services(config, create=False)
     try:
         numbers = await storage_stats.collect(services.db)
         outbox = await services.outbox.stats()
@@ -177,7 +230,7 @@ async def _stats(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _digest(config: Config, args: argparse.Namespace) -> int:
-    services = await open_services(config)
+    services = await open_services(config, create=False)
     try:
         queued = await services.digests.send_now(args.chat)
     finally:
@@ -185,6 +238,14 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
     target = f"chat {args.chat}" if args.chat is not None else "all subscribed chats"
     print(f"{queued} digest(s) queued for {target}; the running bot delivers them")
     return 0
+
+
+_CHECK_TOKEN = (
+    f"check {TOKEN_ENV} (or [telegram] token): it must be the whole token @BotFather gave,"
+    " in the form 123456789:AAE…"
+)
+# The commands that may start a new database; the others need the bot's existing one.
+_FILLING_COMMANDS = frozenset({"ingest", "import"})  # and run
 
 
 async def _health(config: Config, args: argparse.Namespace) -> int:
@@ -215,7 +276,7 @@ async def _restore(config: Config, args: argparse.Namespace) -> int:
     database = Path(config.storage.path)
     try:
         await asyncio.to_thread(backups.restore, args.path, database)
-    except (BackupError, DatabaseBusy) as error:
+    except AkhbarError as error:  # BackupError, DatabaseBusy
         print(f"akhbar: restore refused: {error}", file=sys.stderr)
         return 1
     print(f"restored {args.path} to {database}")

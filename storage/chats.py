@@ -28,12 +28,6 @@ async def set_language(db: Connection, chat_id: int, language: str) -> None:
     await db.execute("UPDATE chats SET language = ? WHERE chat_id = ?", (language, chat_id))
 
 
-async def count(db: Connection) -> int:
-    """How many chats the bot knows."""
-    rows = await db.execute_fetchall("SELECT count(*) FROM chats")
-    return rows[0][0]
-
-
 def _to_settings(row: Row) -> ChatSettings:
     return ChatSettings(
         chat_id=row["chat_id"],

@@ -38,9 +38,3 @@ async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
         (new_chat_id, old_chat_id),
     )
     await db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
-
-
-async def count(db: Connection) -> int:
-    """How many (chat, article) deliveries are recorded."""
-    rows = await db.execute_fetchall("SELECT count(*) FROM deliveries")
-    return rows[0][0]

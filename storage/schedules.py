@@ -148,12 +148,3 @@ async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
     await db.execute(
         "UPDATE schedules SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
     )
-
-
-async def counts(db: Connection) -> tuple[int, int]:
-    """(running, paused) schedules."""
-    rows = await db.execute_fetchall(
-        "SELECT count(*) FILTER (WHERE paused_reason IS NULL),"
-        " count(*) FILTER (WHERE paused_reason IS NOT NULL) FROM schedules"
-    )
-    return rows[0][0], rows[0][1]

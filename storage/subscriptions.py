@@ -91,9 +91,3 @@ async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
         "UPDATE OR REPLACE subscriptions SET chat_id = ? WHERE chat_id = ?",
         (new_chat_id, old_chat_id),
     )
-
-
-async def count(db: Connection) -> int:
-    """How many chats are subscribed."""
-    rows = await db.execute_fetchall("SELECT count(*) FROM subscriptions")
-    return rows[0][0]

@@ -133,6 +133,7 @@ async def test_a_pending_migration_backs_up_an_existing_database_first(tmp_path)
         assert old.execute("SELECT chat_id FROM chats").fetchall() == [(42,)]
 
     fresh = tmp_path / "fresh" / "akhbar.sqlite3"
+    fresh.parent.mkdir()
     db = await database.connect(fresh, index_terms=search_text.index_text)
     await db.close()
     assert [p.name for p in fresh.parent.iterdir() if ".before-" in p.name] == []

@@ -14,7 +14,7 @@ from lxml import etree
 
 from bot.errors import FeedParseError
 from bot.ingestion.dates import parse_arabic_date, to_utc
-from bot.ingestion.html_text import clean_text, first_image_url, html_to_text
+from bot.ingestion.html_text import clean_text, first_image_url, html_to_text, plain_title
 from bot.models import ArticleDraft
 
 __all__ = ["parse_feed"]
@@ -74,7 +74,7 @@ def _check_empty_feed(parsed: Any) -> None:
 
 def _to_draft(entry: Any, *, source: str, language: str, topics: tuple[str, ...],
               base_url: str | None, tz: tzinfo) -> ArticleDraft | None:  # fmt: skip
-    title = _detail_text(entry.get("title_detail"), entry.get("title", ""))
+    title = plain_title(_detail_text(entry.get("title_detail"), entry.get("title", "")))
     url = _absolute(entry.get("link"), base_url)
     if not title and not url:
         return None

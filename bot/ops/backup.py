@@ -31,8 +31,14 @@ def lock_path(database: Path) -> Path:
 
 @contextmanager
 def hold_database(database: Path) -> Iterator[None]:
-    """Hold the database's lock for the block; raise DatabaseBusy if another process has it."""
-    database.parent.mkdir(parents=True, exist_ok=True)
+    """Hold the database's lock for the block; raise DatabaseBusy if another process has it.
+
+    Without the database's folder there is nothing to guard (and opening it fails with its own
+    message): the block runs unlocked rather than make a folder here.
+    """
+    if not database.parent.is_dir():
+        yield
+        return
     descriptor = os.open(lock_path(database), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
