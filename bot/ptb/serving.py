@@ -89,19 +89,23 @@ async def running(app: AkhbarApp, config: Config) -> AsyncIterator[OpsServer | N
             try:
                 yield server
             finally:
-                if app.updater and app.updater.running:
-                    await app.updater.stop()
-                # Webhook requests arriving now get a refused connection: Telegram retries.
-                if server is not None:
-                    await server.stop()
-                await app.stop()
+                await _stop_intake(app, server)
+                await app.stop()  # handlers finish, updates already queued included
         finally:
-            if server is not None:
-                await server.stop()
+            await _stop_intake(app, server)
     finally:
         if app.post_shutdown:
             await app.post_shutdown(app)
         await app.shutdown()
+
+
+async def _stop_intake(app: AkhbarApp, server: OpsServer | None) -> None:
+    """No new updates: polling stops; webhook requests get a refused connection (Telegram
+    keeps them and retries)."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if server is not None:
+        await server.stop()
 
 
 async def _start_server(app: AkhbarApp, ops: Operations, config: Config) -> OpsServer | None:
