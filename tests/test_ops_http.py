@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import sys
 from pathlib import Path
 
@@ -169,3 +170,19 @@ async def test_every_metric_the_grafana_dashboard_plots_is_exposed(served):
     dashboard = (Path(__file__).parent.parent / "docs" / "grafana-dashboard.json").read_text()
     plotted = set(re.findall(r"akhbar_[a-z_]+", json.dumps(json.loads(dashboard)["panels"])))
     assert plotted and plotted <= exposed, plotted - exposed
+
+
+async def test_a_taken_port_costs_polling_mode_its_health_server_but_not_its_users(
+    served_config, emulator, caplog
+):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        http_config = HttpConfig(port=squatter.getsockname()[1])
+        config = served_config.model_copy(update={"http": http_config})
+        app = build_application(config, clock=lambda: NOW, poll_sources=False)
+        async with running(app, config) as server:
+            assert server is None
+            await emulator.send_text(USER, "/help")
+            assert (await emulator.next_message(USER, timeout=10)).text.startswith("كيف تستعمل")
+    assert "HTTP server (health, metrics) not started" in caplog.text

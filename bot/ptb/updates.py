@@ -31,29 +31,32 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         key = _order_key(update)
         update_id = update.update_id if isinstance(update, Update) else None
         with update_context(update_id):
-            started = time.perf_counter()
             if key is None:
-                await coroutine
+                await self._timed(update, coroutine)
             else:
-                await self._in_order(key, coroutine)
-            if self._metrics is not None and isinstance(update, Update):
-                self._metrics.observe_update(
-                    update_type(update), _text(update), time.perf_counter() - started
-                )
+                await self._in_order(key, update, coroutine)
 
-    async def _in_order(self, key: int, coroutine: Awaitable[Any]) -> None:
+    async def _in_order(self, key: int, update: object, coroutine: Awaitable[Any]) -> None:
         # asyncio.Lock wakes waiters first come, first served: updates keep their order.
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
-                await coroutine
+                await self._timed(update, coroutine)
         finally:
             lock, users = self._locks[key]
             if users == 1:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+    async def _timed(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handle the update and record it; the time waiting for its turn is not counted."""
+        started = time.perf_counter()
+        await coroutine
+        if self._metrics is not None and isinstance(update, Update):
+            seconds = time.perf_counter() - started
+            self._metrics.observe_update(update_type(update), _text(update), seconds)
 
     async def initialize(self) -> None:
         pass
