@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.cli import main
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.logs import configure_logging, update_context
@@ -130,3 +132,26 @@ def test_webhook_settings_are_checked_and_secrets_come_from_the_environment(tmp_
     assert config.telegram.secret_token.get_secret_value() == "from-env_1"
     assert config.http.metrics_token.get_secret_value() == "scrape_2"
     assert "from-env_1" not in repr(config) and "scrape_2" not in repr(config)
+
+
+def test_health_says_when_the_http_server_is_off(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text("[http]\nenabled = false\n", encoding="utf-8")
+    assert main(["--config", str(path), "health"]) == 1
+    assert "the HTTP server is off ([http] enabled = false)" in capsys.readouterr().err
+
+
+def test_backup_without_a_path_goes_to_the_backup_directory_and_verifies(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text('[storage]\npath = "akhbar.sqlite3"\n', encoding="utf-8")
+    assert main(["--config", str(path), "backup"]) == 1  # nothing to back up yet
+    assert "no such file" in capsys.readouterr().err
+
+    async def create() -> None:
+        db = await database.connect(tmp_path / "akhbar.sqlite3", index_terms=search_text.index_text)
+        await db.close()
+
+    asyncio.run(create())
+    assert main(["--config", str(path), "backup"]) == 0
+    (copy,) = (tmp_path / "backups").glob("akhbar-*.sqlite3")
+    assert f"to {copy} (integrity check: ok)" in capsys.readouterr().out
