@@ -1,4 +1,4 @@
-"""Builds the Telegram Application: defaults, handler areas in order, jobs and resources."""
+"""Builds the Telegram Application: defaults, handler areas in order, loops and resources."""
 
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
             is_worker_running=lambda: delivery.worker.is_running,
             clock=clock,
         )
-    await digest_jobs.register_all(app)
+    app.bot_data.scheduler = digest_jobs.start_scheduler(app)
     schedule_backups(app, config)
     if poll_sources:
         for source in config.sources:
@@ -201,6 +201,9 @@ def _poll_outcome(report: SourceReport) -> str:
 
 
 async def _close(app: AkhbarApp) -> None:
+    scheduler, app.bot_data.scheduler = app.bot_data.scheduler, None
+    if scheduler is not None:
+        await scheduler.stop()
     delivery, app.bot_data.delivery = app.bot_data.delivery, None
     try:
         if delivery is not None:

@@ -50,7 +50,8 @@ async def test_a_backup_taken_during_a_broadcast_restores_and_resumes_without_lo
 ):
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[storage]\npath = "akhbar.sqlite3"\n[delivery]\noverall_per_second = {RATE}.0\n'
+        f'[storage]\npath = "akhbar.sqlite3"\n'
+        f"[delivery]\noverall_per_second = {RATE}.0\npaid_broadcast = true\n"
         f"[http]\nport = {free_port()}\n",
         encoding="utf-8",
     )

@@ -26,7 +26,8 @@ RATE = 40  # messages/s: the broadcast takes about 7 s
 async def test_sigterm_mid_broadcast_exits_quickly_and_a_restart_sends_the_rest_once(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[storage]\npath = "akhbar.sqlite3"\n[delivery]\noverall_per_second = {RATE}.0\n'
+        f'[storage]\npath = "akhbar.sqlite3"\n'
+        f"[delivery]\noverall_per_second = {RATE}.0\npaid_broadcast = true\n"
         f"[http]\nport = {free_port()}\n",
         encoding="utf-8",
     )

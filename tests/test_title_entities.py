@@ -70,6 +70,15 @@ def test_atom_text_titles_follow_the_same_rule(written, shown):
     assert parsed_title(atom_document(written)) == shown
 
 
+def test_feed_categories_follow_the_same_rule():
+    document = rss_document("عنوان", lxml_path=True).replace(
+        b"</title>",
+        b"</title><category>Arts &amp;amp; Culture</category><category>AT&amp;T</category>",
+    )
+    [draft] = parse_feed(document, source="s", language="ar", topics=("maroc",))
+    assert draft.topics == ("maroc", "arts & culture", "at&t")
+
+
 def test_dump_headlines_follow_the_same_rule():
     dump = "Tom &amp; Jerry\nL&#039;économie\nAT&T\n"
     drafts = parse_dump(dump, source="s", tz=ZoneInfo("Africa/Casablanca"))

@@ -143,7 +143,7 @@ def _topics(source_topics: tuple[str, ...], tags: Any) -> tuple[str, ...]:
     terms = [*source_topics, *(tag.get("term") or "" for tag in tags)]
     seen: dict[str, None] = {}
     for term in terms:
-        topic = " ".join(term.split()).lower()
+        topic = plain_title(term).lower()  # categories are escaped twice like titles
         if topic and len(topic) <= _MAX_TOPIC_LENGTH:
             seen.setdefault(topic)
     return tuple(seen)[:_MAX_TOPICS]
