@@ -410,7 +410,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [1_000, 5_000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
     slot_size = 5_000 if args.quick else args.slot
-    personalised_size = args.personalised_slot or slot_size
+    personalised_size = slot_size if args.personalised_slot is None else args.personalised_slot
     startups, slots = [], []
     with tempfile.TemporaryDirectory(prefix="akhbar-scale-") as name:
         folder = Path(name)
