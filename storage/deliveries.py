@@ -33,6 +33,18 @@ async def record_many(
     )
 
 
+async def record_shared(
+    db: Connection, *, chat_ids: Sequence[int], article_ids: Sequence[int], kind: str, at: datetime
+) -> None:
+    """Remember that every one of these chats received every one of these articles (chats
+    that got one identical digest): one statement, the pairs made inside SQLite."""
+    await db.execute(
+        "INSERT OR IGNORE INTO deliveries (chat_id, article_id, kind, delivered_at)"
+        " SELECT c.value, a.value, ?, ? FROM json_each(?) c, json_each(?) a",
+        (kind, int(at.timestamp()), json.dumps(list(chat_ids)), json.dumps(list(article_ids))),
+    )
+
+
 async def delivered_to(
     db: Connection, *, chat_ids: Sequence[int], article_ids: Sequence[int]
 ) -> dict[int, set[int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time
+from functools import lru_cache
 
 from aiosqlite import Connection, Row
 
@@ -16,11 +17,23 @@ _COLUMNS = (
 
 
 def _rule(row: Row) -> ScheduleRule:
-    if row["cron"]:
-        return ScheduleRule(cron=row["cron"])
-    times = tuple(time.fromisoformat(t) for t in row["times"].split(","))
-    days = tuple(DAY_NAMES.index(d) for d in row["days"].split(",")) if row["days"] else ()
-    return ScheduleRule(times=times, days=days)
+    return _parsed_rule(row["times"], row["days"], row["cron"])
+
+
+# Rows repeat a few rules and topic lists (every subscriber's default 08:00): parse each once.
+@lru_cache(maxsize=4096)
+def _parsed_rule(times: str | None, days: str | None, cron: str | None) -> ScheduleRule:
+    if cron:
+        return ScheduleRule(cron=cron)
+    return ScheduleRule(
+        times=tuple(time.fromisoformat(t) for t in times.split(",")),
+        days=tuple(DAY_NAMES.index(d) for d in days.split(",")) if days else (),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _topics(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
 
 
 def _to_schedule(row: Row) -> Schedule:
@@ -31,7 +44,7 @@ def _to_schedule(row: Row) -> Schedule:
         rule=_rule(row),
         item_count=row["item_count"],
         thread_id=row["thread_id"],
-        topics=tuple(json.loads(row["topics"])),
+        topics=_topics(row["topics"]),
         created_by=row["created_by"],
         paused_reason=row["paused_reason"],
         last_slot=None if slot is None else datetime.fromtimestamp(slot, UTC),

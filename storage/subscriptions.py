@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from aiosqlite import Connection, Row
 
@@ -20,12 +21,21 @@ def _dump(values: tuple[str, ...]) -> str:
 def _to_subscription(row: Row) -> Subscription:
     return Subscription(
         chat_id=row["chat_id"],
-        topics=tuple(json.loads(row["topics"])),
-        instant_topics=tuple(json.loads(row["instant_topics"])),
-        filters=KeywordFilters(
-            tuple(json.loads(row["include_words"])), tuple(json.loads(row["exclude_words"]))
-        ),
+        topics=_words(row["topics"]),
+        instant_topics=_words(row["instant_topics"]),
+        filters=_filters(row["include_words"], row["exclude_words"]),
     )
+
+
+# Most subscribers share their lists (often empty): each distinct text is parsed once.
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+@lru_cache(maxsize=8192)
+def _filters(include: str, exclude: str) -> KeywordFilters:
+    return KeywordFilters(_words(include), _words(exclude))
 
 
 async def get(db: Connection, chat_id: int) -> Subscription | None:

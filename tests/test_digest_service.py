@@ -12,6 +12,7 @@ from bot.formatting import MESSAGE_LIMIT, telegram_length
 from bot.models import ChatRights, ScheduleRule, TargetChat, UnreachableReason
 from bot.services import open_services
 from bot.subscriptions.rules import ScheduleRequest
+from storage import deliveries
 from tests.support.digest_world import MovableClock, draft, outbox_rows, store
 
 USER = 7
@@ -289,3 +290,26 @@ async def test_subscription_survives_a_restart(tmp_path, clock):
         assert [s.rule.times for s in view.schedules] == [(time(7, 15), time(21, 0))]
     finally:
         await second.close()
+
+
+async def test_instant_pushes_reach_each_subscriber_once_across_batches(services, clock):
+    chats = range(100, 107)
+    for chat_id in chats:
+        await subscriber(services, chat_id=chat_id)
+        await services.subscriptions.toggle_topic(chat_id, "sport", instant=True)
+    await services.subscriptions.update_filters(101, ["-الوداد"])
+    assert await services.instant.push_new_articles() == 0  # the first pass sets the mark
+    ids = await store(
+        services,
+        draft("الرجاء يفوز", topics=("sport",)),
+        draft("الوداد يخسر", topics=("sport",)),
+    )
+    await deliveries.record(services.db, chat_id=102, article_ids=[ids[0]], kind="x", at=clock())
+    await services.db.commit()
+    services.instant.batch_size = 3  # several batches of subscribers
+    assert await services.instant.push_new_articles() == 2 * 7 - 1 - 1
+    rows = await outbox_rows(services)
+    keys = [r.key for r in rows]
+    assert len(keys) == len(set(keys)) == 12
+    assert {r.chat_id for r in rows if "الوداد" in r.text} == set(chats) - {101}
+    assert {r.chat_id for r in rows if "الرجاء" in r.text} == set(chats) - {102}

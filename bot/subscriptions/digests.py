@@ -28,7 +28,7 @@ BOT_USERNAME = "bot_username"
 TARGET_BATCH = 200
 # Schedules claimed and composed per transaction: large enough to share work between alike
 # chats, small enough that handlers waiting to write are not held long.
-SLOT_BATCH = 500
+SLOT_BATCH = 1000
 
 
 class MessageQueue(Protocol):
@@ -301,11 +301,13 @@ class DigestService:
         await self._outbox.enqueue(
             OutgoingMessage(key, d.chat_id, d.parts, d.thread_id, "digest") for d, key in fresh
         )
-        await deliveries.record_many(
-            self._db,
-            ((d.chat_id, a.id) for d, _ in fresh for a in d.articles),
-            kind="digest",
-            at=now,
-        )
+        by_articles: dict[tuple[int, ...], list[int]] = {}
+        for d, _ in fresh:
+            if d.articles:
+                by_articles.setdefault(tuple(a.id for a in d.articles), []).append(d.chat_id)
+        for article_ids, chat_ids in by_articles.items():  # alike digests: one statement
+            await deliveries.record_shared(
+                self._db, chat_ids=chat_ids, article_ids=article_ids, kind="digest", at=now
+            )
         log.info("%s digests queued", len(fresh))
         return [d for d, _ in fresh]

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 WATERMARK = "instant_after_id"
 # Articles handled per pass: a first poll of many feeds stays a bounded amount of work.
 MAX_ARTICLES_PER_PASS = 200
+# Subscribers read, matched and written per step.
+SUBSCRIBER_BATCH = 500
 
 
 class InstantService:
@@ -43,6 +45,7 @@ class InstantService:
         self._catalogs = catalogs
         self._default_tz = default_tz
         self._clock = clock
+        self.batch_size = SUBSCRIBER_BATCH
 
     async def _push(self, article_ids: Sequence[int]) -> int:
         # Runs inside the caller's transaction. Set-based: per batch of subscribers, one read
@@ -54,7 +57,9 @@ class InstantService:
         username = await bot_settings.get(self._db, BOT_USERNAME)
         texts: dict[tuple[str | None, str, int], str] = {}
         queued = 0
-        async for batch in subscriptions.with_instant_topics_batches(self._db, topics=topics):
+        async for batch in subscriptions.with_instant_topics_batches(
+            self._db, topics=topics, batch=self.batch_size
+        ):
             queued += await self._push_batch(batch, found, username, texts)
         return queued
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bot.models import Article, KeywordFilters
 from bot.reading import search_text
@@ -25,15 +26,23 @@ def parse(words: Iterable[str], current: KeywordFilters) -> KeywordFilters:
     return KeywordFilters(tuple(include[-MAX_WORDS:]), tuple(exclude[-MAX_WORDS:]))
 
 
+# Composing a slot matches the same few hundred candidates against thousands of chats'
+# filters: each article's and each word's terms are computed once, not once per chat.
+@lru_cache(maxsize=8192)
 def _terms(word: str) -> frozenset[str]:
     return frozenset(search_text.terms(word))
+
+
+@lru_cache(maxsize=4096)
+def _article_terms(title: str, body: str | None) -> frozenset[str]:
+    return frozenset(search_text.terms(f"{title}\n{body or ''}"))
 
 
 def matches(article: Article, filters: KeywordFilters) -> bool:
     """True when the article has one wanted word (if any are set) and no refused word."""
     if filters.is_empty:
         return True
-    found = frozenset(search_text.terms(f"{article.title}\n{article.body or ''}"))
+    found = _article_terms(article.title, article.body)
     if any(_terms(word) <= found for word in filters.exclude):
         return False
     return not filters.include or any(_terms(word) <= found for word in filters.include)
