@@ -25,6 +25,7 @@ from bot.delivery.outcomes import (
     Unreachable,
 )
 from bot.delivery.pacing import Limits
+from bot.delivery.transitions import RetryPolicy
 from bot.models import ImageEdit, OutgoingMessage, UnreachableReason
 from storage import outbox as rows_db
 
@@ -76,9 +77,14 @@ class OutboxSettings:
             per_group_per_minute=self.per_group_per_minute,
         )
 
+    @property
+    def retry(self) -> RetryPolicy:
+        """How transient failures are retried."""
+        return RetryPolicy(self.max_attempts, self.backoff_base_seconds, self.backoff_cap_seconds)
+
     def backoff(self, attempts: int) -> float:
         """Seconds to wait before attempt `attempts + 1` after a transient failure."""
-        return min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (attempts - 1))
+        return self.retry.backoff(attempts)
 
 
 @dataclass(frozen=True, slots=True)
