@@ -7,8 +7,8 @@ import re
 
 from bot.config import load_config
 from bot.services import open_services
+from tests.support.cli import akhbar, write_config
 from tests.support.digest_world import outbox_rows
-from tests.test_cli_run import akhbar, write_config
 
 
 async def test_digest_send_queues_a_digest_for_each_subscriber_once(tmp_path, feeds):

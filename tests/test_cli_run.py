@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
-from tests.conftest import TOKEN
+from tests.support import TOKEN
+from tests.support.cli import akhbar, write_config
 from tests.support.feeds import item, rss
 
 FEED = rss(item("خبر من الخلاصة المحلية", "https://news.test/local", body="نص الخبر"))
-
-
-def write_config(tmp_path: Path, feed_url: str) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[storage]\npath = "akhbar.sqlite3"\n'
-        f'[[sources]]\nname = "local"\nurl = "{feed_url}"\ntopics = ["maroc"]\n',
-        encoding="utf-8",
-    )
-    return config
-
-
-async def akhbar(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args,
-        env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
 
 
 async def test_run_serves_the_sample_news_and_stops_cleanly_on_sigterm(tmp_path, emulator, feeds):

@@ -17,8 +17,8 @@ from bot.delivery.outbox import OutboxSettings
 from bot.services import open_services
 from emulator import BotApiEmulator
 from storage import chats
-from tests.conftest import TOKEN
-from tests.test_cli_run import akhbar
+from tests.support import TOKEN
+from tests.support.cli import akhbar
 
 SUBSCRIBERS = range(10_001, 10_301)  # 300 private chats
 RATE = 60  # messages/s: the broadcast takes about 5 s

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from bot.app import build_application, polling
-from tests.conftest import NOW
-from tests.support.digest_world import MovableClock, draft, store
-from tests.test_e2e_reading import ask
+from tests.support.chat import ask
+from tests.support.digest_world import draft, store
 
 USER = 7
 ADMIN = 42
@@ -24,9 +23,8 @@ def deep_links(text: str) -> list[int]:
 
 
 async def test_a_subscriber_receives_the_digest_at_its_time_and_never_an_article_twice(
-    emulator, bot_config
+    emulator, bot_config, clock
 ):
-    clock = MovableClock(NOW)
     app = build_application(bot_config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
         services = app.bot_data.services
@@ -55,8 +53,7 @@ async def test_a_subscriber_receives_the_digest_at_its_time_and_never_an_article
         assert [m.text for m in emulator.sent(USER)][-1] == later.text
 
 
-async def test_a_channel_schedule_posts_the_digest_to_the_channel(emulator, bot_config):
-    clock = MovableClock(NOW)
+async def test_a_channel_schedule_posts_the_digest_to_the_channel(emulator, bot_config, clock):
     emulator.add_chat(CHANNEL, "channel", title="قناة الأخبار", username="akhbar_news")
     emulator.set_member(CHANNEL, ADMIN, "creator")
     app = build_application(bot_config, clock=clock, poll_sources=False)
@@ -72,9 +69,8 @@ async def test_a_channel_schedule_posts_the_digest_to_the_channel(emulator, bot_
 
 
 async def test_a_subscriber_who_blocked_the_bot_is_paused_until_they_unblock_it(
-    emulator, bot_config
+    emulator, bot_config, clock
 ):
-    clock = MovableClock(NOW)
     app = build_application(bot_config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
         services = app.bot_data.services
@@ -101,8 +97,7 @@ async def test_a_subscriber_who_blocked_the_bot_is_paused_until_they_unblock_it(
         assert "خبر بعد العودة" in back.text
 
 
-async def test_a_migrated_group_gets_its_digest_at_the_new_id(emulator, bot_config):
-    clock = MovableClock(NOW)
+async def test_a_migrated_group_gets_its_digest_at_the_new_id(emulator, bot_config, clock):
     emulator.add_chat(-500, "group", title="مجموعة")
     emulator.set_member(-500, ADMIN, "creator")
     app = build_application(bot_config, clock=clock, poll_sources=False)
