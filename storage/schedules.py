@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from aiosqlite import Connection, Row
 
 from bot.models import DAY_NAMES, Schedule, ScheduleRule
+from storage.timestamps import optional_from_db, to_db
 
 _COLUMNS = (
     "id, chat_id, thread_id, times, days, cron, topics, item_count, created_by, paused_reason,"
@@ -34,7 +35,7 @@ def _to_schedule(row: Row) -> Schedule:
         topics=tuple(json.loads(row["topics"])),
         created_by=row["created_by"],
         paused_reason=row["paused_reason"],
-        last_slot=None if slot is None else datetime.fromtimestamp(slot, UTC),
+        last_slot=optional_from_db(slot),
         last_article_id=row["last_article_id"],
     )
 
@@ -64,7 +65,7 @@ async def add(
         " created_by, created_at, last_slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             chat_id, thread_id, *_rule_columns(rule), json.dumps(list(topics), ensure_ascii=False),
-            item_count, created_by, int(at.timestamp()), int(at.timestamp()),
+            item_count, created_by, to_db(at), to_db(at),
         ),
     )  # fmt: skip
     return cursor.lastrowid
@@ -138,7 +139,7 @@ async def record_run(
     cursor = await db.execute(
         "UPDATE schedules SET last_slot = ?, last_article_id = coalesce(?, last_article_id)"
         " WHERE id = ? AND (last_slot IS NULL OR last_slot < ?)",
-        (int(slot.timestamp()), last_article_id, schedule_id, int(slot.timestamp())),
+        (to_db(slot), last_article_id, schedule_id, to_db(slot)),
     )
     return cursor.rowcount > 0
 

@@ -117,7 +117,7 @@ class Outbox:
     async def enqueue(self, messages: Iterable[OutgoingMessage]) -> int:
         """Add messages whose key is new; return how many. The caller commits."""
         added = 0
-        at = self._clock().timestamp()
+        at = self._clock()
         items = iter(messages)
         while chunk := list(islice(items, _ENQUEUE_CHUNK)):
             added += await rows_db.add(self._db, chunk, at=at)
@@ -126,7 +126,7 @@ class Outbox:
     async def stats(self) -> OutboxStats:
         """Counts by state and the last broadcast's rate."""
         counts = await rows_db.counts(
-            self._db, now=self._clock().timestamp(), broadcast_window=_BROADCAST_WINDOW_SECONDS
+            self._db, now=self._clock(), broadcast_window=_BROADCAST_WINDOW_SECONDS
         )
         return OutboxStats(
             counts.queued, counts.sending, counts.sent, counts.failed, counts.last_rate
