@@ -238,7 +238,7 @@ def test_an_image_edit_refused_goes_delete_then_send():
         (digest(), Rejected("bad"), logging.WARNING, "rejected: bad"),
         (image_edit(), Rejected("old"), logging.INFO, "deleting instead"),
         (image_edit(step="delete"), Rejected("gone"), logging.WARNING, "delete refused: gone"),
-        (digest(), FloodWait(2.0), logging.WARNING, "pausing all sends for 2.0s"),
+        (digest(), FloodWait(2.0), logging.WARNING, "pausing all sends for 2.0 s"),
     ],
     ids=["give up", "rejected", "edit refused", "delete refused", "429"],
 )

@@ -115,7 +115,8 @@ def after(row: RowState, outcome: SendOutcome, *, now: float, policy: RetryPolic
         case Delivered():
             return _delivered(row, now)
         case FloodWait(seconds):
-            note = Note(logging.WARNING, f"429 from Telegram: pausing all sends for {seconds:.1f}s")
+            pause = f"429 from Telegram: pausing all sends for {seconds:.1f} s"
+            note = Note(logging.WARNING, pause)
             return Transition(row, retry_in=seconds, pause_all_seconds=seconds, note=note)
         case Unreachable(reason, detail):
             failed = _finished(row, "failed", now, f"unreachable: {reason} ({detail})")
