@@ -139,7 +139,12 @@ async def _register_commands(app: AkhbarApp) -> None:
 def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
     async def poll(context: AkhbarContext) -> None:
         report = await context.services.ingestion.ingest_source(source)
-        log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
+        if report.failed:
+            return  # ingest_source logged why; "0 new" would read as a fetch that worked
+        if report.not_modified:
+            log.info("ingested %s: not modified", source.name)
+        else:
+            log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
         if report.new:
             await context.services.instant.push_new_articles()
             context.wake_delivery()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
@@ -23,6 +24,8 @@ from bot.errors import ConfigError
 Language = Literal["ar", "fr", "en"]
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+# What @BotFather hands out: the bot's id, a colon, then letters, digits, "_" and "-".
+TOKEN_FORM = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,100}")
 
 
 def _http_url(value: str) -> str:
@@ -56,6 +59,9 @@ class BotConfig(_Section):
     page_size: Annotated[int, Field(ge=1, le=20)] = 8
     load_sample_news: bool = True
     admin_chat_id: int | None = None
+    date_style: Literal["long", "numeric"] = "long"
+    arabic_locale: Literal["ar_MA", "ar_DZ", "ar_TN", "ar_EG", "ar_SA", "ar"] = "ar_MA"
+    digits: Literal["latn", "arab"] = "latn"
 
     @field_validator("timezone")
     @classmethod
@@ -74,6 +80,8 @@ class BotConfig(_Section):
 class IngestionConfig(_Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
     max_bytes: Annotated[int, Field(ge=1024)] = 5_000_000
+    max_title_chars: Annotated[int, Field(ge=20, le=4000)] = 500
+    max_body_chars: Annotated[int, Field(ge=100, le=10_000_000)] = 100_000
     max_redirects: Annotated[int, Field(ge=0, le=10)] = 3
     user_agent: str = "Akhbar/0.1 (news bot)"
 
@@ -184,7 +192,7 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
         telegram["api_base_url"] = environ[BASE_URL_ENV]
     relative_to = path.parent
     try:
-        config = Config.model_validate(data, strict=False)
+        config = Config.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_describe(path, error)) from None
     return _resolve_storage(config, relative_to)
@@ -196,6 +204,12 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start + 1})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 

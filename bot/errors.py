@@ -9,6 +9,10 @@ class ConfigError(AkhbarError):
     """The configuration file is missing, malformed or holds a bad value."""
 
 
+class DatabaseUnavailable(AkhbarError):
+    """The database file, or the folder it belongs in, is missing or cannot be opened."""
+
+
 class FetchError(AkhbarError):
     """A source could not be downloaded."""
 
@@ -80,6 +84,10 @@ class ScheduleNotFound(AkhbarError):
 
 class TooManySchedules(AkhbarError):
     """The chat already has as many schedules as the configuration allows."""
+
+
+class UnknownChat(AkhbarError):
+    """The bot has never seen a chat with this id."""
 
 
 class NotSubscribed(AkhbarError):

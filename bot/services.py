@@ -10,18 +10,18 @@ from aiosqlite import Connection
 
 from bot.clock import Clock, utc_now
 from bot.config import Config
-from bot.delivery.outbox import Outbox, OutboxSettings
-from bot.i18n.catalogs import Catalogs
-from bot.i18n.languages import LanguageService
-from bot.ingestion.service import IngestionService
-from bot.moderation.hiding import ImageHiding
-from bot.moderation.service import ModerationService, ModerationSettings
-from bot.reading import search_text
-from bot.reading.news import NewsService
-from bot.subscriptions.digests import DigestService
-from bot.subscriptions.instant import InstantService
-from bot.subscriptions.schedules import ScheduleService
-from bot.subscriptions.service import SubscriptionService
+from bot.delivery import Outbox, OutboxSettings
+from bot.i18n import Catalogs, LanguageService
+from bot.i18n.catalogs import TextStyle
+from bot.ingestion import IngestionService
+from bot.moderation import ImageHiding, ModerationService, ModerationSettings
+from bot.reading import NewsService, search_text
+from bot.subscriptions import (
+    DigestService,
+    InstantService,
+    ScheduleService,
+    SubscriptionService,
+)
 from storage import database
 
 
@@ -90,11 +90,15 @@ def moderation_settings(config: Config) -> ModerationSettings:
     )
 
 
-async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
-    """Open the database and HTTP client and build every service on them."""
-    db = await database.connect(config.storage.path, index_terms=search_text.index_text)
+async def open_services(config: Config, *, clock: Clock = utc_now, create: bool = True) -> Services:
+    """Open the database (a new one only if `create`) and HTTP client and build every service
+    on them; raise DatabaseUnavailable when the database cannot be opened."""
+    db = await database.connect(
+        config.storage.path, index_terms=search_text.index_text, create=create
+    )
     http = http_client(config)
-    catalogs = Catalogs(config.bot.default_language)
+    style = TextStyle(config.bot.date_style, config.bot.arabic_locale, config.bot.digits)
+    catalogs = Catalogs(config.bot.default_language, style)
     outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
     tz = config.bot.tz
     moderation_db = await database.connect(config.storage.path, index_terms=search_text.index_text)
@@ -108,7 +112,7 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
         ingestion=IngestionService(
             db, settings=config.ingestion, tz=config.bot.tz, client=http, clock=clock
         ),
-        languages=LanguageService(db, catalogs, clock=clock),
+        languages=LanguageService(db, catalogs, default_tz=tz, clock=clock),
         clock=clock,
         outbox=outbox,
         subscriptions=SubscriptionService(

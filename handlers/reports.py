@@ -214,11 +214,13 @@ async def report_threshold(update: Update, context: AkhbarContext) -> None:
             is_chat_admin=is_admin,
         )  # fmt: skip
     except ThresholdTooLow as error:
-        text = formatting.text(t, "threshold-too-low", min=error.floor)
+        text = formatting.text(
+            t, "threshold-too-low", reports=t.plural("count-reports", error.floor)
+        )
     except (BadThreshold, NotModerator):
         text = formatting.text(t, "threshold-usage")
     else:
-        text = formatting.text(t, "threshold-set", count=count)
+        text = formatting.text(t, "threshold-set", reports=t.plural("count-reports", count))
     await update.effective_message.reply_html(text)
 
 

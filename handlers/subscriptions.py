@@ -48,7 +48,7 @@ async def _reply(update: Update, html: str, markup: InlineKeyboardMarkup | None 
 
 
 def _times(schedules: tuple[Schedule, ...] | list[Schedule], t: Texts) -> str:
-    return "; ".join(formatting.schedule_when(t, s.rule) for s in schedules) or t("settings-none")
+    return formatting.schedules_when(t, schedules)
 
 
 async def _private_only(update: Update, t: Texts) -> bool:
@@ -68,7 +68,7 @@ async def subscribe(update: Update, context: AkhbarContext) -> None:
     )
     await _apply(context, chat_id, change)
     view = await context.services.subscriptions.settings(chat_id)
-    topics = ", ".join(view.subscription.topics) or t("topics-all")
+    topics = t.join(view.subscription.topics) or t("topics-all")
     key = "subscribe-done" if change.schedule else "subscribe-again"
     times = _times(view.schedules, t)
     text = formatting.text(t, key, topics=topics, times=times, zone=view.timezone)

@@ -14,7 +14,9 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.config import DigestConfig
+from bot.errors import UnknownChat
 from bot.i18n.catalogs import Catalogs
+from bot.i18n.languages import chat_zone
 from bot.models import Article, ChatSettings, KeywordFilters, OutgoingMessage, Schedule
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.rules import due_slot
@@ -93,7 +95,7 @@ class DigestService:
         self._clock = clock
 
     def zone(self, chat: ChatSettings | None) -> ZoneInfo:
-        return ZoneInfo(chat.timezone) if chat and chat.timezone else self._default_tz
+        return chat_zone(chat, self._default_tz)
 
     async def zone_of(self, chat_id: int) -> ZoneInfo:
         """The time zone a chat's digests follow."""
@@ -145,8 +147,10 @@ class DigestService:
 
     async def send_now(self, chat_id: int | None = None) -> int:
         """Queue a digest now for one chat or every subscribed or scheduled chat; return how
-        many were queued. Chats are read in batches, so memory does not grow with them."""
+        many were queued. Chats are read in batches, so memory does not grow with them.
+        Raise UnknownChat for a chat the bot has never seen."""
         if chat_id is not None:
+            await self._check_known(chat_id)
             return int(await self._send_now_to(chat_id))
         queued, after = 0, None
         while batch := await chats.digest_targets(self._db, after=after, batch=TARGET_BATCH):
@@ -154,6 +158,10 @@ class DigestService:
                 queued += await self._send_now_to(target)
             after = batch[-1]
         return queued
+
+    async def _check_known(self, chat_id: int) -> None:
+        if await chats.get(self._db, chat_id) is None:
+            raise UnknownChat(f"chat {chat_id} is unknown: the bot has had no message from it")
 
     async def _send_now_to(self, chat_id: int) -> bool:
         try:

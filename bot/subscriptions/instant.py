@@ -11,6 +11,7 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.i18n.catalogs import Catalogs
+from bot.i18n.languages import chat_zone
 from bot.models import Article, OutgoingMessage, Subscription
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import BOT_USERNAME, MessageQueue
@@ -72,7 +73,7 @@ class InstantService:
             return 0
         chat = await chats.get(self._db, chat_id)
         t = self._catalogs.texts(chat.language if chat else None)
-        tz = ZoneInfo(chat.timezone) if chat and chat.timezone else self._default_tz
+        tz = chat_zone(chat, self._default_tz)
         messages = [
             OutgoingMessage(
                 f"instant:{chat_id}:{a.id}",

@@ -16,6 +16,7 @@ from bot import formatting
 from bot.config import Config
 from bot.errors import NotSubscribed, UnknownTimeZone
 from bot.i18n.catalogs import Catalogs
+from bot.i18n.languages import chat_zone
 from bot.models import (
     ChatSettings,
     KeywordFilters,
@@ -187,7 +188,7 @@ class SubscriptionService:
         return SettingsView(
             subscription=await subscriptions.get(self._db, chat_id),
             schedules=tuple(await schedules.of_chat(self._db, chat_id=chat_id)),
-            timezone=(chat and chat.timezone) or self._config.bot.timezone,
+            timezone=chat_zone(chat, self._config.bot.tz).key,
             language=(chat and chat.language) or self._catalogs.default_language,
         )
 
