@@ -1,4 +1,4 @@
-"""Builds the Telegram Application: defaults, handler areas in order, jobs and resources."""
+"""Builds the Telegram Application: defaults, handler areas in order, loops and resources."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
         settings=outbox_settings(config),
         allow_paid_broadcast=config.delivery.paid_broadcast,
     )
-    await digest_jobs.register_all(app)
+    app.bot_data.scheduler = digest_jobs.start_scheduler(app)
     if poll_sources:
         for source in config.sources:
             _schedule_polling(app, source)
@@ -161,6 +161,9 @@ def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
 
 
 async def _close(app: AkhbarApp) -> None:
+    scheduler, app.bot_data.scheduler = app.bot_data.scheduler, None
+    if scheduler is not None:
+        await scheduler.stop()
     delivery, app.bot_data.delivery = app.bot_data.delivery, None
     try:
         if delivery is not None:

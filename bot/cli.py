@@ -34,6 +34,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the bot (long polling) and poll the sources")
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot without Telegram: a local web chat with the real bot"
+    )
+    sandbox.add_argument("--port", type=int, default=8765, help="web chat port (0 = any free)")
+    sandbox.add_argument("--open", action="store_true", help="open the page in a browser")
+    sandbox.add_argument("--fresh", action="store_true", help="start from an empty database")
+    sandbox.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default: %(default)s; anything else is reachable"
+        " from other machines)",
+    )
     commands.add_parser("ingest", help="fetch every configured source once and report")
     importer = commands.add_parser("import", help="import a news dump or a feed file")
     importer.add_argument("path", type=Path, help="a plain-text news dump or an RSS/Atom file")
@@ -64,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(config, args.config)
+        if args.command == "sandbox":
+            return _sandbox(config, args)
         if args.command in _FILLING_COMMANDS:
             _make_default_data_folder(config, args.config)
         return asyncio.run(_COMMANDS[args.command](config, args))
@@ -116,6 +131,32 @@ def _run(config: Config, config_path: Path) -> int:
         problem = "cannot reach the Telegram Bot API at" if unreachable else "start-up refused by"
         print(f"akhbar: {problem} {api}: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _sandbox(config: Config, args: argparse.Namespace) -> int:
+    # `sandbox` and `emulator` are top-level packages of the repository, not in the wheel: an
+    # editable install from a clone finds them next to `bot/`.
+    clone = Path(__file__).resolve().parents[1]
+    if (clone / "sandbox" / "__init__.py").is_file() and str(clone) not in sys.path:
+        sys.path.append(str(clone))
+    try:
+        from sandbox import PortInUse, SandboxOptions, run_sandbox
+    except ImportError:
+        print(
+            "akhbar: the sandbox needs a clone of the repository (the `sandbox` and `emulator`"
+            " packages are not installed); run it from the clone's folder",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    options = SandboxOptions(
+        port=args.port, host=args.listen, open_browser=args.open, fresh=args.fresh
+    )
+    try:
+        asyncio.run(run_sandbox(config, options))
+    except PortInUse as error:
+        print(f"akhbar: {error}; choose another with --port N (0 = any free port)", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 

@@ -17,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from bot.errors import ConfigError
@@ -26,6 +27,7 @@ TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 # What @BotFather hands out: the bot's id, a colon, then letters, digits, "_" and "-".
 TOKEN_FORM = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,100}")
+FREE_BROADCAST_PER_SECOND = 30  # Telegram's limit without paid broadcasts
 
 
 def _http_url(value: str) -> str:
@@ -121,9 +123,19 @@ class DeliveryConfig(_Section):
     overall_per_second: Annotated[float, Field(gt=0, le=1000)] = 30.0
     per_chat_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
     per_group_per_minute: Annotated[float, Field(gt=0, le=600)] = 20.0
-    concurrency: Annotated[int, Field(ge=1, le=256)] = 32
+    # The most requests in flight; the engine sizes them from the rate × the round trip.
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 256
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     paid_broadcast: bool = False
+
+    @model_validator(mode="after")
+    def _paid_rate(self) -> DeliveryConfig:
+        if self.overall_per_second > FREE_BROADCAST_PER_SECOND and not self.paid_broadcast:
+            raise ValueError(
+                f"overall_per_second = {self.overall_per_second:g} is above"
+                f" {FREE_BROADCAST_PER_SECOND}/s and needs paid_broadcast = true"
+            )
+        return self
 
 
 class ModerationConfig(_Section):

@@ -22,6 +22,7 @@ from bot.subscriptions import (
     ScheduleService,
     SubscriptionService,
 )
+from bot.subscriptions.schedules import ScheduleChanges
 from storage import database
 
 
@@ -40,6 +41,8 @@ class Services:
     schedules: ScheduleService
     digests: DigestService
     instant: InstantService
+    # Schedule services call it after moving a next fire time; the scheduler loop listens.
+    schedule_changes: ScheduleChanges
     # Moderation runs `BEGIN IMMEDIATE` transactions: it gets a connection of its own.
     moderation_db: Connection
     moderation: ModerationService
@@ -101,6 +104,7 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
     catalogs = Catalogs(config.bot.default_language, style)
     outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
     tz = config.bot.tz
+    changes = ScheduleChanges()
     moderation_db = await database.connect(config.storage.path, index_terms=search_text.index_text)
     moderation = ModerationService(moderation_db, settings=moderation_settings(config), clock=clock)
     return Services(
@@ -116,9 +120,11 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
         clock=clock,
         outbox=outbox,
         subscriptions=SubscriptionService(
-            db, outbox=outbox, catalogs=catalogs, config=config, clock=clock
+            db, outbox=outbox, catalogs=catalogs, config=config, clock=clock, changes=changes
         ),
-        schedules=ScheduleService(db, settings=config.digests, clock=clock),
+        schedules=ScheduleService(
+            db, settings=config.digests, clock=clock, default_tz=tz, changes=changes
+        ),
         digests=DigestService(
             db,
             outbox=outbox,
@@ -128,6 +134,7 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
             clock=clock,
         ),
         instant=InstantService(db, outbox=outbox, catalogs=catalogs, default_tz=tz, clock=clock),
+        schedule_changes=changes,
         moderation_db=moderation_db,
         moderation=moderation,
         image_hiding=ImageHiding(

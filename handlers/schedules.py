@@ -18,7 +18,6 @@ from bot.errors import (
 )
 from bot.i18n.catalogs import Texts
 from bot.models import TargetChat
-from bot.ptb import jobs as digest_jobs
 from bot.ptb.chat_rights import rights_in
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.subscriptions.rules import next_runs, parse_request
@@ -104,7 +103,6 @@ async def _create(update, context: AkhbarContext, t: Texts, target: TargetChat, 
         await message.reply_html(_refusal(t, error, target, context))
         return
     tz = await context.services.digests.zone_of(target.chat_id)
-    digest_jobs.schedule_job(context.application, created, tz)
     listed = await context.services.schedules.of_chat(target.chat_id)
     number = [s.id for s in listed].index(created.id) + 1
     upcoming = next_runs(created.rule, tz, after=context.services.clock())
@@ -168,9 +166,7 @@ async def unschedule(update: Update, context: AkhbarContext) -> None:
         return
     rights = await rights_in(context, target, update.effective_user.id, message)
     try:
-        removed = await context.services.schedules.remove(
-            target.chat_id, int(number), rights=rights
-        )
+        await context.services.schedules.remove(target.chat_id, int(number), rights=rights)
     except NotChatAdmin as error:
         await message.reply_html(_refusal(t, error, target, context))
         return
@@ -178,7 +174,6 @@ async def unschedule(update: Update, context: AkhbarContext) -> None:
         text = formatting.text(t, "unschedule-not-found", chat=_title(t, target), number=number)
         await message.reply_html(text)
         return
-    digest_jobs.remove_jobs(context.application, [removed.id])
     text = formatting.text(t, "unschedule-done", chat=_title(t, target), number=number)
     await message.reply_html(text)
 

@@ -91,6 +91,15 @@ async def akhbar(bot_config):
         yield app
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say in one line when the browser tests were skipped, and why."""
+    for report in terminalreporter.stats.get("skipped", []):
+        if "browser tests skipped" in str(report.longrepr):
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+            terminalreporter.write_line(str(reason).removeprefix("Skipped: "), yellow=True)
+            return
+
+
 # The outbox and its workers
 
 

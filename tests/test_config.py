@@ -46,6 +46,7 @@ def test_environment_overrides_token_and_base_url_and_the_token_stays_out_of_rep
         ("[[sources]]\nname = 'x'\nurl = 'ftp://x'\n", "url"),
         ("[[sources]]\nname = 'x'\nurl = 'https://x.test'\nkind = 'pdf'\n", "kind"),
         ("surprise = 1\n", "surprise: unknown key"),
+        ("[delivery]\noverall_per_second = 1000\n", "needs paid_broadcast = true"),
         ("[bot\n", "not valid TOML"),
         # Strict types: nothing is coerced into what the key wants.
         ("[bot]\npage_size = true\n", "[bot] page_size: Input should be a valid integer"),

@@ -36,7 +36,8 @@ async def eventually(condition, seconds: float, what: str) -> None:
 async def prepare(tmp_path: Path) -> Path:
     config_path = tmp_path / "config.toml"
     config_path.write_text(
-        f'[storage]\npath = "akhbar.sqlite3"\n[delivery]\noverall_per_second = {RATE}.0\n',
+        f'[storage]\npath = "akhbar.sqlite3"\n[delivery]\noverall_per_second = {RATE}.0\n'
+        "paid_broadcast = true\n",
         encoding="utf-8",
     )
     config = load_config(config_path, environ={})

@@ -28,12 +28,18 @@ def test_a_moment_without_a_time_zone_is_refused():
 async def test_a_slot_stored_in_whole_seconds_by_an_earlier_version_is_not_served_twice(db):
     schedule_id = await schedules.add(
         db, chat_id=7, rule=ScheduleRule(times=(SLOT.time(),)), item_count=5, thread_id=None,
-        topics=(), created_by=7, at=SLOT - timedelta(days=1),
+        topics=(), created_by=7, at=SLOT - timedelta(days=1), next_fire_at=SLOT,
     )  # fmt: skip
     old_row = int(SLOT.timestamp())  # what versions storing integer seconds wrote
-    await db.execute("UPDATE schedules SET last_slot = ? WHERE id = ?", (old_row, schedule_id))
+    await db.execute(
+        "UPDATE schedules SET last_slot = ?, next_fire_at = ? WHERE id = ?",
+        (old_row, old_row, schedule_id),
+    )
 
     assert (await schedules.get(db, schedule_id)).last_slot == SLOT
+    assert await schedules.next_due(db) == SLOT
+    assert [s.id for s in await schedules.due(db, now=SLOT, limit=10)] == [schedule_id]
+    assert await schedules.due(db, now=SLOT - timedelta(microseconds=1), limit=10) == []
     assert not await schedules.record_run(db, schedule_id, slot=SLOT, last_article_id=None)
     later = SLOT + timedelta(days=1)
     assert await schedules.record_run(db, schedule_id, slot=later, last_article_id=None)

@@ -71,13 +71,19 @@ class ImageHiding:
             return 0
         queued = 0
         async for batch in self._moderation.iter_places_shown(image_id, batch=BATCH):
-            edits = [await self._edit(image, message) for message in batch]
+            # One read of the batch's chat languages, not one per message.
+            found = await chats.many(self._db, sorted({m.chat_id for m in batch}))
+            edits = [
+                self._edit(image, m, found[m.chat_id].language if m.chat_id in found else None)
+                for m in batch
+            ]
             async with transaction(self._db):
                 queued += await self._outbox.enqueue(edits)
         return queued
 
-    async def _edit(self, image: ImageRecord, message: ImageMessage) -> OutgoingMessage:
-        language = await chats.language(self._db, message.chat_id)
+    def _edit(
+        self, image: ImageRecord, message: ImageMessage, language: str | None
+    ) -> OutgoingMessage:
         note = self._catalogs.texts(language)("image-hidden-note")
         text = formatting.hidden_image_fallback(message.caption_html, note)
         return OutgoingMessage(

@@ -20,14 +20,23 @@ class DeliveryControl(Protocol):
     async def stop(self) -> None: ...
 
 
+class SchedulerControl(Protocol):
+    """The running digest scheduler, as wiring sees it."""
+
+    async def run_pending(self) -> int: ...
+
+    async def stop(self) -> None: ...
+
+
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("delivery", "services")
+    __slots__ = ("delivery", "scheduler", "services")
 
     def __init__(self) -> None:
         self.services: Services | None = None
         self.delivery: DeliveryControl | None = None
+        self.scheduler: SchedulerControl | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
