@@ -39,7 +39,14 @@ from aiosqlite import Connection
 from bot.clock import Clock
 from bot.delivery import transitions
 from bot.delivery.outbox import ChatEvents, OutboxSettings
-from bot.delivery.outcomes import Delivered, FloodWait, Sender, SendOutcome, TransientFailure
+from bot.delivery.outcomes import (
+    Delivered,
+    FloodWait,
+    Sender,
+    SendObserver,
+    SendOutcome,
+    TransientFailure,
+)
 from bot.delivery.pacing import InFlightLimit, Pacer
 from bot.delivery.progress import ProgressRecorder
 from bot.delivery.transitions import (
@@ -107,8 +114,10 @@ class OutboxWorker:
         settings: OutboxSettings,
         clock: Clock,
         worker_id: str | None = None,
+        observer: SendObserver | None = None,
     ) -> None:
         self._db = db
+        self._observer = observer
         self._sender = sender
         self._events = events
         self._settings = settings
@@ -312,6 +321,8 @@ class OutboxWorker:
                 log.exception("sender failed on outbox row %s", job.id)
                 outcome = TransientFailure(f"sender error: {error!r}")
             self._in_flight_limit.observe(loop.time() - started)
+            if self._observer is not None:
+                self._observer(outcome, loop.time() - started)
             del self._in_flight[job.id]
             self._slot_freed.set()
             await self._apply(job, outcome)
