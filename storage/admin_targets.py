@@ -6,6 +6,8 @@ from datetime import datetime
 
 from aiosqlite import Connection
 
+from storage.timestamps import to_db
+
 
 async def choose(db: Connection, *, user_chat_id: int, target_chat_id: int, at: datetime) -> None:
     """Remember the channel this admin manages from their private chat."""
@@ -13,7 +15,7 @@ async def choose(db: Connection, *, user_chat_id: int, target_chat_id: int, at: 
         "INSERT INTO admin_targets (user_chat_id, target_chat_id, chosen_at) VALUES (?, ?, ?)"
         " ON CONFLICT (user_chat_id) DO UPDATE SET target_chat_id = excluded.target_chat_id,"
         " chosen_at = excluded.chosen_at",
-        (user_chat_id, target_chat_id, int(at.timestamp())),
+        (user_chat_id, target_chat_id, to_db(at)),
     )
 
 

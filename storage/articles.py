@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiosqlite import Connection, Row
 
 from bot.models import Article, ArticleDraft
+from storage.timestamps import from_db, optional_from_db, optional_to_db, to_db
 
 _COLUMNS = "id, source, title, body, url, published_at, fetched_at, language, topics, image_url"
 A_COLUMNS = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
@@ -24,18 +25,10 @@ class NewArticle:
     fetched_at: datetime
 
 
-def _epoch(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp())
-
-
-def _moment(epoch: int | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
 def _params(item: NewArticle) -> tuple:
     d = item.draft
-    fetched = _epoch(item.fetched_at)
-    published = _epoch(d.published_at)
+    fetched = to_db(item.fetched_at)
+    published = optional_to_db(d.published_at)
     return (
         d.source, d.title, d.body, d.url, d.guid, item.fingerprint, published, fetched,
         published if published is not None else fetched,
@@ -74,8 +67,8 @@ def to_article(row: Row) -> Article:
         title=row["title"],
         body=row["body"],
         url=row["url"],
-        published_at=_moment(row["published_at"]),
-        fetched_at=_moment(row["fetched_at"]),
+        published_at=optional_from_db(row["published_at"]),
+        fetched_at=from_db(row["fetched_at"]),
         language=row["language"],
         topics=tuple(json.loads(row["topics"])),
         image_url=row["image_url"],

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiosqlite import Connection, Row
 
 from bot.models import AuditAction, AuditEntry
+from storage.timestamps import from_db, to_db
 
 
 def _to_entry(row: Row) -> AuditEntry:
     return AuditEntry(
         id=row["id"],
-        at=datetime.fromtimestamp(row["at"], UTC),
+        at=from_db(row["at"]),
         actor_id=row["actor_id"],
         action=AuditAction(row["action"]),
         image_id=row["image_id"],
@@ -36,7 +37,7 @@ async def write(
     await db.execute(
         "INSERT INTO audit_log (at, actor_id, action, image_id, subject_id, details)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (at.timestamp(), actor_id, action.value, image_id, subject_id, json.dumps(details or {})),
+        (to_db(at), actor_id, action.value, image_id, subject_id, json.dumps(details or {})),
     )
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from aiosqlite import Connection
 
+from storage.timestamps import to_db
+
 
 async def set_threshold(
     db: Connection, chat_id: int, threshold: int, *, by: int, at: datetime
@@ -15,7 +17,7 @@ async def set_threshold(
         "INSERT INTO chat_thresholds (chat_id, threshold, set_by, set_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (chat_id) DO UPDATE SET threshold = excluded.threshold,"
         " set_by = excluded.set_by, set_at = excluded.set_at",
-        (chat_id, threshold, by, at.timestamp()),
+        (chat_id, threshold, by, to_db(at)),
     )
 
 

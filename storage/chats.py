@@ -9,13 +9,14 @@ from datetime import datetime
 from aiosqlite import Connection, Row
 
 from bot.models import ChatSettings
+from storage.timestamps import to_db
 
 
 async def remember(db: Connection, chat_id: int, *, type: str, title: str | None, at: datetime):
     """Record a chat the first time it is seen; later calls change nothing."""
     await db.execute(
         "INSERT OR IGNORE INTO chats (chat_id, type, title, created_at) VALUES (?, ?, ?, ?)",
-        (chat_id, type, title, int(at.timestamp())),
+        (chat_id, type, title, to_db(at)),
     )
 
 

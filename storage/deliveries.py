@@ -8,16 +8,18 @@ from datetime import datetime
 
 from aiosqlite import Connection
 
+from storage.timestamps import to_db
+
 
 async def record(
     db: Connection, *, chat_id: int, article_ids: Iterable[int], kind: str, at: datetime
 ) -> None:
     """Remember that `chat_id` received these articles (already known ones are kept)."""
-    epoch = int(at.timestamp())
+    moment = to_db(at)
     await db.executemany(
         "INSERT OR IGNORE INTO deliveries (chat_id, article_id, kind, delivered_at)"
         " VALUES (?, ?, ?, ?)",
-        [(chat_id, article_id, kind, epoch) for article_id in article_ids],
+        [(chat_id, article_id, kind, moment) for article_id in article_ids],
     )
 
 
@@ -25,11 +27,11 @@ async def record_many(
     db: Connection, pairs: Iterable[tuple[int, int]], *, kind: str, at: datetime
 ) -> None:
     """Remember that each (chat, article) was received: one statement for a whole batch."""
-    epoch = int(at.timestamp())
+    moment = to_db(at)
     await db.executemany(
         "INSERT OR IGNORE INTO deliveries (chat_id, article_id, kind, delivered_at)"
         " VALUES (?, ?, ?, ?)",
-        [(chat_id, article_id, kind, epoch) for chat_id, article_id in pairs],
+        [(chat_id, article_id, kind, moment) for chat_id, article_id in pairs],
     )
 
 

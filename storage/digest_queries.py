@@ -10,6 +10,7 @@ from aiosqlite import Connection
 
 from bot.models import Article
 from storage import articles
+from storage.timestamps import to_db
 
 
 async def undelivered(
@@ -31,7 +32,7 @@ async def undelivered(
         "      WHERE t.value IN (SELECT value FROM json_each(?))))"
         " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
         (
-            after_id, int(fetched_since.timestamp()), after_id, chat_id,
+            after_id, to_db(fetched_since), after_id, chat_id,
             json.dumps(list(topics), ensure_ascii=False),
             json.dumps(list(topics), ensure_ascii=False), limit,
         ),
@@ -57,7 +58,7 @@ async def candidates(
         "      WHERE t.value IN (SELECT value FROM json_each(?))))"
         " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
         (
-            after_id, int(fetched_since.timestamp()), after_id,
+            after_id, to_db(fetched_since), after_id,
             json.dumps(list(topics), ensure_ascii=False),
             json.dumps(list(topics), ensure_ascii=False), limit,
         ),

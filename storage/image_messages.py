@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiosqlite import Connection, Row
 
 from bot.models import ImageMessage
+from storage.timestamps import from_db, to_db
 
 
 def _to_message(row: Row) -> ImageMessage:
@@ -15,7 +16,7 @@ def _to_message(row: Row) -> ImageMessage:
         chat_id=row["chat_id"],
         message_id=row["message_id"],
         image_id=row["image_id"],
-        sent_at=datetime.fromtimestamp(row["sent_at"], UTC),
+        sent_at=from_db(row["sent_at"]),
         caption_html=row["caption_html"],
     )
 
@@ -35,7 +36,7 @@ async def record(
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
         " image_id = excluded.image_id, sent_at = excluded.sent_at,"
         " caption_html = excluded.caption_html",
-        (chat_id, message_id, image_id, at.timestamp(), caption_html),
+        (chat_id, message_id, image_id, to_db(at), caption_html),
     )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiosqlite import Connection, Row
 
 from bot.models import ImageRecord, ImageStatus
+from storage.timestamps import optional_from_db, to_db
 
 # (kind, value): kind is 'telegram' (a file_unique_id), 'url' or 'sha256'.
 ImageKey = tuple[str, str]
@@ -47,10 +48,6 @@ def columns(alias: str) -> str:
     return ", ".join(f"{alias}.{name}" for name in _NAMES)
 
 
-def _moment(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
-
-
 def to_image(row: Row) -> ImageRecord:
     """Build an ImageRecord from a row holding the columns of `COLUMNS`."""
     phash = row["phash"]
@@ -62,9 +59,9 @@ def to_image(row: Row) -> ImageRecord:
         source_url=row["source_url"],
         preview_file_id=row["preview_file_id"],
         copy_of=row["copy_of"],
-        hidden_at=_moment(row["hidden_at"]),
-        restored_at=_moment(row["restored_at"]),
-        cooldown_until=_moment(row["cooldown_until"]),
+        hidden_at=optional_from_db(row["hidden_at"]),
+        restored_at=optional_from_db(row["restored_at"]),
+        cooldown_until=optional_from_db(row["cooldown_until"]),
     )
 
 
@@ -104,7 +101,7 @@ async def create(
             sha256,
             source_url,
             preview_file_id,
-            at.timestamp(),
+            to_db(at),
         ),
     )
     return cursor.lastrowid
@@ -151,7 +148,7 @@ async def hide_as_copy(db: Connection, image_id: int, *, copy_of: int, at: datet
     cursor = await db.execute(
         "UPDATE images SET status = 'hidden', hidden_at = ?, copy_of = ?"
         " WHERE id = ? AND status = 'visible'",
-        (at.timestamp(), copy_of, image_id),
+        (to_db(at), copy_of, image_id),
     )
     return cursor.rowcount == 1
 
@@ -171,7 +168,7 @@ async def hide_if_reported(
         " AND (SELECT coalesce(sum(r.weight), 0) FROM reports r WHERE r.image_id = images.id"
         "  AND r.epoch = images.report_epoch"
         "  AND r.reporter_id NOT IN (SELECT user_id FROM ignored_reporters)) >= ?",
-        (at.timestamp(), image_id, epoch, at.timestamp(), threshold),
+        (to_db(at), image_id, epoch, to_db(at), threshold),
     )
     return cursor.rowcount == 1
 
@@ -181,7 +178,7 @@ async def restore(db: Connection, image_id: int, *, at: datetime, cooldown_until
     cursor = await db.execute(
         "UPDATE images SET status = 'visible', report_epoch = report_epoch + 1, copy_of = NULL,"
         " restored_at = ?, cooldown_until = ? WHERE id = ? AND status = 'hidden'",
-        (at.timestamp(), cooldown_until.timestamp(), image_id),
+        (to_db(at), to_db(cooldown_until), image_id),
     )
     return cursor.rowcount == 1
 

@@ -2,7 +2,8 @@
 
 Claiming is one `UPDATE … WHERE id IN (SELECT … LIMIT ?) RETURNING …` statement, so several
 worker processes can share the table; a PostgreSQL backend would add `FOR UPDATE SKIP LOCKED`
-to the inner SELECT. Times are Unix seconds.
+to the inner SELECT. Times are Unix seconds as `storage.timestamps` stores them: the engine
+schedules in those seconds, so claims, leases and progress take them as they are.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiosqlite import Connection
 
 from bot.models import OutgoingMessage
+from storage.timestamps import to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +63,13 @@ class OutboxCounts:
     last_rate: float | None
 
 
-async def add(db: Connection, messages: Iterable[OutgoingMessage], *, at: float) -> int:
+async def add(db: Connection, messages: Iterable[OutgoingMessage], *, at: datetime) -> int:
     """Insert messages whose key is new; return how many rows were added."""
     cursor = await db.executemany(
         "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, part_count, created_at,"
         " step, edit_message_id, edit_caption)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        [_insert_values(m, at) for m in messages],
+        [_insert_values(m, to_db(at)) for m in messages],
     )
     return max(cursor.rowcount, 0)
 
@@ -146,16 +149,17 @@ async def release(db: Connection, *, worker: str) -> None:
     )
 
 
-async def counts(db: Connection, *, now: float, broadcast_window: float) -> OutboxCounts:
+async def counts(db: Connection, *, now: datetime, broadcast_window: float) -> OutboxCounts:
     """Rows by state; the last broadcast is what was queued within `broadcast_window` seconds
     before the newest row, and its rate is messages sent over first-to-last send time."""
+    at = to_db(now)
     rows = await db.execute_fetchall(
         "SELECT"
         " coalesce(sum(status = 'queued' AND coalesce(lease_until, 0) < ?), 0),"
         " coalesce(sum(status = 'queued' AND lease_until >= ?), 0),"
         " coalesce(sum(status = 'sent'), 0), coalesce(sum(status = 'failed'), 0)"
         " FROM outbox",
-        (now, now),
+        (at, at),
     )
     queued, sending, sent, failed = rows[0]
     return OutboxCounts(queued, sending, sent, failed, await _last_rate(db, broadcast_window))

@@ -6,13 +6,15 @@ from datetime import datetime
 
 from aiosqlite import Connection
 
+from storage.timestamps import to_db
+
 
 async def ignore(db: Connection, user_id: int, *, by: int, at: datetime) -> bool:
     """Stop counting the person's reports; False if they were already ignored."""
     cursor = await db.execute(
         "INSERT INTO ignored_reporters (user_id, ignored_by, ignored_at) VALUES (?, ?, ?)"
         " ON CONFLICT (user_id) DO NOTHING",
-        (user_id, by, at.timestamp()),
+        (user_id, by, to_db(at)),
     )
     return cursor.rowcount == 1
 

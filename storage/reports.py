@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiosqlite import Connection
 
 from bot.models import ReportState, ReviewItem
 from storage.images import columns, to_image
+from storage.timestamps import optional_from_db, to_db
 
 # Weight of the current epoch's reports, without those of ignored reporters; `i` is the image.
 _CURRENT_WEIGHT = (
@@ -40,7 +41,7 @@ async def state(
         f" {_CURRENT_WEIGHT} AS current_weight,"
         " (SELECT threshold FROM chat_thresholds WHERE chat_id = ?) AS chat_threshold"
         " FROM images i WHERE i.id = ?",
-        (reporter_id, reporter_id, reporter_id, since.timestamp(), rate_limit, chat_id, image_id),
+        (reporter_id, reporter_id, reporter_id, to_db(since), rate_limit, chat_id, image_id),
     )
     if not rows:
         return None
@@ -69,7 +70,7 @@ async def add(
     cursor = await db.execute(
         "INSERT INTO reports (image_id, epoch, reporter_id, chat_id, weight, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (image_id, epoch, reporter_id) DO NOTHING",
-        (image_id, epoch, reporter_id, chat_id, weight, at.timestamp()),
+        (image_id, epoch, reporter_id, chat_id, weight, to_db(at)),
     )
     return cursor.rowcount == 1
 
@@ -98,9 +99,7 @@ async def review_queue(db: Connection, *, limit: int) -> list[ReviewItem]:
             image=to_image(row),
             weight=row["weight"],
             reporters=row["reporters"],
-            last_report_at=None
-            if row["last_at"] is None
-            else datetime.fromtimestamp(row["last_at"], UTC),
+            last_report_at=optional_from_db(row["last_at"]),
         )
         for row in rows
     ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from functools import lru_cache
 
 from aiosqlite import Connection, Row
 
 from bot.models import DAY_NAMES, Schedule, ScheduleRule
+from storage.timestamps import optional_from_db, optional_to_db, to_db
 
 _COLUMNS = (
     "id, chat_id, thread_id, times, days, cron, topics, item_count, created_by, paused_reason,"
@@ -47,14 +48,10 @@ def _to_schedule(row: Row) -> Schedule:
         topics=_topics(row["topics"]),
         created_by=row["created_by"],
         paused_reason=row["paused_reason"],
-        last_slot=None if slot is None else datetime.fromtimestamp(slot, UTC),
+        last_slot=optional_from_db(slot),
         last_article_id=row["last_article_id"],
         next_fire_at=row["next_fire_at"],
     )
-
-
-def _epoch(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp())
 
 
 def _rule_columns(rule: ScheduleRule) -> tuple[str | None, str | None, str | None]:
@@ -84,7 +81,7 @@ async def add(
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             chat_id, thread_id, *_rule_columns(rule), json.dumps(list(topics), ensure_ascii=False),
-            item_count, created_by, int(at.timestamp()), int(at.timestamp()), _epoch(next_fire_at),
+            item_count, created_by, to_db(at), to_db(at), optional_to_db(next_fire_at),
         ),
     )  # fmt: skip
     return cursor.lastrowid
@@ -102,7 +99,7 @@ async def set_rule(
     await db.execute(
         "UPDATE schedules SET times = ?, days = ?, cron = ?, next_fire_at = ?,"
         " last_slot = max(coalesce(last_slot, 0), ?) WHERE id = ?",
-        (*_rule_columns(rule), _epoch(next_fire_at), int(at.timestamp()), schedule_id),
+        (*_rule_columns(rule), optional_to_db(next_fire_at), to_db(at), schedule_id),
     )
 
 
@@ -112,7 +109,7 @@ async def set_next_fire(db: Connection, moves: dict[int, datetime | None], *, at
     await db.executemany(
         "UPDATE schedules SET next_fire_at = ?, last_slot = max(coalesce(last_slot, 0), ?)"
         " WHERE id = ?",
-        [(_epoch(moment), int(at.timestamp()), sid) for sid, moment in moves.items()],
+        [(optional_to_db(moment), to_db(at), sid) for sid, moment in moves.items()],
     )
 
 
@@ -121,7 +118,7 @@ async def due(db: Connection, *, now: datetime, limit: int) -> list[Schedule]:
     rows = await db.execute_fetchall(
         f"SELECT {_COLUMNS} FROM schedules WHERE next_fire_at <= ?"
         " ORDER BY next_fire_at, id LIMIT ?",
-        (int(now.timestamp()), limit),
+        (to_db(now), limit),
     )
     return [_to_schedule(row) for row in rows]
 
@@ -129,8 +126,7 @@ async def due(db: Connection, *, now: datetime, limit: int) -> list[Schedule]:
 async def next_due(db: Connection) -> datetime | None:
     """The earliest next fire time of any schedule, or None when none will fire."""
     rows = await db.execute_fetchall("SELECT min(next_fire_at) FROM schedules")
-    epoch = rows[0][0]
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+    return optional_from_db(rows[0][0])
 
 
 async def claim(db: Connection, moves: list[tuple[int, int | None, int | None]]) -> set[int]:
@@ -224,7 +220,7 @@ async def record_run(
     cursor = await db.execute(
         "UPDATE schedules SET last_slot = ?, last_article_id = coalesce(?, last_article_id)"
         " WHERE id = ? AND (last_slot IS NULL OR last_slot < ?)",
-        (int(slot.timestamp()), last_article_id, schedule_id, int(slot.timestamp())),
+        (to_db(slot), last_article_id, schedule_id, to_db(slot)),
     )
     return cursor.rowcount > 0
 

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from aiosqlite import Connection
 
+from storage.timestamps import to_db
+
 
 @dataclass(frozen=True, slots=True)
 class SourceState:
@@ -43,5 +45,5 @@ async def record_fetch(
         " etag = coalesce(excluded.etag, etag),"
         " last_modified = coalesce(excluded.last_modified, last_modified),"
         " last_fetched_at = excluded.last_fetched_at, last_error = excluded.last_error",
-        (name, etag, last_modified, int(at.timestamp()), error),
+        (name, etag, last_modified, to_db(at), error),
     )

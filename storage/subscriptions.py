@@ -10,6 +10,7 @@ from functools import lru_cache
 from aiosqlite import Connection, Row
 
 from bot.models import KeywordFilters, Subscription
+from storage.timestamps import to_db
 
 _COLUMNS = "chat_id, topics, instant_topics, include_words, exclude_words"
 
@@ -59,7 +60,7 @@ async def create(db: Connection, chat_id: int, *, at: datetime) -> bool:
     """Subscribe a chat; return False when it already was."""
     cursor = await db.execute(
         "INSERT OR IGNORE INTO subscriptions (chat_id, created_at) VALUES (?, ?)",
-        (chat_id, int(at.timestamp())),
+        (chat_id, to_db(at)),
     )
     return cursor.rowcount > 0
 

@@ -1,25 +1,64 @@
-"""Shared fixtures: the Bot API emulator, the real bot polling it, and loopback feeds."""
+"""Shared fixtures: the fake clock, the Bot API emulator, a test database, the real bot polling
+the emulator, loopback feeds, and the outbox with the workers that drain it.
+
+Each fixture is defined here once. A module that needs the emulator set up differently says so
+with `pytestmark = pytest.mark.emulator(auto_create_chats=True, fake_clock=True)`
+(`fake_clock` puts the emulator's time on the `clock` fixture).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 
 from bot.app import build_application, polling
-from bot.config import BotConfig, Config, StorageConfig, TelegramConfig
+from bot.clock import utc_now
+from bot.config import BotConfig, Config, DeliveryConfig, StorageConfig, TelegramConfig
+from bot.delivery.outbox import Outbox
+from bot.ptb.delivery import DeliveryHandle
+from bot.reading import search_text
 from emulator import BotApiEmulator
+from storage import database
+from tests.support import NOW, TOKEN
+from tests.support.clock import FakeClock
+from tests.support.delivery import FAST, RecordedEvents, worker_starter
 from tests.support.feeds import FeedServer
 
-TOKEN = "123456:TEST-secret-token"
-NOW = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "emulator(**options): BotApiEmulator options, plus fake_clock=True"
+    )
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TOKEN) as emu:
+def clock() -> FakeClock:
+    """The time services see: NOW until the test moves it."""
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+async def emulator(request: pytest.FixtureRequest, clock) -> AsyncIterator[BotApiEmulator]:
+    marker = request.node.get_closest_marker("emulator")
+    options = dict(marker.kwargs) if marker else {}
+    if options.pop("fake_clock", False):
+        options["clock"] = clock.timestamp
+    async with BotApiEmulator(TOKEN, **options) as emu:
         yield emu
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "akhbar.sqlite3"
+
+
+@pytest.fixture
+async def db(db_path):
+    """A migrated database file, opened as the bot opens it."""
+    connection = await database.connect(db_path, index_terms=search_text.index_text)
+    yield connection
+    await connection.close()
 
 
 @pytest.fixture
@@ -31,13 +70,16 @@ async def feeds() -> AsyncIterator[FeedServer]:
 
 
 @pytest.fixture
-def bot_config(tmp_path, emulator) -> Config:
+def bot_config(db_path, emulator) -> Config:
     return Config(
         telegram=TelegramConfig(
             token=TOKEN, api_base_url=emulator.base_url, poll_timeout_seconds=1
         ),
-        storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
+        storage=StorageConfig(path=str(db_path)),
         bot=BotConfig(page_size=8),
+        # Telegram's per-chat gaps (1 s, 3 s per group) would make every second digest to a
+        # chat wait in real time; pacing has its own tests in test_outbox_e2e.
+        delivery=DeliveryConfig(per_chat_interval_seconds=0.01, per_group_per_minute=600),
     )
 
 
@@ -56,3 +98,27 @@ def pytest_terminal_summary(terminalreporter) -> None:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
             terminalreporter.write_line(str(reason).removeprefix("Skipped: "), yellow=True)
             return
+
+
+# The outbox and its workers
+
+
+@pytest.fixture
+def outbox(db) -> Outbox:
+    return Outbox(db, clock=utc_now, settings=FAST)
+
+
+@pytest.fixture
+def events() -> RecordedEvents:
+    return RecordedEvents()
+
+
+@pytest.fixture
+async def start_worker(emulator, db_path, events):
+    async with worker_starter(emulator, db_path, events, FAST) as start:
+        yield start
+
+
+@pytest.fixture
+async def worker(start_worker) -> DeliveryHandle:
+    return await start_worker()

@@ -21,7 +21,8 @@ from bot.services import open_services
 from bot.subscriptions import composition, digests
 from bot.subscriptions.composition import BulkComposer, DigestRequest
 from storage import chats, deliveries, subscriptions
-from tests.support.digest_world import MovableClock, draft, store
+from tests.support.clock import FakeClock
+from tests.support.digest_world import draft, store
 
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 WORDS = ("ملك", "رياضة", "اقتصاد", "طقس")
@@ -89,7 +90,7 @@ async def _compare(population: list[dict], window: int, empty: str) -> None:
             bot=BotConfig(load_sample_news=False),
             digests=DigestConfig(max_per_source=2, empty=empty),
         )
-        services = await open_services(config, clock=MovableClock(NOW))
+        services = await open_services(config, clock=FakeClock(NOW))
         try:
             await services.digests.remember_bot_username("akhbar_bot")
             await store(services, *article_drafts())

@@ -6,7 +6,7 @@ import asyncio
 import signal
 from pathlib import Path
 
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 from tests.support.cli import akhbar, run_akhbar, write_config
 from tests.support.feeds import item, rss
 

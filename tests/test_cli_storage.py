@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator import BotApiEmulator
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 from tests.support.cli import run_akhbar
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "data" / "sample_news.txt"

@@ -17,7 +17,7 @@ from bot.delivery.outbox import OutboxSettings
 from bot.services import open_services
 from emulator import BotApiEmulator
 from storage import chats
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 from tests.support.cli import akhbar
 
 SUBSCRIBERS = range(10_001, 10_301)  # 300 private chats

@@ -13,7 +13,7 @@ from bot.models import ChatRights, ScheduleRule, TargetChat, UnreachableReason
 from bot.services import open_services
 from bot.subscriptions.rules import ScheduleRequest
 from storage import deliveries
-from tests.support.digest_world import MovableClock, draft, outbox_rows, store
+from tests.support.digest_world import draft, outbox_rows, store
 
 USER = 7
 GROUP = -100500
@@ -22,9 +22,9 @@ MONDAY_0800 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)  # Casablanca is UTC+0 in R
 ADMIN_RIGHTS = ChatRights(is_admin=True, bot_may_post=True)
 
 
-@pytest.fixture
-def clock():
-    return MovableClock(datetime(2025, 3, 3, 7, 0, tzinfo=UTC))
+@pytest.fixture(autouse=True)
+def monday_seven(clock) -> None:
+    clock.set(datetime(2025, 3, 3, 7, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ import re
 
 from bot.app import build_application, polling
 from bot.ptb.jobs import run_due_digests
-from tests.conftest import NOW
-from tests.support.digest_world import MovableClock, draft, outbox_rows, store
-from tests.test_e2e_reading import ask
+from tests.support.chat import ask
+from tests.support.digest_world import draft, outbox_rows, store
 
 USER = 7
 ADMIN = 42
@@ -20,9 +19,8 @@ def deep_links(text: str) -> list[int]:
 
 
 async def test_a_subscriber_receives_the_digest_at_its_time_and_never_an_article_twice(
-    emulator, bot_config
+    emulator, bot_config, clock
 ):
-    clock = MovableClock(NOW)
     # The shipped sample has maroc headlines too: this test counts only its own.
     quiet = bot_config.bot.model_copy(update={"load_sample_news": False})
     app = build_application(
@@ -54,8 +52,7 @@ async def test_a_subscriber_receives_the_digest_at_its_time_and_never_an_article
         assert [m.text for m in emulator.sent(USER)][-1] == later.text
 
 
-async def test_a_channel_schedule_posts_the_digest_to_the_channel(emulator, bot_config):
-    clock = MovableClock(NOW)
+async def test_a_channel_schedule_posts_the_digest_to_the_channel(emulator, bot_config, clock):
     emulator.add_chat(CHANNEL, "channel", title="قناة الأخبار", username="akhbar_news")
     emulator.set_member(CHANNEL, ADMIN, "creator")
     app = build_application(bot_config, clock=clock, poll_sources=False)
@@ -70,9 +67,8 @@ async def test_a_channel_schedule_posts_the_digest_to_the_channel(emulator, bot_
 
 
 async def test_a_subscriber_who_blocked_the_bot_is_paused_until_they_unblock_it(
-    emulator, bot_config
+    emulator, bot_config, clock
 ):
-    clock = MovableClock(NOW)
     app = build_application(bot_config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
         services = app.bot_data.services
@@ -98,8 +94,7 @@ async def test_a_subscriber_who_blocked_the_bot_is_paused_until_they_unblock_it(
         assert "خبر بعد العودة" in back.text
 
 
-async def test_a_migrated_group_gets_its_digest_at_the_new_id(emulator, bot_config):
-    clock = MovableClock(NOW)
+async def test_a_migrated_group_gets_its_digest_at_the_new_id(emulator, bot_config, clock):
     emulator.add_chat(-500, "group", title="مجموعة")
     emulator.set_member(-500, ADMIN, "creator")
     app = build_application(bot_config, clock=clock, poll_sources=False)
@@ -112,5 +107,7 @@ async def test_a_migrated_group_gets_its_digest_at_the_new_id(emulator, bot_conf
         digest = await emulator.next_message(-1009999)
         assert deep_links(digest.raw_text)
         [schedule] = await app.bot_data.services.schedules.of_chat(-1009999)
-        [row] = await outbox_rows(app.bot_data.services, -500)  # queued before the move
-        assert row.key.startswith(f"digest:-500:{schedule.id}:")
+        rows = await outbox_rows(app.bot_data.services)
+        [row] = [r for r in rows if r.key.startswith("digest:")]
+        assert row.key.startswith(f"digest:-500:{schedule.id}:")  # queued before the move
+        assert row.chat_id == -1009999  # and sent after it

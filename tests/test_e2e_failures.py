@@ -10,9 +10,9 @@ import pytest
 
 from bot.formatting import MESSAGE_LIMIT
 from bot.logs import configure_logging
-from tests.conftest import TOKEN
+from tests.support import TOKEN
+from tests.support.chat import USER, ask, listed_ids
 from tests.support.feeds import item, rss
-from tests.test_e2e_reading import USER, ask, listed_ids
 
 OTHER_USER = 8
 

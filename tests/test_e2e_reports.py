@@ -11,9 +11,8 @@ from PIL import Image, ImageDraw
 from bot.app import build_application, polling
 from bot.config import ModerationConfig
 from bot.models import ArticleDraft
-from tests.conftest import NOW
-from tests.support.digest_world import MovableClock, store
-from tests.test_e2e_reading import ask
+from tests.support.chat import ask
+from tests.support.digest_world import store
 
 OPERATOR = 900
 GROUP = -1002000
@@ -40,11 +39,6 @@ def resized(data: bytes, factor: float = 0.5) -> bytes:
     out = io.BytesIO()
     small.save(out, "JPEG", quality=60)
     return out.getvalue()
-
-
-@pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock(NOW)
 
 
 @pytest.fixture

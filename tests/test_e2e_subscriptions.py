@@ -9,9 +9,9 @@ from bot.app import build_application, polling
 from bot.ptb.jobs import run_due_digests
 from emulator import BotApiEmulator
 from emulator.simulation import sender_and_chat, user_message
-from tests.conftest import NOW
-from tests.support.digest_world import MovableClock, outbox_rows
-from tests.test_e2e_reading import ask, button, press_and_see_edit
+from tests.support import NOW
+from tests.support.chat import ask, button, press_and_see_edit
+from tests.support.digest_world import outbox_rows
 
 USER = 7
 ADMIN = 42
@@ -103,8 +103,10 @@ async def test_settings_buttons_subscribe_and_unsubscribe(emulator, akhbar):
     assert await next_fires(akhbar) == {}
 
 
-async def test_the_scheduler_queues_the_subscribers_digest_once_per_slot(emulator, bot_config):
-    clock = MovableClock(NOW)  # 12:00 UTC, noon in Casablanca (UTC+0 during Ramadan 2025)
+async def test_the_scheduler_queues_the_subscribers_digest_once_per_slot(
+    emulator, bot_config, clock
+):
+    # The clock starts at NOW, 12:00 UTC: noon in Casablanca (UTC+0 during Ramadan 2025)
     app = build_application(bot_config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
         await ask(emulator, "/subscribe")

@@ -26,35 +26,20 @@ from telegram.error import (
 )
 
 from emulator import BotApiEmulator
+from tests.support import TOKEN
+from tests.support.clock import FakeClock
 
-TOKEN = "123456:TEST-token"
 USER = 7001
 PHOTO_URL = "https://example.org/news.jpg"
 
-
-class FakeClock:
-    """A settable epoch clock."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, *, hours: float) -> None:
-        self.now += hours * 3600
+# The emulator's time is the `clock` fixture's, moved by hand (for the 48-hour delete rule).
+pytestmark = pytest.mark.emulator(fake_clock=True)
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def emulator(clock: FakeClock) -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TOKEN, clock=clock) as emu:
-        emu.add_chat(USER, "private", first_name="Salma")
-        yield emu
+@pytest.fixture(autouse=True)
+def salma(emulator: BotApiEmulator) -> None:
+    """The private chat every test here talks to."""
+    emulator.add_chat(USER, "private", first_name="Salma")
 
 
 @pytest.fixture

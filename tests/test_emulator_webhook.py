@@ -7,7 +7,7 @@ import json
 from aiohttp import web
 
 from emulator import BotApiEmulator
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 from tests.support.ops import eventually, free_port, http
 
 

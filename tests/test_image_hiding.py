@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -12,21 +11,20 @@ import pytest
 from telegram import Bot
 
 from bot.clock import utc_now
-from bot.delivery.outbox import Outbox
 from bot.formatting import hidden_image_fallback
 from bot.i18n.catalogs import Catalogs
 from bot.models import ImageEdit, OutgoingMessage
 from bot.moderation.hiding import ImageHiding
 from bot.moderation.service import ModerationService, ModerationSettings
-from bot.ptb.delivery import DeliveryHandle
 from bot.reading import search_text
-from emulator import BotApiEmulator
 from emulator.params import UploadedFile
 from storage import chats, database
 from storage import outbox as rows_db
-from tests.conftest import TOKEN
-from tests.support.delivery import RecordedEvents, worker_starter
-from tests.test_outbox import FAST
+from tests.support import TOKEN
+from tests.support.delivery import FAST
+
+# The emulator's clock is the test's: the 48-hour delete rule is reached by moving it.
+pytestmark = pytest.mark.emulator(auto_create_chats=True, fake_clock=True)
 
 CAPTION = "<b>عاجل</b>: خبر &amp; صورة"
 PLAIN_CAPTION = "عاجل: خبر & صورة"
@@ -37,57 +35,12 @@ NOTES = {
 }
 
 
-class EmulatorClock:
-    """The emulator's wall clock, moved by hand (for the 48-hour delete rule)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, *, hours: float) -> None:
-        self.now += hours * 3600
-
-
-@pytest.fixture
-def emulator_clock() -> EmulatorClock:
-    return EmulatorClock()
-
-
-@pytest.fixture
-async def emulator(emulator_clock) -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TOKEN, clock=emulator_clock, auto_create_chats=True) as emu:
-        yield emu
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "akhbar.sqlite3"
-
-
-async def _connect(path):
-    return await database.connect(path, index_terms=search_text.index_text)
-
-
-@pytest.fixture
-async def db(db_path):
-    connection = await _connect(db_path)
-    yield connection
-    await connection.close()
-
-
 @pytest.fixture
 async def moderation(db_path, db) -> AsyncIterator[ModerationService]:
     # Its own connection: the service runs BEGIN IMMEDIATE transactions on it.
-    connection = await _connect(db_path)
+    connection = await database.connect(db_path, index_terms=search_text.index_text)
     yield ModerationService(connection, settings=ModerationSettings(), clock=utc_now)
     await connection.close()
-
-
-@pytest.fixture
-def outbox(db) -> Outbox:
-    return Outbox(db, clock=utc_now, settings=FAST)
 
 
 @pytest.fixture
@@ -95,22 +48,6 @@ def hiding(db, outbox, moderation) -> ImageHiding:
     return ImageHiding(
         db, outbox=outbox, moderation=moderation, catalogs=Catalogs("ar"), clock=utc_now
     )
-
-
-@pytest.fixture
-def events() -> RecordedEvents:
-    return RecordedEvents()
-
-
-@pytest.fixture
-async def start_worker(emulator, db_path, events):
-    async with worker_starter(emulator, db_path, events, FAST) as start:
-        yield start
-
-
-@pytest.fixture
-async def worker(start_worker) -> DeliveryHandle:
-    return await start_worker()
 
 
 async def show_hidden_image(emulator, moderation, chat_ids) -> int:
@@ -255,10 +192,10 @@ async def test_a_message_that_cannot_be_edited_is_deleted_and_resent_with_the_no
 
 
 async def test_an_old_message_that_cannot_be_edited_is_left_with_the_reason(
-    emulator, emulator_clock, moderation, hiding, worker, db, caplog
+    emulator, clock, moderation, hiding, worker, db, caplog
 ):
     image_id = await show_hidden_image(emulator, moderation, (1, 2))
-    emulator_clock.advance(hours=49)
+    clock.advance(hours=49)
     emulator.fail_next(
         "editMessageMedia", status=400, description="Bad Request: message can't be edited",
         chat_id=2,

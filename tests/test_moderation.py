@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +14,7 @@ from bot.moderation.image_identity import perceptual_hash
 from bot.moderation.service import ModerationService, ModerationSettings, ReportStatus
 from bot.reading import search_text
 from storage import articles, database, image_messages
-from tests.test_image_identity import encode, news_card, photo, resized
+from tests.support.pictures import encode, news_card, photo, resized
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 OPERATOR = 1
@@ -22,36 +22,13 @@ CHAT = -100500
 SETTINGS = ModerationSettings(operator_ids=frozenset({OPERATOR}))
 
 
-@dataclass
-class Clock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "akhbar.sqlite3"
+@pytest.fixture(autouse=True)
+def monday_morning(clock) -> None:
+    clock.set(NOW)
 
 
 async def _connect(path):
     return await database.connect(path, index_terms=search_text.index_text)
-
-
-@pytest.fixture
-async def db(path):
-    connection = await _connect(path)
-    yield connection
-    await connection.close()
 
 
 @pytest.fixture
@@ -140,9 +117,9 @@ async def test_100_simultaneous_reports_count_exactly_and_hide_once(service, thr
 
 
 @pytest.mark.parametrize("threshold", [3, 100])
-async def test_two_processes_sharing_the_file_hide_once(path, db, clock, threshold):
+async def test_two_processes_sharing_the_file_hide_once(db_path, db, clock, threshold):
     settings = replace(SETTINGS, threshold=threshold, rate_limit_per_hour=1000)
-    other_db = await _connect(path)
+    other_db = await _connect(db_path)
     try:
         first = ModerationService(db, settings=settings, clock=clock)
         second = ModerationService(other_db, settings=settings, clock=clock)
@@ -396,11 +373,11 @@ async def test_every_moderator_action_is_audited(moderation, clock):
     assert (entries[1].subject_id, entries[2].image_id) == (11, image)
 
 
-async def test_reports_survive_a_restart(path, db, clock, moderation):
+async def test_reports_survive_a_restart(db_path, db, clock, moderation):
     image = await _photo(moderation)
     await _reports(moderation, image, [11, 12])
     await db.close()
-    reopened = await _connect(path)
+    reopened = await _connect(db_path)
     try:
         again = ModerationService(reopened, settings=SETTINGS, clock=clock)
         [outcome] = await _reports(again, image, [13])

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.moderation.service import ModerationService, ModerationSettings, ReportStatus
 from bot.reading import search_text
 from storage import database
+from tests.support.clock import FakeClock
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 OPERATOR = 100
@@ -109,14 +110,6 @@ class Model:
 _HOUR = timedelta(hours=1)
 
 
-@dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def _run(rate_limit: int, steps) -> None:
     db = await database.connect(":memory:", index_terms=search_text.index_text)
     try:
@@ -126,7 +119,7 @@ async def _run(rate_limit: int, steps) -> None:
 
 
 async def _check(db, rate_limit: int, steps) -> None:
-    clock, model = Clock(), Model(rate_limit)
+    clock, model = FakeClock(START), Model(rate_limit)
     settings = replace(SETTINGS, rate_limit_per_hour=rate_limit)
     service = ModerationService(db, settings=settings, clock=clock)
     await service.set_chat_threshold(STRICT_CHAT, THRESHOLDS[STRICT_CHAT], actor_id=OPERATOR)

@@ -10,20 +10,10 @@ from bot.config import IngestionConfig
 from bot.errors import ArticleNotFound, NothingSearchable, QueryTooLong
 from bot.ingestion.service import IngestionService
 from bot.models import ArticleDraft
-from bot.reading import search_text
 from bot.reading.news import NewsService
 from storage import database
 
 NOW = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path):
-    connection = await database.connect(
-        tmp_path / "news.sqlite3", index_terms=search_text.index_text
-    )
-    yield connection
-    await connection.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.ops.backup import back_up_into
 from bot.reading import search_text
 from emulator import BotApiEmulator
 from storage import backups, database
-from tests.conftest import NOW, TOKEN
+from tests.support import NOW, TOKEN
 from tests.support.ops import (
     akhbar_process,
     eventually,

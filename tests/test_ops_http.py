@@ -14,7 +14,7 @@ import pytest
 from bot.app import build_application
 from bot.config import Config, HttpConfig, SourceConfig
 from bot.ptb.serving import running
-from tests.conftest import NOW, TOKEN
+from tests.support import NOW, TOKEN
 from tests.support.feeds import item, rss
 from tests.support.ops import free_port, http, sample
 

@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 from tests.support.ops import akhbar_process, free_port, http
 
 USER = 7

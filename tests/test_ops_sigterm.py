@@ -9,7 +9,7 @@ import time
 from collections import Counter
 
 from emulator import BotApiEmulator
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 from tests.support.ops import (
     akhbar_process,
     eventually,

@@ -13,7 +13,7 @@ from bot.app import build_application
 from bot.config import Config, HttpConfig, TelegramConfig
 from bot.logs import configure_logging
 from bot.ptb.serving import running
-from tests.conftest import NOW, TOKEN
+from tests.support import NOW, TOKEN
 from tests.support.ops import free_port, http, message_update, sample
 
 SECRET = "webhook-secret_0123456789"

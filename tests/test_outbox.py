@@ -3,102 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.clock import utc_now
-from bot.delivery.outbox import Outbox, OutboxSettings
 from bot.models import OutgoingMessage
-from bot.ptb.delivery import DeliveryHandle
-from bot.reading import search_text
-from emulator import BotApiEmulator
-from storage import database
 from storage import outbox as rows_db
-from tests.conftest import TOKEN
-from tests.support.delivery import RecordedEvents, worker_starter
+from tests.support.clock import FakeClock
+from tests.support.delivery import FAST, deliver, digest, queue, sent_at_least, texts
 
-FAST = OutboxSettings(
-    overall_per_second=1000,
-    per_chat_interval_seconds=0.2,
-    per_group_per_minute=600,
-    concurrency=8,
-    max_attempts=3,
-    backoff_base_seconds=0.05,
-    backoff_cap_seconds=0.2,
-    claim_batch=50,
-    lease_seconds=30,
-    flush_interval_seconds=0.005,
-    idle_poll_seconds=0.2,
-)
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TOKEN, auto_create_chats=True) as emu:
-        yield emu
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "akhbar.sqlite3"
-
-
-@pytest.fixture
-async def db(db_path):
-    connection = await database.connect(db_path, index_terms=search_text.index_text)
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-def outbox(db) -> Outbox:
-    return Outbox(db, clock=utc_now, settings=FAST)
-
-
-@pytest.fixture
-def events() -> RecordedEvents:
-    return RecordedEvents()
-
-
-@pytest.fixture
-async def start_worker(emulator, db_path, events):
-    async with worker_starter(emulator, db_path, events, FAST) as start:
-        yield start
-
-
-@pytest.fixture
-async def worker(start_worker) -> DeliveryHandle:
-    return await start_worker()
-
-
-def digest(chat_id: int, *parts: str, key: str | None = None, **fields) -> OutgoingMessage:
-    return OutgoingMessage(
-        key=key or f"digest:{chat_id}", chat_id=chat_id, parts=parts or ("خبر",), **fields
-    )
-
-
-async def queue(outbox: Outbox, db, *messages: OutgoingMessage) -> int:
-    added = await outbox.enqueue(messages)
-    await db.commit()
-    return added
-
-
-async def deliver(outbox: Outbox, db, worker: DeliveryHandle, *messages: OutgoingMessage) -> None:
-    await queue(outbox, db, *messages)
-    worker.wake()
-    await worker.drain(timeout=5)
-
-
-async def sent_at_least(emulator: BotApiEmulator, count: int) -> None:
-    """Wait until the emulator has accepted `count` messages in all (checked on every call)."""
-    await emulator.wait_for(lambda _call: emulator.sent_count() >= count)
-
-
-def texts(emulator: BotApiEmulator, chat_id: int) -> list[str]:
-    return [message.text for message in emulator.sent(chat_id)]
+pytestmark = pytest.mark.emulator(auto_create_chats=True)
 
 
 # Storage
@@ -163,7 +79,7 @@ async def test_a_restart_mid_broadcast_resumes_without_second_copies(
 ):
     chats = range(1, 81)
     await queue(outbox, db, *(digest(chat, "١", "٢") for chat in chats))
-    paced = replace(FAST, overall_per_second=200, per_chat_interval_seconds=0.01)
+    paced = replace(FAST, overall_per_second=200)
     first = await start_worker(paced, worker_id="akhbar")
     await sent_at_least(emulator, 60)
     at_risk = await first.abort()  # as kill -9 would: nothing more is recorded
@@ -183,12 +99,19 @@ async def test_rows_of_a_crashed_worker_are_taken_over_when_its_lease_expires(
     emulator, outbox, db, start_worker
 ):
     await queue(outbox, db, *(digest(chat) for chat in range(1, 31)))
-    slow = replace(FAST, overall_per_second=100, lease_seconds=0.3)
-    first = await start_worker(slow, worker_id="crashed")
+    slow = replace(FAST, overall_per_second=100)
+    clock = FakeClock(utc_now())  # the lease runs out when the test says, not in real time
+    first = await start_worker(slow, worker_id="crashed", clock=clock)
     await sent_at_least(emulator, 5)
     at_risk = await first.abort()
 
-    second = await start_worker(slow, worker_id="other")
+    clock.advance(seconds=slow.lease_seconds - 1)
+    early = await start_worker(slow, worker_id="early", clock=clock)
+    await early.drain(timeout=5)
+    assert early.worker.delivered == 0  # the dead worker's lease still holds its rows
+    await early.stop()
+    clock.advance(seconds=2)
+    second = await start_worker(slow, worker_id="other", clock=clock)
     await sent_at_least(emulator, 30)
     await second.drain(timeout=5)
     counts = [len(emulator.sent(chat)) for chat in range(1, 31)]

@@ -5,31 +5,29 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import pairwise
 
-from storage import outbox as rows_db
-from tests import test_outbox as shared
-from tests.conftest import TOKEN
-from tests.test_outbox import FAST, deliver, digest, texts
+import pytest
 
-# The fixtures of the outbox tests, shared by name.
-emulator = shared.emulator
-db_path, db, outbox, events = shared.db_path, shared.db, shared.outbox, shared.events
-start_worker, worker = shared.start_worker, shared.worker
+from storage import outbox as rows_db
+from tests.support import TOKEN
+from tests.support.delivery import FAST, deliver, digest, statuses, texts
+
+pytestmark = pytest.mark.emulator(auto_create_chats=True)
+
+# The gap a pacing test measures: large enough to stand out from request latency.
+PACED = replace(FAST, per_chat_interval_seconds=0.2)
 
 
 def send_statuses(emulator, chat_id: int) -> list[int]:
-    return [
-        call.status
-        for call in emulator.requests
-        if call.method == "sendMessage" and str(call.params.get("chat_id")) == str(chat_id)
-    ]
+    return statuses(emulator, "sendMessage", chat_id)
 
 
-async def test_parts_to_one_chat_are_spaced_by_the_interval(emulator, outbox, db, worker):
+async def test_parts_to_one_chat_are_spaced_by_the_interval(emulator, outbox, db, start_worker):
+    worker = await start_worker(PACED)
     await deliver(outbox, db, worker, digest(7, "١", "٢", "٣"), digest(8, "أ", "ب"))
     for chat in (7, 8):
         times = emulator.send_times(chat)
         assert all(
-            later - earlier >= FAST.per_chat_interval_seconds for earlier, later in pairwise(times)
+            later - earlier >= PACED.per_chat_interval_seconds for earlier, later in pairwise(times)
         )
     assert texts(emulator, 7) == ["١", "٢", "٣"]
 

@@ -4,9 +4,9 @@ import logging
 
 from bot.app import build_application, polling
 from bot.config import SourceConfig
-from tests.conftest import NOW
+from tests.support import NOW
+from tests.support.chat import ask
 from tests.support.feeds import item, rss
-from tests.test_e2e_reading import ask
 
 
 async def test_each_source_gets_a_polling_job_whose_run_brings_new_headlines(

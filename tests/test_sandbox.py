@@ -19,8 +19,8 @@ from bot.ptb.jobs import run_due_digests
 from emulator import BotApiEmulator
 from emulator.webchat import WebChat
 from sandbox.clock import MovableClock as SandboxClock
-from tests.conftest import NOW
-from tests.support.digest_world import MovableClock
+from tests.support import NOW
+from tests.support.clock import FakeClock
 from tests.support.sandbox import REPO, akhbar_command, start_sandbox
 
 ADMIN = 42
@@ -84,7 +84,7 @@ def test_the_sandbox_clock_only_moves_forward_and_remembers_its_offset(tmp_path)
 
 
 async def test_run_due_digests_queues_each_due_slot_once(emulator, bot_config):
-    clock = MovableClock(NOW)
+    clock = FakeClock(NOW)
     app = build_application(bot_config, clock=clock, poll_sources=False)
     emulator.add_chat(GROUP, "supergroup", title="نادي القراءة")
     emulator.set_member(GROUP, ADMIN, "administrator")

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from bot.app import build_application, polling
 from bot.config import DeliveryConfig
 from bot.ptb.jobs import run_due_digests
-from tests.support.digest_world import MovableClock, draft, outbox_rows, store
-from tests.test_e2e_reading import ask
+from tests.support.chat import ask
+from tests.support.clock import FakeClock
+from tests.support.digest_world import draft, outbox_rows, store
 
 USER = 7
 ADMIN = 42
@@ -18,7 +19,7 @@ GROUP = -1001234
 NOON = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)
 
 
-def moved(app, clock: MovableClock, moment: datetime) -> None:
+def moved(app, clock: FakeClock, moment: datetime) -> None:
     """Move the clock and tell the running loop to look again (as the sandbox does)."""
     clock.set(moment)
     app.bot_data.services.schedule_changes.changed()
@@ -35,7 +36,7 @@ async def settle(app) -> None:
 
 
 async def test_digests_follow_the_chat_time_across_a_dst_change(emulator, bot_config):
-    clock = MovableClock(datetime(2025, 3, 29, 6, 0, tzinfo=UTC))
+    clock = FakeClock(datetime(2025, 3, 29, 6, 0, tzinfo=UTC))
     app = build_application(bot_config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
         services = app.bot_data.services
@@ -59,7 +60,7 @@ async def test_digests_follow_the_chat_time_across_a_dst_change(emulator, bot_co
 async def test_a_schedule_edited_or_removed_while_due_sends_nothing_for_that_slot(
     emulator, bot_config
 ):
-    clock = MovableClock(NOON)
+    clock = FakeClock(NOON)
     app = build_application(bot_config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
         await ask(emulator, "/subscribe")
@@ -85,7 +86,7 @@ async def test_a_schedule_edited_or_removed_while_due_sends_nothing_for_that_slo
 async def test_a_slot_missed_during_downtime_is_sent_once_within_grace_and_skipped_after(
     emulator, bot_config
 ):
-    clock = MovableClock(NOON)
+    clock = FakeClock(NOON)
     app = build_application(bot_config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
         await ask(emulator, "/subscribe")
@@ -113,7 +114,7 @@ async def test_a_slot_missed_during_downtime_is_sent_once_within_grace_and_skipp
 async def test_two_schedules_of_one_chat_at_the_same_minute_never_repeat_an_article(
     emulator, bot_config
 ):
-    clock = MovableClock(NOON)
+    clock = FakeClock(NOON)
     emulator.add_chat(GROUP, "supergroup", title="نادي القراءة")
     emulator.set_member(GROUP, ADMIN, "administrator")
     app = build_application(bot_config, clock=clock, poll_sources=False)
@@ -144,7 +145,7 @@ async def test_a_thousand_subscribers_at_one_minute_each_get_exactly_one_digest(
     config = bot_config.model_copy(
         update={"delivery": DeliveryConfig(overall_per_second=1000, paid_broadcast=True)}
     )
-    clock = MovableClock(NOON)
+    clock = FakeClock(NOON)
     app = build_application(config, clock=clock, poll_sources=False)
     async with polling(app, poll_timeout=1):
         services = app.bot_data.services

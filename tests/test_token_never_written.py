@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from emulator import BotApiEmulator
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 from tests.support.cli import Finished, run_akhbar, write_config
 
 SECRET = TOKEN.split(":")[1]

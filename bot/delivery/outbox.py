@@ -25,6 +25,7 @@ from bot.delivery.outcomes import (
     Unreachable,
 )
 from bot.delivery.pacing import Limits
+from bot.delivery.transitions import RetryPolicy
 from bot.models import ImageEdit, OutgoingMessage, UnreachableReason
 from storage import outbox as rows_db
 
@@ -76,9 +77,14 @@ class OutboxSettings:
             per_group_per_minute=self.per_group_per_minute,
         )
 
+    @property
+    def retry(self) -> RetryPolicy:
+        """How transient failures are retried."""
+        return RetryPolicy(self.max_attempts, self.backoff_base_seconds, self.backoff_cap_seconds)
+
     def backoff(self, attempts: int) -> float:
         """Seconds to wait before attempt `attempts + 1` after a transient failure."""
-        return min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (attempts - 1))
+        return self.retry.backoff(attempts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +117,7 @@ class Outbox:
     async def enqueue(self, messages: Iterable[OutgoingMessage]) -> int:
         """Add messages whose key is new; return how many. The caller commits."""
         added = 0
-        at = self._clock().timestamp()
+        at = self._clock()
         items = iter(messages)
         while chunk := list(islice(items, _ENQUEUE_CHUNK)):
             added += await rows_db.add(self._db, chunk, at=at)
@@ -120,7 +126,7 @@ class Outbox:
     async def stats(self) -> OutboxStats:
         """Counts by state and the last broadcast's rate."""
         counts = await rows_db.counts(
-            self._db, now=self._clock().timestamp(), broadcast_window=_BROADCAST_WINDOW_SECONDS
+            self._db, now=self._clock(), broadcast_window=_BROADCAST_WINDOW_SECONDS
         )
         return OutboxStats(
             counts.queued, counts.sending, counts.sent, counts.failed, counts.last_rate

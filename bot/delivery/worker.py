@@ -37,20 +37,27 @@ from dataclasses import dataclass
 from aiosqlite import Connection
 
 from bot.clock import Clock
+from bot.delivery import transitions
 from bot.delivery.outbox import ChatEvents, OutboxSettings
 from bot.delivery.outcomes import (
     Delivered,
     FloodWait,
-    Migrated,
-    Rejected,
     Sender,
     SendObserver,
     SendOutcome,
     TransientFailure,
-    Unreachable,
 )
 from bot.delivery.pacing import InFlightLimit, Pacer
 from bot.delivery.progress import ProgressRecorder
+from bot.delivery.transitions import (
+    STEP_EDIT,
+    STEP_SEND,
+    ChatEvent,
+    ChatMigrated,
+    ChatUnreachable,
+    RowState,
+    Transition,
+)
 from storage import outbox as rows_db
 from storage.outbox import ClaimedRow, RowProgress
 
@@ -58,40 +65,37 @@ from storage.outbox import ClaimedRow, RowProgress
 log = logging.getLogger("bot.delivery.outbox")
 
 
-# The next request of a row: edit rows go edit -> (refused) delete -> (deleted) send.
-STEP_SEND, STEP_EDIT, STEP_DELETE = "send", "edit", "delete"
-
-
 @dataclass(slots=True)
 class _Job:
-    """A claimed row while this worker holds it (mutable bookkeeping, never shared)."""
+    """A claimed row while this worker holds it: what to send, and its state (`transitions`)."""
 
-    id: int
-    chat_id: int
+    row: RowState
     thread_id: int | None
     parts: tuple[str, ...]
-    next_part: int
-    attempts: int
-    started_at: float | None
-    step: str = STEP_SEND
     edit_message_id: int | None = None
     edit_caption: str | None = None
-    status: str = "queued"
-    not_before: float = 0.0
-    last_error: str | None = None
-    finished_at: float | None = None
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def chat_id(self) -> int:
+        return self.row.chat_id
 
     @classmethod
     def of(cls, row: ClaimedRow) -> _Job:
-        return cls(
-            row.id, row.chat_id, row.thread_id, row.parts, row.next_part, row.attempts,
-            row.started_at, row.step, row.edit_message_id, row.edit_caption,
+        state = RowState(
+            row.id, row.chat_id, len(row.parts), row.next_part, row.step, row.attempts,
+            started_at=row.started_at,
         )  # fmt: skip
+        return cls(state, row.thread_id, row.parts, row.edit_message_id, row.edit_caption)
 
     def progress(self) -> RowProgress:
+        r = self.row
         return RowProgress(
-            self.id, self.chat_id, self.next_part, self.status, self.attempts, self.not_before,
-            self.last_error, self.started_at, self.finished_at, self.step,
+            r.id, r.chat_id, r.next_part, r.status, r.attempts, r.not_before, r.last_error,
+            r.started_at, r.finished_at, r.step,
         )  # fmt: skip
 
 
@@ -281,9 +285,12 @@ class OutboxWorker:
     def _pop_ready(self, now: float) -> _Job | None:
         while self._due and self._due[0][0] <= now:
             _, _, job = heapq.heappop(self._due)
-            job.chat_id = self._migrated.get(job.chat_id, job.chat_id)
+            moved_to = self._migrated.get(job.chat_id, job.chat_id)
+            job.row = transitions.follow_migration(job.row, moved_to)
             if job.chat_id in self._unreachable:
-                self._finish(job, "failed", f"unreachable: {self._unreachable[job.chat_id]}")
+                reason = self._unreachable[job.chat_id]
+                wall_now = self._clock().timestamp()
+                self._follow(job, transitions.skip_unreachable(job.row, reason, now=wall_now), now)
                 continue
             ready_at = self._pacer.chat_ready_at(job.chat_id)
             if self._chat_owner.get(job.chat_id, job.id) != job.id or ready_at == math.inf:
@@ -324,107 +331,66 @@ class OutboxWorker:
                 self._slot_freed.set()
 
     def _request(self, job: _Job) -> Awaitable[SendOutcome]:
-        if job.step == STEP_SEND:
-            text = job.parts[job.next_part]
+        step = job.row.step
+        if step == STEP_SEND:
+            text = job.parts[job.row.next_part]
             return self._sender.send(job.chat_id, text, thread_id=job.thread_id)
         message_id = job.edit_message_id
         if message_id is None:
-            raise ValueError(f"outbox row {job.id} at step {job.step!r} has no message id")
-        if job.step == STEP_EDIT:
+            raise ValueError(f"outbox row {job.id} at step {step!r} has no message id")
+        if step == STEP_EDIT:
             caption = job.edit_caption
             return self._sender.edit_to_placeholder(job.chat_id, message_id, caption=caption)
         return self._sender.delete(job.chat_id, message_id)
 
     async def _apply(self, job: _Job, outcome: SendOutcome) -> None:
         now = asyncio.get_running_loop().time()
-        chat_id = job.chat_id
         wait = outcome.seconds if isinstance(outcome, FloodWait) else 0.0
-        self._pacer.finished(chat_id, now, wait=wait)
-        match outcome:
-            case Delivered():
-                self._delivered(job, now)
-            case FloodWait(seconds):
-                log.warning("429 from Telegram: pausing all sends for %.1f s", seconds)
-                self._pacer.pause_all(now + seconds)
-                self._schedule(job, now + seconds)
-            case Unreachable(reason, detail):
-                self._finish(job, "failed", f"unreachable: {reason} ({detail})")
-                if chat_id not in self._unreachable:
-                    self._unreachable[chat_id] = reason
-                    await self._tell(self._events.chat_unreachable(chat_id, reason))
-            case Migrated(new_chat_id):
-                self._chat_owner.pop(chat_id, None)
-                job.chat_id = new_chat_id
-                self._schedule(job, now)
-                if chat_id not in self._migrated:
-                    self._migrated[chat_id] = new_chat_id
-                    await self._tell(self._events.chat_migrated(chat_id, new_chat_id))
-            case TransientFailure(reason):
-                self._failed_for_now(job, reason, now)
-            case Rejected(reason):
-                self._rejected(job, reason)
+        self._pacer.finished(job.chat_id, now, wait=wait)
+        if isinstance(outcome, Delivered):
+            self.delivered += 1
+        wall_now = self._clock().timestamp()
+        change = transitions.after(job.row, outcome, now=wall_now, policy=self._settings.retry)
+        self._follow(job, change, now)
+        if change.event is not None:
+            await self._announce(change.event)
 
-    def _rejected(self, job: _Job, reason: str) -> None:
-        if job.step == STEP_EDIT:
-            # Deleting then re-sending as text is the only other way to stop showing the image.
-            log.info("outbox row %s: edit refused (%s); deleting instead", job.id, reason)
-            self._next_step(job, STEP_DELETE, error=f"edit refused: {reason}")
-        elif job.step == STEP_DELETE:
-            # Older than 48 h, or already gone: nothing more the bot can do about this message.
-            reason = f"{job.last_error}; delete refused: {reason}"
-            log.warning("outbox row %s in chat %s left as is: %s", job.id, job.chat_id, reason)
-            self._finish(job, "failed", reason)
-        else:
-            log.warning("outbox row %s to chat %s rejected: %s", job.id, job.chat_id, reason)
-            self._finish(job, "failed", reason)
-
-    def _next_step(self, job: _Job, step: str, *, error: str | None = None) -> None:
-        job.step = step
-        job.last_error = error or job.last_error
-        self._progress.record(job.progress())
-        self._schedule(job, self._pacer.chat_ready_at(job.chat_id))
-
-    def _delivered(self, job: _Job, now: float) -> None:
-        self.delivered += 1
-        job.started_at = job.started_at or self._clock().timestamp()
-        if job.step == STEP_EDIT:
-            self._finish(job, "sent", None)
+    def _follow(self, job: _Job, change: Transition, now: float) -> None:
+        """Bring this worker's bookkeeping in line with the row's next state."""
+        if change.note is not None:
+            log.log(change.note.level, change.note.text)
+        if change.pause_all_seconds:
+            self._pacer.pause_all(now + change.pause_all_seconds)
+        before, job.row = job.row, change.row
+        if job.row != before:
+            self._progress.record(job.progress())
+        if before.chat_id != job.chat_id and self._chat_owner.get(before.chat_id) == job.id:
+            del self._chat_owner[before.chat_id]
+        if job.row.is_finished:
+            self._release(job)
             return
-        if job.step == STEP_DELETE:
-            self._next_step(job, STEP_SEND)
-            return
-        job.next_part += 1
-        if job.next_part >= len(job.parts):
-            self._finish(job, "sent", None)
-            return
-        self._progress.record(job.progress())
-        self._schedule(job, self._pacer.chat_ready_at(job.chat_id))
+        ready_at = now + change.retry_in
+        chat_ready_at = self._pacer.chat_ready_at(job.chat_id)
+        if ready_at < chat_ready_at < math.inf:
+            ready_at = chat_ready_at  # spares a wake-up: the pacer would defer it to then
+        self._schedule(job, ready_at)
 
-    def _failed_for_now(self, job: _Job, reason: str, now: float) -> None:
-        job.attempts += 1
-        job.last_error = reason
-        if job.attempts >= self._settings.max_attempts:
-            log.warning(
-                "outbox row %s to chat %s: giving up after %s attempts: %s",
-                job.id, job.chat_id, job.attempts, reason,
-            )  # fmt: skip
-            self._finish(job, "failed", f"gave up after {job.attempts} attempts: {reason}")
-            return
-        delay = self._settings.backoff(job.attempts)
-        job.not_before = self._clock().timestamp() + delay
-        self._progress.record(job.progress())
-        self._schedule(job, now + delay)
-
-    def _finish(self, job: _Job, status: str, reason: str | None) -> None:
-        job.status = status
-        job.last_error = reason if reason is not None else job.last_error
-        job.finished_at = self._clock().timestamp()
+    def _release(self, job: _Job) -> None:
         if self._chat_owner.get(job.chat_id) == job.id:
             del self._chat_owner[job.chat_id]
-        self._progress.record(job.progress())
         self._held -= 1
         if self._held <= self._settings.claim_batch:
             self._rows_wanted.set()
+
+    async def _announce(self, event: ChatEvent) -> None:
+        # Once per chat and worker: every other row to that chat hears the same answer.
+        match event:
+            case ChatUnreachable(chat_id, reason) if chat_id not in self._unreachable:
+                self._unreachable[chat_id] = reason
+                await self._tell(self._events.chat_unreachable(chat_id, reason))
+            case ChatMigrated(old_chat_id, new_chat_id) if old_chat_id not in self._migrated:
+                self._migrated[old_chat_id] = new_chat_id
+                await self._tell(self._events.chat_migrated(old_chat_id, new_chat_id))
 
     def _schedule(self, job: _Job, ready_at: float) -> None:
         heapq.heappush(self._due, (ready_at, job.id, job))

@@ -1,4 +1,4 @@
-"""Services over a real SQLite file with a clock the test moves, and helpers to look inside."""
+"""Articles stored as ingestion would store them, and the outbox rows services queued."""
 
 from __future__ import annotations
 
@@ -8,20 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from bot.models import ArticleDraft
 from bot.services import Services
-
-
-@dataclass
-class MovableClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment
 
 
 def draft(title: str, *, source: str = "hespress", topics=("maroc",), body=None, minutes=0):
