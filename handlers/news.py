@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -178,27 +178,45 @@ async def open_article(update: Update, context: AkhbarContext) -> None:
 
 
 async def related_news(update: Update, context: AkhbarContext) -> None:
-    """The stored headlines closest to a headline-only article, as a new list."""
+    """The stored headlines closest to a headline-only article, as a new list, sent once: the
+    button leaves the article's message as the list arrives."""
     query = update.callback_query
     t = await context.texts(update)
     await query.answer()
+    await _drop_related_button(query)
+    chat_id, thread = update.effective_chat.id, topic_of(update)
     try:
         article, found = await context.services.news.related(int(query.data.split(":", 1)[1]))
     except ArticleNotFound as error:
         text = formatting.text(t, "read-not-found", id=error.args[0])
-        await context.bot.send_message(update.effective_chat.id, text)
+        await context.bot.send_message(chat_id, text, message_thread_id=thread)
         return
     title = formatting.shorten(article.title, RELATED_TITLE)
     if not found:
         text = formatting.text(t, "related-none", title=title)
-        await context.bot.send_message(update.effective_chat.id, text)
+        await context.bot.send_message(chat_id, text, message_thread_id=thread)
         return
     heading = t("related-title", title=title)
-    body = formatting.headline_list(t, heading, found, None, context.services.config.bot.tz)
+    body = formatting.headline_list(t, heading, found, None, await context.zone(update))
     markup = InlineKeyboardMarkup(open_buttons(found))
-    await context.bot.send_message(
-        update.effective_chat.id, body, reply_markup=markup, message_thread_id=topic_of(update)
-    )
+    await context.bot.send_message(chat_id, body, reply_markup=markup, message_thread_id=thread)
+
+
+async def _drop_related_button(query: CallbackQuery) -> None:
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    if markup is None:
+        return
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if not any(str(b.callback_data or "").startswith("q1:") for b in row)
+    ]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
 
 
 def register(app: AkhbarApp) -> None:

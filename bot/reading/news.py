@@ -57,16 +57,17 @@ class NewsService:
         return found
 
     async def related(self, article_id: int) -> tuple[Article, tuple[Article, ...]]:
-        """The article and up to a page of others whose headlines share the most words with
-        its own: what a reader can open when only its headline is stored."""
+        """The article and up to a page of others whose headlines share at least two significant
+        words with its own, closest first: what a reader can open when only its headline is
+        stored."""
         article = await self.article(article_id)
-        match = search_text.fts_query(article.title, any_term=True)
+        match = search_text.related_query(article.title)
         if match is None:
             return article, ()
-        found, _ = await articles.search(
-            self._db, match, limit=self.page_size + 1, window=SEARCH_WINDOW
+        found = await articles.closest_titles(
+            self._db, match, limit=self.page_size, window=SEARCH_WINDOW, exclude=article_id
         )
-        return article, tuple(a for a in found if a.id != article_id)[: self.page_size]
+        return article, tuple(found)
 
     async def search(self, query: str, *, page: int = 1, size: int | None = None) -> Listing:
         """Rank articles matching every word of `query`, whatever their vowels, forms or affixes."""
