@@ -78,11 +78,15 @@ class NewsService:
         if match is None:
             raise NothingSearchable(query)
         page = max(page, 1)
-        found, total = await articles.search(
-            self._db,
-            match,
-            limit=size,
-            offset=(page - 1) * size,
-            window=SEARCH_WINDOW,
-        )
+        found, total = await self._search_page(match, page, size)
+        if page > _page_count(total, size):
+            # A page past the end (an old button, fewer matches now): the last page instead,
+            # as `latest` does.
+            page = _page_count(total, size)
+            found, total = await self._search_page(match, page, size)
         return Listing(tuple(found), Page(page, _page_count(total, size)), total, size)
+
+    async def _search_page(self, match: str, page: int, size: int):
+        return await articles.search(
+            self._db, match, limit=size, offset=(page - 1) * size, window=SEARCH_WINDOW
+        )
