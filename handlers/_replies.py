@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from weakref import WeakKeyDictionary
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
+from telegram.ext import Application, CallbackContext
 
 
 async def replace_message(
@@ -25,7 +27,8 @@ class _ShownPages:
 
     A quick double tap sends two callbacks that both carry the message as it was before the
     first edit, so the message in the second cannot tell that the page is already shown. Kept
-    in memory and bounded: forgetting (a restart, an old list) costs only one refused edit.
+    in memory, one per running bot, and bounded: forgetting (a restart, an old list) costs only
+    one refused edit.
     """
 
     def __init__(self, size: int = 2000) -> None:
@@ -42,22 +45,25 @@ class _ShownPages:
             self._shown.popitem(last=False)
 
 
-_shown_pages = _ShownPages()
+_shown_pages: WeakKeyDictionary[Application, _ShownPages] = WeakKeyDictionary()
 
 
-async def show_page(callback: CallbackQuery, html: str, markup: InlineKeyboardMarkup) -> None:
+async def show_page(
+    context: CallbackContext, callback: CallbackQuery, html: str, markup: InlineKeyboardMarkup
+) -> None:
     """Show another page of a list in the message its button belongs to; when it is the page
     already shown, only answer the tap, as Telegram refuses an edit that changes nothing."""
+    shown_pages = _shown_pages.setdefault(context.application, _ShownPages())
     message = callback.message
     if not isinstance(message, Message):
         await replace_message(callback, html, markup)
         return
     key, page = (message.chat_id, message.message_id), hash((html, markup))
-    if markup == message.reply_markup or _shown_pages.is_shown(key, page):
+    if markup == message.reply_markup or shown_pages.is_shown(key, page):
         await callback.answer()
         return
     await replace_message(callback, html, markup)
-    _shown_pages.remember(key, page)
+    shown_pages.remember(key, page)
 
 
 def topic_of(update: Update) -> int | None:

@@ -125,7 +125,7 @@ async def latest_page(update: Update, context: AkhbarContext) -> None:
         await query.answer(t("button-stale"), show_alert=True)
         return
     body, markup = _render_latest(t, listing, wanted.topic, await context.zone(update))
-    await show_page(query, body, markup)
+    await show_page(context, query, body, markup)
 
 
 async def send_article(update: Update, context: AkhbarContext, t: Texts, article_id: int) -> None:
@@ -177,11 +177,11 @@ async def read(update: Update, context: AkhbarContext) -> None:
         # One article at a time (each can be several messages): say the others were not read.
         text = formatting.text(t, "read-one-at-a-time", id=args[0][:MAX_SHOWN])
         await update.effective_message.reply_html(text)
-    await _read_typed(update, context, t, args[0])
+    await read_typed(update, context, t, args[0])
 
 
-async def _read_typed(update: Update, context: AkhbarContext, t: Texts, typed: str) -> None:
-    """Open the article whose id the user typed, or say why it cannot be opened."""
+async def read_typed(update: Update, context: AkhbarContext, t: Texts, typed: str) -> None:
+    """Open the article whose id the user typed (or a link carried), or say why it cannot."""
     wanted = typed.lstrip("#")
     if not wanted.isdecimal():
         text = formatting.text(t, "read-not-a-number", text=typed[:MAX_SHOWN])
@@ -200,7 +200,7 @@ async def read_shortcut(update: Update, context: AkhbarContext) -> None:
     if match.group(2) and match.group(2).casefold() != (context.bot.username or "").casefold():
         return  # `/read_5@otherbot` in a group is another bot's command
     t = await context.texts(update)
-    await _read_typed(update, context, t, match.group(1))
+    await read_typed(update, context, t, match.group(1))
 
 
 async def open_article(update: Update, context: AkhbarContext) -> None:

@@ -100,7 +100,7 @@ async def search_page(update: Update, context: AkhbarContext) -> None:
         # Nothing matches any more (or the query cannot be run): keep the results shown.
         await callback.answer(t("button-stale"), show_alert=True)
         return
-    await show_page(callback, body, markup)
+    await show_page(context, callback, body, markup)
 
 
 async def plain_text(update: Update, context: AkhbarContext) -> None:

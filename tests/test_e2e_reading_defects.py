@@ -193,3 +193,8 @@ async def test_text_a_user_typed_is_echoed_without_invisible_marks(emulator, akh
         reply = await ask(emulator, f"{command} {typed}")
         assert f"«{typed}»" in reply.text, reply.text
         assert "\u200e/read" in (await ask(emulator, "/read")).text  # our own commands keep it
+
+
+async def test_a_broken_read_link_says_what_is_wrong_instead_of_welcoming(emulator, akhbar):
+    assert "لا يوجد خبر بالرقم 1234567890" in (await ask(emulator, "/start read_1234567890")).text
+    assert "«12x» ليس رقم خبر" in (await ask(emulator, "/start read_12x")).text
