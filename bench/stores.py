@@ -87,7 +87,9 @@ async def cached_database(count: int, folder: Path) -> tuple[Path, float | None]
 
     Returns its path and, when it was built now, the articles/s of the build.
     """
-    path = folder / f"db-v{GENERATOR_VERSION}-{_schema_key()}-{count}.sqlite3"
+    # The index version too: a database indexed with older search terms would answer wrongly.
+    index = search_text.INDEX_VERSION
+    path = folder / f"db-v{GENERATOR_VERSION}-{_schema_key()}-i{index}-{count}.sqlite3"
     if path.exists():
         return path, None
     building = _fresh(path.with_suffix(".building"))

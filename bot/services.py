@@ -15,7 +15,7 @@ from bot.i18n import Catalogs, LanguageService
 from bot.i18n.catalogs import TextStyle
 from bot.ingestion import IngestionService
 from bot.moderation import ImageHiding, ModerationService, ModerationSettings
-from bot.reading import NewsService, search_text
+from bot.reading import NewsService, search_index, search_text
 from bot.subscriptions import (
     DigestService,
     InstantService,
@@ -99,6 +99,7 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
     db = await database.connect(
         config.storage.path, index_terms=search_text.index_text, create=create
     )
+    await search_index.ensure_current(db)
     http = http_client(config)
     style = TextStyle(config.bot.date_style, config.bot.arabic_locale, config.bot.digits)
     catalogs = Catalogs(config.bot.default_language, style)

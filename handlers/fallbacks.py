@@ -1,4 +1,4 @@
-"""What the bot says when nothing else answered: unknown commands and stale buttons."""
+"""What the bot says when nothing else answered: unknown commands, plain text, stale buttons."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.ptb.context import AkhbarApp, AkhbarContext
+from handlers.search import plain_text
 
 
 async def unknown_command(update: Update, context: AkhbarContext) -> None:
@@ -23,4 +24,6 @@ def register(app: AkhbarApp) -> None:
     # so these only see what no area answered.
     # In groups other bots' commands are none of our business: answer only private chats.
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command))
+    # Plain text too: in a private chat it is for the bot (a search); in a group, for people.
+    app.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, plain_text))
     app.add_handler(CallbackQueryHandler(stale_button))

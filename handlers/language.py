@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
-from bot.i18n.catalogs import LANGUAGE_NAMES, LANGUAGES
+from bot.i18n.catalogs import LANGUAGE_NAMES, LANGUAGES, language_code
 from bot.ptb.chat_rights import is_group_admin
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from handlers._replies import replace_message
@@ -33,14 +33,15 @@ async def language(update: Update, context: AkhbarContext) -> None:
     if not await _may_change(update, context):
         await update.effective_message.reply_html(formatting.text(t, "language-admins-only"))
         return
-    wanted = (context.args or [""])[0].lower()
-    if not wanted:
+    typed = " ".join(context.args or [])
+    if not typed:
         await update.effective_message.reply_html(
             formatting.text(t, "language-choose"), reply_markup=_keyboard()
         )
         return
-    if wanted not in LANGUAGES:
-        text = formatting.text(t, "language-unknown", text=wanted[:20])
+    wanted = language_code(typed)
+    if wanted is None:
+        text = formatting.text(t, "language-unknown", text=typed[:20])
         await update.effective_message.reply_html(text, reply_markup=_keyboard())
         return
     t = await context.services.languages.choose(update.effective_chat.id, wanted)

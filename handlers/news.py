@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -23,11 +23,14 @@ from handlers._keyboards import (
     report_markup,
     source_markup,
 )
-from handlers._replies import replace_message, topic_of
+from handlers._replies import show_page, topic_of
 
 MAX_COUNT = 20
 MAX_TOPIC_LENGTH = 60
-READ_SHORTCUT = r"^/read_(\d{1,9})(?:@\w+)?$"
+# Any word after `/read_`, so that a mistyped id gets the same answers as `/read <id>`.
+READ_SHORTCUT = r"^/read_(\w+?)(?:@(\w+))?$"
+MAX_ID_DIGITS = 9  # ids are SQLite rowids far below this; longer numbers cannot exist
+MAX_SHOWN = 40
 RELATED_TITLE = 80
 
 
@@ -65,9 +68,18 @@ def _latest_data(size: int, topic: str | None):
     return lambda page: LatestPageData(page, size, topic).encode()
 
 
+_NUMBER = re.compile(r"[+-]?\d+")
+
+
 def _parse_latest_args(args: list[str]) -> tuple[int | None, str | None]:
-    count = next((int(a) for a in args if a.isdecimal() and len(a) <= 6), None)
-    words = [a for a in args if not a.isdecimal()]
+    """The count (any whole number, to be range-checked: `-3` and `999999999` are counts, not
+    topics) and the topic."""
+    numbers = [a for a in args if _NUMBER.fullmatch(a)]
+    words = [a for a in args if not _NUMBER.fullmatch(a)]
+    count = None
+    if numbers:
+        digits = numbers[0].lstrip("+-")
+        count = int(numbers[0]) if len(digits) <= 6 else MAX_COUNT + 1
     return count, " ".join(words).casefold()[:MAX_TOPIC_LENGTH] or None
 
 
@@ -108,8 +120,12 @@ async def latest_page(update: Update, context: AkhbarContext) -> None:
     listing = await context.services.news.latest(
         page=wanted.page, topic=wanted.topic, size=wanted.size
     )
+    if not listing.articles:
+        # The button's topic has no news (any more): keep the list the message shows.
+        await query.answer(t("button-stale"), show_alert=True)
+        return
     body, markup = _render_latest(t, listing, wanted.topic, await context.zone(update))
-    await replace_message(query, body, markup)
+    await show_page(context, query, body, markup)
 
 
 async def send_article(update: Update, context: AkhbarContext, t: Texts, article_id: int) -> None:
@@ -157,17 +173,34 @@ async def read(update: Update, context: AkhbarContext) -> None:
     if not args:
         await update.effective_message.reply_html(formatting.text(t, "read-usage"))
         return
-    wanted = args[0].lstrip("#")
-    if not wanted.isdecimal() or len(wanted) > 9:
-        text = formatting.text(t, "read-not-a-number", text=args[0][:40])
+    if len(args) > 1:
+        # One article at a time (each can be several messages): say the others were not read.
+        text = formatting.text(t, "read-one-at-a-time", id=args[0][:MAX_SHOWN])
+        await update.effective_message.reply_html(text)
+    await read_typed(update, context, t, args[0])
+
+
+async def read_typed(update: Update, context: AkhbarContext, t: Texts, typed: str) -> None:
+    """Open the article whose id the user typed (or a link carried), or say why it cannot."""
+    wanted = typed.lstrip("#")
+    if not wanted.isdecimal():
+        text = formatting.text(t, "read-not-a-number", text=typed[:MAX_SHOWN])
+        await update.effective_message.reply_html(text)
+        return
+    if len(wanted) > MAX_ID_DIGITS:
+        shown = t.digits(formatting.shorten(wanted, MAX_SHOWN))
+        text = formatting.text(t, "read-not-found", id=shown)
         await update.effective_message.reply_html(text)
         return
     await send_article(update, context, t, int(wanted))
 
 
 async def read_shortcut(update: Update, context: AkhbarContext) -> None:
+    match = context.matches[0]
+    if match.group(2) and match.group(2).casefold() != (context.bot.username or "").casefold():
+        return  # `/read_5@otherbot` in a group is another bot's command
     t = await context.texts(update)
-    await send_article(update, context, t, int(context.matches[0].group(1)))
+    await read_typed(update, context, t, match.group(1))
 
 
 async def open_article(update: Update, context: AkhbarContext) -> None:
@@ -178,27 +211,45 @@ async def open_article(update: Update, context: AkhbarContext) -> None:
 
 
 async def related_news(update: Update, context: AkhbarContext) -> None:
-    """The stored headlines closest to a headline-only article, as a new list."""
+    """The stored headlines closest to a headline-only article, as a new list, sent once: the
+    button leaves the article's message as the list arrives."""
     query = update.callback_query
     t = await context.texts(update)
     await query.answer()
+    await _drop_related_button(query)
+    chat_id, thread = update.effective_chat.id, topic_of(update)
     try:
         article, found = await context.services.news.related(int(query.data.split(":", 1)[1]))
     except ArticleNotFound as error:
         text = formatting.text(t, "read-not-found", id=error.args[0])
-        await context.bot.send_message(update.effective_chat.id, text)
+        await context.bot.send_message(chat_id, text, message_thread_id=thread)
         return
     title = formatting.shorten(article.title, RELATED_TITLE)
     if not found:
         text = formatting.text(t, "related-none", title=title)
-        await context.bot.send_message(update.effective_chat.id, text)
+        await context.bot.send_message(chat_id, text, message_thread_id=thread)
         return
     heading = t("related-title", title=title)
-    body = formatting.headline_list(t, heading, found, None, context.services.config.bot.tz)
+    body = formatting.headline_list(t, heading, found, None, await context.zone(update))
     markup = InlineKeyboardMarkup(open_buttons(found))
-    await context.bot.send_message(
-        update.effective_chat.id, body, reply_markup=markup, message_thread_id=topic_of(update)
-    )
+    await context.bot.send_message(chat_id, body, reply_markup=markup, message_thread_id=thread)
+
+
+async def _drop_related_button(query: CallbackQuery) -> None:
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    if markup is None:
+        return
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if not any(str(b.callback_data or "").startswith("q1:") for b in row)
+    ]
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
 
 
 def register(app: AkhbarApp) -> None:

@@ -14,9 +14,9 @@ from bot import formatting
 from bot.errors import NothingSearchable, QueryTooLong
 from bot.i18n.catalogs import Texts
 from bot.ptb.context import AkhbarApp, AkhbarContext
-from bot.reading.news import MAX_QUERY_LENGTH
+from bot.reading.news import MAX_QUERY_LENGTH, Listing
 from handlers._keyboards import fits_callback, listing_markup
-from handlers._replies import replace_message
+from handlers._replies import show_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +47,15 @@ class SearchPageData:
 
 
 MAX_PAGE_SIZE = 20
+PLAIN_TEXT_SHOWN = 40
 _SEARCH_DATA = re.compile(r"s2:(?P<page>\d{1,6}):(?P<size>\d{1,2}):(?P<query>.+)", re.DOTALL)
 
 
 async def _results(
     context: AkhbarContext, t: Texts, query: str, page: int, tz: ZoneInfo, size: int | None = None
 ):
-    """The results page as (html, markup); errors the user should hear about become text."""
+    """The results page as (html, markup); errors the user should hear about and "no results"
+    become text without markup."""
     try:
         listing = await context.services.news.search(query, page=page, size=size)
     except QueryTooLong:
@@ -64,9 +66,14 @@ async def _results(
         return formatting.text(t, "search-nothing-searchable", query=query[:80]), None
     if not listing.articles:
         return formatting.text(t, "search-no-results", query=query), None
+    return _render(t, query, listing, tz)
+
+
+def _render(t: Texts, query: str, listing: Listing, tz: ZoneInfo):
     title = t("search-title", query=query, results=t.plural("count-results", listing.total))
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
-    return body, listing_markup(t, listing.articles, listing.page, _paging(listing.size, query))
+    paging = _paging(listing.size, query)
+    return body, listing_markup(t, listing.articles, listing.page, paging)
 
 
 def _paging(size: int, query: str):
@@ -89,7 +96,28 @@ async def search_page(update: Update, context: AkhbarContext) -> None:
     t = await context.texts(update)
     zone = await context.zone(update)
     body, markup = await _results(context, t, wanted.query, wanted.page, zone, wanted.size)
-    await replace_message(callback, body, markup)
+    if markup is None:
+        # Nothing matches any more (or the query cannot be run): keep the results shown.
+        await callback.answer(t("button-stale"), show_alert=True)
+        return
+    await show_page(context, callback, body, markup)
+
+
+async def plain_text(update: Update, context: AkhbarContext) -> None:
+    """Words sent without a command in a private chat are searched, as readers of a news bot
+    expect; when they find nothing (a greeting, say), a hint on how to read and search."""
+    t = await context.texts(update)
+    text = " ".join(update.effective_message.text.split())
+    try:
+        listing = await context.services.news.search(text)
+    except (QueryTooLong, NothingSearchable):
+        listing = None
+    if listing is None or not listing.articles:
+        shown = formatting.shorten(text, PLAIN_TEXT_SHOWN)
+        await update.effective_message.reply_html(formatting.text(t, "plain-text-hint", text=shown))
+        return
+    body, markup = _render(t, text, listing, await context.zone(update))
+    await update.effective_message.reply_html(body, reply_markup=markup)
 
 
 def register(app: AkhbarApp) -> None:

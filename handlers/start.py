@@ -8,7 +8,7 @@ from telegram.ext import CommandHandler
 
 from bot import formatting
 from bot.ptb.context import AkhbarApp, AkhbarContext
-from handlers.news import send_article
+from handlers.news import read_typed
 
 DEEP_LINK_READ = "read_"
 
@@ -16,9 +16,9 @@ DEEP_LINK_READ = "read_"
 async def start(update: Update, context: AkhbarContext) -> None:
     t = await context.texts(update)
     payload = (context.args or [""])[0]
-    article_id = payload.removeprefix(DEEP_LINK_READ)
-    if payload.startswith(DEEP_LINK_READ) and article_id.isdecimal() and len(article_id) <= 9:
-        await send_article(update, context, t, int(article_id))
+    if payload.startswith(DEEP_LINK_READ):
+        # A cut or mistyped link gets the same answers as a mistyped /read.
+        await read_typed(update, context, t, payload.removeprefix(DEEP_LINK_READ))
         return
     user = update.effective_user
     name = user.first_name if user else ""

@@ -59,6 +59,28 @@ async def insert_many(db: Connection, items: Sequence[NewArticle]) -> int:
     return new
 
 
+async def clear_index(db: Connection) -> None:
+    """Empty the full-text index (it is contentless: its rows go only all at once)."""
+    await db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+
+
+async def index_batch(db: Connection, *, after_id: int, limit: int) -> tuple[int, int]:
+    """Index the next `limit` articles by id after `after_id`; return how many and the last id."""
+    rows = await db.execute_fetchall(
+        "SELECT max(id), count(*) FROM (SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?)",
+        (after_id, limit),
+    )
+    last, found = rows[0][0], rows[0][1]
+    if found:
+        await db.execute(
+            "INSERT INTO articles_fts (rowid, title, body)"
+            " SELECT id, akhbar_terms(title), akhbar_terms(body) FROM articles"
+            " WHERE id > ? AND id <= ?",
+            (after_id, last),
+        )
+    return found, last if found else after_id
+
+
 def to_article(row: Row) -> Article:
     """An Article from a row selected with ARTICLE_COLUMNS."""
     return Article(
@@ -122,25 +144,47 @@ async def topics(db: Connection, *, limit: int = 50) -> list[tuple[str, int]]:
 async def search(
     db: Connection, match: str, *, limit: int, offset: int = 0, window: int
 ) -> tuple[list[Article], int]:
-    """Rank the `window` newest matches of an FTS5 expression; return one page and the count.
+    """Order the `window` newest matches of an FTS5 expression: those whose title matches
+    first, then newest; return one page and the count.
 
-    Ranking every match of a very common word would read the whole index, so only the newest
-    `window` matches are ranked (title hits weigh more), which keeps the cost bounded.
+    Ordering every match of a very common word would read the whole index, so only the newest
+    `window` matches are ordered, which keeps the cost bounded.
     """
-    # Only the page's rows are read in full; ranking needs just sort_at, which sits before the
+    # Only the page's rows are read in full; ordering needs just sort_at, which sits before the
     # long columns (see 001_init.sql).
     rows = await db.execute_fetchall(
         "WITH hits AS MATERIALIZED ("
-        " SELECT rowid AS id, bm25(articles_fts, 4.0, 1.0) AS score FROM articles_fts"
+        " SELECT rowid AS id FROM articles_fts"
         " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?),"
-        " page AS (SELECT h.id, h.score, a.sort_at FROM hits h JOIN articles a ON a.id = h.id"
-        " ORDER BY h.score, a.sort_at DESC, h.id DESC LIMIT ? OFFSET ?)"
+        " in_title AS MATERIALIZED (SELECT rowid AS id FROM articles_fts"
+        " WHERE articles_fts MATCH 'title : (' || ? || ')'"
+        " AND rowid >= (SELECT min(id) FROM hits)),"
+        " page AS (SELECT h.id, h.id NOT IN in_title AS score, a.sort_at"
+        " FROM hits h JOIN articles a ON a.id = h.id"
+        " ORDER BY score, a.sort_at DESC, h.id DESC LIMIT ? OFFSET ?)"
         f" SELECT {A_COLUMNS}, (SELECT count(*) FROM hits) AS total"
         " FROM page p JOIN articles a ON a.id = p.id ORDER BY p.score, p.sort_at DESC, p.id DESC",
-        (match, window, limit, offset),
+        (match, window, match, limit, offset),
     )
     total = rows[0]["total"] if rows else await _count_matches(db, match, window)
     return [to_article(row) for row in rows], total
+
+
+async def closest_titles(
+    db: Connection, match: str, *, limit: int, window: int, exclude: int
+) -> list[Article]:
+    """Up to `limit` articles among the `window` newest whose titles match an FTS5 expression,
+    the best bm25 title score first (sharing more and rarer words), then newest."""
+    rows = await db.execute_fetchall(
+        "WITH hits AS MATERIALIZED ("
+        " SELECT rowid AS id, bm25(articles_fts, 1.0, 0.0) AS score FROM articles_fts"
+        " WHERE articles_fts MATCH 'title : (' || ? || ')' AND rowid != ?"
+        " ORDER BY rowid DESC LIMIT ?)"
+        f" SELECT {A_COLUMNS} FROM hits h JOIN articles a ON a.id = h.id"
+        " ORDER BY h.score, a.sort_at DESC, a.id DESC LIMIT ?",
+        (match, exclude, window, limit),
+    )
+    return [to_article(row) for row in rows]
 
 
 async def _count_matches(db: Connection, match: str, window: int) -> int:

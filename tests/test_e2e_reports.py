@@ -129,6 +129,7 @@ async def test_a_forged_report_button_is_refused_and_counts_nothing(emulator, bo
 async def test_report_command_needs_a_reply_to_a_photo(emulator, bot):
     assert "أجب على رسالتها بالأمر \u200e/report" in (await ask(emulator, "/report")).text
     question = await emulator.send_text(7, "مرحبا")
+    await emulator.next_message(7)  # plain text in a private chat gets a search hint
     await emulator.send_text(7, "/report", reply_to_message_id=question["message_id"])
     assert (await emulator.next_message(7)).text == "الرسالة التي أجبت عليها لا تحتوي على صورة."
 

@@ -8,7 +8,7 @@ from bot.reading import search_text
 
 def reference_terms(text: str) -> list[str]:
     words = search_text._WORD.findall(search_text.normalise(text))
-    return [search_text._stem(word) for word in words]
+    return [search_text._stem(word) for word in words if search_text._is_significant(word)]
 
 
 @settings(max_examples=400)

@@ -1,3 +1,5 @@
+import pytest
+
 from bot.reading.search_text import fts_query, index_text, terms, title_fingerprint
 
 
@@ -34,10 +36,55 @@ def test_query_without_words_is_not_searchable():
 
 
 def test_query_terms_are_quoted_so_fts_syntax_cannot_be_injected():
-    assert fts_query('NEAR(a b) OR "x"') == '"near" "a" "b" "or" "x"'
+    assert fts_query('NEAR(ab cd) OR "xy"') == '"near" "ab" "cd" "or" "xy"'
 
 
 def test_title_fingerprint_ignores_vowels_punctuation_and_letter_forms():
     assert title_fingerprint("إسرائيل تهاجم موقعًا عسكريًا بلبنان") == title_fingerprint(
         "اسرائيل تهاجم موقعا عسكريا بلبنان!"
     )
+
+
+SAME_WORD = [
+    ("الانتخابات", "انتخابات"),
+    ("للانتخابات", "والانتخابات"),
+    ("الكلاسيكو", "كلاسيكو"),
+    ("ألمانيا", "المانيا"),
+    ("إفريقيا", "افريقيا"),
+    ("الأمم", "امم"),
+    ("بالمغرب", "المغرب"),
+    ("الحكومة", "حكومه"),
+    ("القاهرة", "القاهره"),
+    ("مستشفى", "مستشفي"),
+    ("موسى", "موسي"),
+    ("الرئيس", "رئيس"),
+    ("سؤال", "سوال"),
+    ("مُسْتَشْفَى", "مستشفى"),
+    ("المـــغرب", "المغرب"),
+]
+DIFFERENT_WORDS = [
+    ("كتاب", "مكتب"),
+    ("شرق", "غرب"),
+    ("الحرب", "الحب"),
+    ("سلام", "إسلام"),
+    ("علم", "عالم"),
+    ("بحر", "بحث"),
+    ("المغرب", "العرب"),
+    ("الحكومة", "الحكم"),
+]
+
+
+@pytest.mark.parametrize(("one", "other"), SAME_WORD)
+def test_article_hamza_taa_marbuta_yaa_marks_and_tatweel_do_not_matter(one, other):
+    assert terms(one) == terms(other) != []
+
+
+@pytest.mark.parametrize(("one", "other"), DIFFERENT_WORDS)
+def test_different_words_stay_different(one, other):
+    assert terms(one) != terms(other)
+
+
+def test_lone_article_and_one_letter_particles_are_not_searchable():
+    assert fts_query("ال") is None
+    assert fts_query("و") is None
+    assert fts_query("و المغرب") == fts_query("المغرب")

@@ -18,10 +18,13 @@ strong character themselves. See docs/ARABIC.md.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
+from collections.abc import Mapping
 
 LRM = "\u200e"
 RLM = "\u200f"
+_FORMATTER = string.Formatter()
 _COMMAND = re.compile(r"(?<![\w/<>\u200e])/(?=[A-Za-z])")
 
 
@@ -29,6 +32,32 @@ def right_to_left(text: str) -> str:
     """Arabic text with the marks that keep it right to left around Latin and commands."""
     text = _COMMAND.sub(LRM + "/", text)
     return "\n".join(_rtl_line(line) for line in text.split("\n"))
+
+
+def right_to_left_format(template: str, values: Mapping[str, object]) -> str:
+    """`template.format(**values)` laid out right to left, marks only in the template's own text.
+
+    A value (a headline, what a user typed) is shown exactly as it is: a mark inside it would
+    change what it says (`../..\u200e/etc`) and break copying it. Lines that begin inside a
+    value get no mark either.
+    """
+    pieces: list[tuple[str, bool]] = []  # (text, is the template's own)
+    for literal, field, spec, conversion in _FORMATTER.parse(template):
+        pieces.append((_COMMAND.sub(LRM + "/", literal), True))
+        if field is not None:
+            value = _FORMATTER.convert_field(_FORMATTER.get_field(field, (), values)[0], conversion)
+            pieces.append((_FORMATTER.format_field(value, spec or ""), False))
+    text, line_starts, at = "", {0}, 0
+    for piece, is_own in pieces:
+        if is_own:
+            line_starts.update(at + i + 1 for i, char in enumerate(piece) if char == "\n")
+        text += piece
+        at += len(piece)
+    lines, at = [], 0
+    for line in text.split("\n"):
+        lines.append(_rtl_line(line) if at in line_starts else line)
+        at += len(line) + 1
+    return "\n".join(lines)
 
 
 def command(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from io import BytesIO
@@ -14,9 +15,35 @@ from bot.i18n import bidi
 
 LANGUAGES = ("ar", "fr", "en")
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English"}
+# What people type to name a language, in the three languages, folded by `_folded_name`.
+_LANGUAGE_ALIASES = {
+    "ar": "ar arabic arab arabe العربيه عربيه العربي عربي",
+    "fr": "fr french francais française الفرنسيه فرنسيه الفرنسي فرنسي فرنساويه",
+    "en": "en english anglais anglaise الانجليزيه انجليزيه الانجليزي انجليزي الانكليزيه"
+    " انكليزيه النجليزيه نجليزيه",
+}
+_ARABIC_NAME_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي"})
 DOMAIN = "akhbar"
 PLURAL_SUFFIX = "-plural"  # a counted message's msgid_plural is its key plus this
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def _folded_name(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c) and c != "\u0640")
+    return bare.translate(_ARABIC_NAME_FORMS).removeprefix("بال")
+
+
+_LANGUAGE_BY_NAME = {
+    _folded_name(alias): code
+    for code, aliases in _LANGUAGE_ALIASES.items()
+    for alias in aliases.split()
+}
+
+
+def language_code(name: str) -> str | None:
+    """The code of the language `name` names (`ar`, `arabe`, `العربية`, `English`…), or None."""
+    return _LANGUAGE_BY_NAME.get(_folded_name(name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +107,13 @@ class Texts:
         return self._translations.gettext("list-separator").join(values)
 
     def _finish(self, text: str, values: dict[str, object]) -> str:
-        if values:
-            shown = {k: self.digits(str(v)) if isinstance(v, int) else v for k, v in values.items()}
-            text = text.format(**shown)
-        return bidi.right_to_left(text) if self.is_rtl else text
+        if not values:  # a text without values is not a format string: braces stay as written
+            return bidi.right_to_left(text) if self.is_rtl else text
+        shown = {k: self.digits(str(v)) if isinstance(v, int) else v for k, v in values.items()}
+        if self.is_rtl:
+            # Marked before the values go in: marks belong to our text, never inside theirs.
+            return bidi.right_to_left_format(text, shown)
+        return text.format(**shown)
 
 
 def _compile(language: str) -> gettext.GNUTranslations:

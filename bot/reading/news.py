@@ -57,16 +57,17 @@ class NewsService:
         return found
 
     async def related(self, article_id: int) -> tuple[Article, tuple[Article, ...]]:
-        """The article and up to a page of others whose headlines share the most words with
-        its own: what a reader can open when only its headline is stored."""
+        """The article and up to a page of others whose headlines share at least two significant
+        words with its own, closest first: what a reader can open when only its headline is
+        stored."""
         article = await self.article(article_id)
-        match = search_text.fts_query(article.title, any_term=True)
+        match = search_text.related_query(article.title)
         if match is None:
             return article, ()
-        found, _ = await articles.search(
-            self._db, match, limit=self.page_size + 1, window=SEARCH_WINDOW
+        found = await articles.closest_titles(
+            self._db, match, limit=self.page_size, window=SEARCH_WINDOW, exclude=article_id
         )
-        return article, tuple(a for a in found if a.id != article_id)[: self.page_size]
+        return article, tuple(found)
 
     async def search(self, query: str, *, page: int = 1, size: int | None = None) -> Listing:
         """Rank articles matching every word of `query`, whatever their vowels, forms or affixes."""
@@ -77,11 +78,15 @@ class NewsService:
         if match is None:
             raise NothingSearchable(query)
         page = max(page, 1)
-        found, total = await articles.search(
-            self._db,
-            match,
-            limit=size,
-            offset=(page - 1) * size,
-            window=SEARCH_WINDOW,
-        )
+        found, total = await self._search_page(match, page, size)
+        if page > _page_count(total, size):
+            # A page past the end (an old button, fewer matches now): the last page instead,
+            # as `latest` does.
+            page = _page_count(total, size)
+            found, total = await self._search_page(match, page, size)
         return Listing(tuple(found), Page(page, _page_count(total, size)), total, size)
+
+    async def _search_page(self, match: str, page: int, size: int):
+        return await articles.search(
+            self._db, match, limit=size, offset=(page - 1) * size, window=SEARCH_WINDOW
+        )

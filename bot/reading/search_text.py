@@ -3,13 +3,17 @@
 FTS5's unicode61 tokenizer splits Arabic words at every diacritic and at tatweel, and it
 knows nothing of Arabic morphology, so text is normalised and stemmed here, in Python, by
 one function used both when indexing and when querying.
+
+Letter forms are folded and the definite article is taken off *before* stemming: the Snowball
+stemmer strips different affixes from `الانتخابات` and `انتخابات` (or `ألمانيا` and `المانيا`),
+so stemming first made a word with and without "ال" two different terms.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from itertools import chain
+from itertools import chain, combinations
 
 import Stemmer
 
@@ -28,11 +32,20 @@ _LETTER_FORMS = str.maketrans(
         "ی": "ي",
     }
 )
+# The definite article, alone or after a one-letter conjunction or preposition, and "لل"
+# (لـ + ال). Only taken off words that keep at least two letters: `الا`, `الى` stay whole.
+_ARTICLE = re.compile("^(?:[وفبك]?ال|لل)(?=..)")
+# Words that carry no meaning of their own once separated: the article written apart and the
+# one-letter particles (و، ب، ل…) people type with a space; searching them finds everything.
+_PARTICLES = frozenset({"ال"})
 _WORD = re.compile(r"\w+")
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 _arabic_stemmer = Stemmer.Stemmer("arabic")
 
 MAX_QUERY_TERMS = 12
+# Bump whenever `terms` changes what it returns for some text: the index of an existing
+# database is then rebuilt at start-up (bot.reading.search_index), so old rows match new queries.
+INDEX_VERSION = 2
 # Indexing reads every word of every article, so the terms of each whitespace-separated token
 # are memoised in a plain dict read through map(dict.get), which costs a fraction of stripping
 # marks, folding, splitting and stemming each word again. News vocabulary is Zipfian; the
@@ -49,8 +62,13 @@ def normalise(text: str) -> str:
 
 def _stem(word: str) -> str:
     if _ARABIC_LETTER.search(word):
-        return _arabic_stemmer.stemWord(word).translate(_LETTER_FORMS)
+        bare = _ARTICLE.sub("", word.translate(_LETTER_FORMS))
+        return _arabic_stemmer.stemWord(bare).translate(_LETTER_FORMS)
     return _strip_accents(word)
+
+
+def _is_significant(word: str) -> bool:
+    return word not in _PARTICLES and not (len(word) == 1 and word.isalpha())
 
 
 def _strip_accents(word: str) -> str:
@@ -78,7 +96,8 @@ def terms(text: str | None) -> list[str]:
 
 
 def _terms_of_token(token: str) -> tuple[str, ...]:
-    return tuple(_stem(word) for word in _WORD.findall(_ARABIC_MARKS.sub("", token).casefold()))
+    words = _WORD.findall(_ARABIC_MARKS.sub("", token).casefold())
+    return tuple(_stem(word) for word in words if _is_significant(word))
 
 
 def index_text(text: str | None) -> str:
@@ -86,14 +105,37 @@ def index_text(text: str | None) -> str:
     return " ".join(terms(text))
 
 
-def fts_query(text: str, *, any_term: bool = False) -> str | None:
-    """An FTS5 MATCH expression requiring every query term (or, with `any_term`, at least one:
-    bm25 then ranks articles sharing more and rarer terms first), or None when nothing is
+def fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression requiring every query term, or None when nothing is
     searchable."""
     unique = list(dict.fromkeys(term for term in terms(text) if term))[:MAX_QUERY_TERMS]
     if not unique:
         return None
-    return (" OR " if any_term else " ").join(f'"{term}"' for term in unique)
+    return " ".join(f'"{term}"' for term in unique)
+
+
+# Words too common in headlines to make two of them related: grammar words in the three
+# languages, compared as terms so every spelling of them is caught.
+_STOP_WORDS = (
+    "في من على إلى الى عن مع بعد قبل حول ضد خلال بين عند منذ حتى أن إن أو ثم لا ما لم لن هل"
+    " قد كل بعض غير التي الذي الذين هذا هذه ذلك تلك هو هي هم كان كانت يكون عبر لدى أمام دون"
+    " le la les de des du un une et en au aux pour par sur dans avec sans sous est qui que"
+    " the of and in on for to with at by from is are as an its after over"
+)
+STOP_TERMS = frozenset(terms(_STOP_WORDS))
+RELATED_MIN_SHARED = 2
+
+
+def related_query(title: str) -> str | None:
+    """An FTS5 expression matching text that shares at least two of the significant terms of
+    `title` (its only one, if it has one), or None when it has none.
+
+    One shared word is too weak a link: "الشرق" alone would relate every Middle East story.
+    """
+    unique = [t for t in dict.fromkeys(terms(title)) if t not in STOP_TERMS][:MAX_QUERY_TERMS]
+    if len(unique) < RELATED_MIN_SHARED:
+        return f'"{unique[0]}"' if unique else None
+    return " OR ".join(f'("{a}" "{b}")' for a, b in combinations(unique, RELATED_MIN_SHARED))
 
 
 def title_fingerprint(title: str) -> str:
