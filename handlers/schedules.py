@@ -20,12 +20,20 @@ from bot.i18n.catalogs import Texts
 from bot.models import TargetChat
 from bot.ptb.chat_rights import rights_in
 from bot.ptb.context import AkhbarApp, AkhbarContext
-from bot.subscriptions.rules import next_runs, parse_request
+from bot.subscriptions.rules import MIN_CRON_GAP, next_runs, parse_request
+
+_CRON_RANGES = {"minute": (0, 59), "hour": (0, 23), "day": (1, 31), "month": (1, 12)}
+_CRON_RANGES["weekday"] = (0, 7)
 
 
 def bad_schedule_text(t: Texts, error: BadSchedule, context: AkhbarContext) -> str:
     """What is wrong with a time, a number of headlines or a cron expression."""
     settings = context.services.config.digests
+    if error.problem.startswith("cron-") and error.problem != "cron-too-often":
+        name = error.problem.removeprefix("cron-")
+        low, high = _CRON_RANGES[name]
+        field = t(f"cron-field-{name}", low=low, high=high)
+        return formatting.text(t, "schedule-bad-cron-field", field=field, text=error.text[:60])
     key = {
         "time": "schedule-bad-time",
         "no-time": "schedule-no-time",
@@ -33,7 +41,10 @@ def bad_schedule_text(t: Texts, error: BadSchedule, context: AkhbarContext) -> s
         "cron": "schedule-bad-cron",
         "cron-too-often": "schedule-cron-too-often",
     }[error.problem]
-    return formatting.text(t, key, text=error.text[:60], max=settings.max_count)
+    minutes = int(MIN_CRON_GAP.total_seconds() // 60)
+    return formatting.text(
+        t, key, text=error.text[:60], min=1, max=settings.max_count, minutes=minutes
+    )
 
 
 def _arguments(message: Message) -> str:
