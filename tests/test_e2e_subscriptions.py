@@ -263,3 +263,46 @@ async def test_a_migrated_group_keeps_its_schedule(emulator, akhbar):
     assert await services(akhbar).schedules.of_chat(-500) == []
     await emulator.send_text(GROUP, "/schedules", user_id=ADMIN)
     assert (await emulator.next_message(GROUP)).text.startswith("جداول مجموعة")
+
+
+async def test_a_channel_named_once_is_managed_by_plain_commands_in_private(emulator, akhbar):
+    emulator.add_chat(CHANNEL, "channel", title="قناة الأخبار", username="akhbar_ma")
+    emulator.set_member(CHANNEL, ADMIN, "administrator")
+    nothing_yet = await ask(emulator, "/schedules", chat_id=ADMIN)
+    assert "/schedule @القناة 08:00" in nothing_yet.text
+    created = await ask(emulator, "/schedule @akhbar_ma 08:00", chat_id=ADMIN)
+    assert "/schedules و \u200e/unschedule" in created.text and "«قناة الأخبار»" in created.text
+    listing = await ask(emulator, "/schedules", chat_id=ADMIN)
+    assert listing.text.startswith("جداول قناة الأخبار")
+    assert "08:00" in listing.text
+    second = await ask(emulator, "/schedule 19:00", chat_id=ADMIN)
+    assert second.text.startswith("تم إنشاء الجدول 2 في قناة الأخبار")
+    removed = await ask(emulator, "/unschedule 1", chat_id=ADMIN)
+    assert removed.text == "تم حذف الجدول 1 من قناة الأخبار."
+    assert len(await services(akhbar).schedules.of_chat(CHANNEL)) == 1
+
+
+async def test_preview_in_private_without_a_channel_explains_and_previews_nothing(emulator, akhbar):
+    reply = await ask(emulator, "/preview", chat_id=USER)
+    assert "/schedule @القناة 08:00" in reply.text
+    assert "معاينة" not in reply.text
+
+
+async def test_a_forwarded_message_that_is_no_channel_post_is_answered_for_what_it_is(
+    emulator, akhbar
+):
+    user, chat = sender_and_chat(emulator.state, ADMIN, None)
+    origin = {"type": "user", "sender_user": {"id": 99, "is_bot": False, "first_name": "X"},
+              "date": 1}  # fmt: skip
+    payload = user_message(emulator.state, user, chat, text="مرحبا", forward_origin=origin)
+    emulator.api.push_update("message", payload)
+    answer = await emulator.next_message(ADMIN)
+    assert answer.text.startswith("هذه الرسالة ليست منشورا من قناة")
+
+
+async def test_a_name_given_to_schedule_in_a_group_is_not_silently_dropped(emulator, akhbar):
+    group_with_admin(emulator)
+    await emulator.send_text(GROUP, "/schedule 08:00 @someone", user_id=ADMIN)
+    answer = await emulator.next_message(GROUP)
+    assert "فلم أستعمل @someone" in answer.text
+    assert await services(akhbar).schedules.of_chat(GROUP) == []
