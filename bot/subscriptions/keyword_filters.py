@@ -25,6 +25,11 @@ def parse(words: Iterable[str], current: KeywordFilters) -> KeywordFilters:
     return KeywordFilters(tuple(include[-MAX_WORDS:]), tuple(exclude[-MAX_WORDS:]))
 
 
+def unusable(words: Iterable[str]) -> list[str]:
+    """The words that name nothing to look for (`+`, `-`, punctuation): parse skips them."""
+    return [w for w in words if not search_text.terms(w.lstrip("+-−")[:MAX_WORD_LENGTH])]
+
+
 def _terms(word: str) -> frozenset[str]:
     return frozenset(search_text.terms(word))
 
