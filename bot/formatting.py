@@ -388,7 +388,7 @@ def settings_summary(
         t, "settings-summary",
         subscribed=t("settings-yes") if sub else t("settings-no"),
         topics=_listed(t, sub.topics if sub else (), "topics-all"),
-        instant=_listed(t, sub.instant_topics if sub else (), "settings-none"),
+        instant=_listed(t, sub.instant_topics if sub else (), "settings-none-instant"),
         times=when, next=next_run_text(t, next_run, tz), zone=zone_name(t, view.timezone),
         language=language_name, filters=" ".join(words) or t("settings-none"),
     )  # fmt: skip

@@ -62,15 +62,22 @@ async def subscribe(update: Update, context: AkhbarContext) -> None:
     if not await _private_only(update, t):
         return
     chat_id = update.effective_chat.id
+    before = await context.services.subscriptions.subscription(chat_id)
     change = await context.services.subscriptions.subscribe(
         chat_id, context.args or [], language=t.language
     )
     view = await context.services.subscriptions.settings(chat_id)
     topics = t.join(view.subscription.topics) or t("topics-all")
-    key = "subscribe-done" if change.schedule else "subscribe-again"
+    added = (
+        [] if before is None else [x for x in view.subscription.topics if x not in before.topics]
+    )
+    if change.schedule:
+        key = "subscribe-done"
+    else:  # already subscribed: say what this /subscribe changed, if anything
+        key = "subscribe-topics-added" if added else "subscribe-again"
     times = _times(view.schedules, t)
     zone = formatting.zone_name(t, view.timezone)
-    text = formatting.text(t, key, topics=topics, times=times, zone=zone)
+    text = formatting.text(t, key, topics=topics, times=times, zone=zone, added=t.join(added))
     await _reply(update, text)
 
 

@@ -341,3 +341,38 @@ async def test_digest_times_are_joined_in_arabic_and_the_zone_is_named_in_arabic
     assert "يصلك الموجز في 08:00، 19:30 (كل يوم)، بتوقيت الدار البيضاء" in done.text
     assert "المنطقة الزمنية: الدار البيضاء" in (await ask(emulator, "/settings")).text
     assert "بتوقيت باريس" in (await ask(emulator, "/timezone Europe/Paris")).text
+
+
+async def test_subscribing_again_with_topics_says_which_were_added(emulator, akhbar):
+    await ask(emulator, "/subscribe")
+    added = await ask(emulator, "/subscribe maroc")
+    assert added.text.startswith("أنت مشترك من قبل، وأضفتُ إلى مواضيعك: maroc.")
+    same = await ask(emulator, "/subscribe maroc")
+    assert same.text.startswith("أنت مشترك من قبل. المواضيع: maroc.")
+
+
+async def test_settings_in_french_say_aucune_for_instant_news(emulator, akhbar):
+    await ask(emulator, "/subscribe", language_code="fr")
+    summary = await ask(emulator, "/settings", language_code="fr")
+    assert "Nouvelles immédiates : aucune" in summary.text
+
+
+async def test_the_language_confirmation_speaks_to_the_whole_group(emulator, akhbar):
+    group_with_admin(emulator)
+    await emulator.send_text(GROUP, "/language ar", user_id=ADMIN)
+    assert (await emulator.next_message(GROUP)).text == "تم. سأحدثكم هنا بالعربية."
+    assert (await ask(emulator, "/language ar")).text == "تم. سأحدثك بالعربية."
+
+
+async def test_the_pause_notice_reads_as_one_sentence(emulator, akhbar):
+    group_with_admin(emulator)
+    await emulator.send_text(GROUP, "/schedule 08:00", user_id=ADMIN)
+    await emulator.next_message(GROUP)
+    emulator.add_my_chat_member_update(GROUP, new_status="left", old_status="member")
+    await emulator.send_text(USER, "/help")  # updates are handled in order
+    await emulator.next_message(USER)
+    [notice] = await outbox_rows(services(akhbar), ADMIN)
+    assert notice.text == (
+        "أوقفتُ مؤقتا جداول الموجز في «نادي القراءة» لأنني لم أعد عضوا فيها."
+        " أعد إضافتي إليها مع صلاحية النشر، وسأستأنف هذه الجداول تلقائيا."
+    )
