@@ -168,7 +168,11 @@ async def review(update: Update, context: AkhbarContext) -> None:
     items = await context.services.moderation.review_queue(
         limit=20, actor_id=update.effective_user.id, chat_id=update.effective_chat.id
     )
-    threshold = context.services.config.moderation.threshold
+    moderation = context.services.moderation
+    if moderation.is_operator(update.effective_user.id):
+        threshold = context.services.config.moderation.threshold
+    else:  # an admin's queue is their chat's: so is the bar it is measured against
+        threshold = await moderation.chat_threshold(update.effective_chat.id)
     await update.effective_message.reply_html(formatting.review_list(t, items, threshold))
 
 

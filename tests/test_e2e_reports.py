@@ -285,8 +285,10 @@ async def test_a_group_admin_moderates_only_images_of_their_own_group(emulator, 
     assert "من صلاحيات مشغلي البوت وحدهم" in await in_other("/ignorereports 9002")
     assert await bot.bot_data.services.moderation.is_hidden(1)
 
+    await emulator.send_text(GROUP, "/reportthreshold 4", user_id=GROUP_ADMIN)
+    await emulator.next_message(GROUP)
     await emulator.send_text(GROUP, "/reports", user_id=GROUP_ADMIN)
-    assert "#1" in (await emulator.next_message(GROUP)).text
+    assert "#1: 3 من 4 بلاغات" in (await emulator.next_message(GROUP)).text  # its own bar
     await emulator.send_text(GROUP, "/unhide 1", user_id=GROUP_ADMIN)
     assert (await emulator.next_message(GROUP)).text.startswith("أعيد إظهار الصورة")
 

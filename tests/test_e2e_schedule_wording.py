@@ -50,6 +50,9 @@ async def test_pm_after_a_time_means_the_evening(emulator, akhbar):
     assert [t.hour for t in rule.times] == [20]
     refused = await in_group(emulator, "/schedule 14:00 pm")
     assert "ليس وقتا" in refused
+    assert "ليس وقتا" in await in_group(emulator, "/schedule maroc pm 08:00")
+    await in_group(emulator, "/schedule 7:30 مساء")
+    assert [t.hour for r in await rules(akhbar) for t in r.times] == [20, 19]
 
 
 async def test_a_bad_cron_field_is_named(emulator, akhbar):

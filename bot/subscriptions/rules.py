@@ -55,7 +55,10 @@ def _spelling(word: str) -> str:
 
 _DAY_OF_WORD = {_spelling(word): day for day, words in _DAY_WORDS.items() for word in words}
 _TIME = re.compile(r"^(\d{1,2})(?:[:h](\d{2}))?(am|pm)?$")
-_HALF_DAY = {"am": "am", "a.m.": "am", "pm": "pm", "p.m.": "pm"}
+_HALF_DAY = {
+    **dict.fromkeys(("am", "a.m.", "صباحا", "صباحًا", "صباح"), "am"),
+    **dict.fromkeys(("pm", "p.m.", "مساء", "مساءً", "مساءا", "ليلا"), "pm"),
+}
 _CRON_FIELDS = ("minute", "hour", "day", "month", "weekday")
 # `cron "0 8 * * 1-5"` (straight, curly or French quotes) or `cron 0 8 * * 1-5` (five fields).
 _CRON = re.compile(r"\bcron\s+(?:[\"“”«']([^\"“”»']+)[\"“”»']|((?:\S+\s+){4}\S+))")
@@ -127,8 +130,10 @@ def parse_request(text: str, *, max_count: int) -> ScheduleRequest:
     channel = next((w for w in words if w.startswith("@")), None)
     times, days, topics, count = [], set(), [], None
     words = [w for w in words if not w.startswith("@")]
-    for word, following in pairwise([*words, ""]):
+    for previous, word, following in zip(["", *words], words, [*words[1:], ""], strict=False):
         if word.casefold() in _HALF_DAY:
+            if parse_time(previous) is None:  # `pm` belongs to a time, never to a topic
+                raise BadSchedule("time", word)
             continue  # read with the time before it
         if (moment := parse_time(word, _HALF_DAY.get(following.casefold()))) is not None:
             times.append(moment)
