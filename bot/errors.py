@@ -110,6 +110,10 @@ class NotModerator(AkhbarError):
     """The person is neither an operator nor a chat admin, and the action needs one."""
 
 
+class OperatorsOnly(AkhbarError):
+    """The action would reach beyond the admin's own chat: only the bot's operators may."""
+
+
 class BadThreshold(AkhbarError):
     """A report threshold that is not a whole number between 1 and the allowed maximum."""
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, get_day_names
+from babel.dates import format_date, get_day_names, get_timezone_location
 
+from bot.i18n import bidi
 from bot.i18n.catalogs import Texts
 from bot.models import Article, KeywordFilters, ReviewItem, Schedule, ScheduleRule, SettingsView
 
@@ -264,14 +265,56 @@ def _listed(t: Texts, values: Sequence[str], empty_key: str) -> str:
 
 
 def schedule_when(t: Texts, rule: ScheduleRule) -> str:
-    """When a rule fires, in words: `08:00 19:30 (Mon, Tue)` in the reader's language."""
+    """When a rule fires, in words: `08:00، 19:30 (Mon, Tue)` in the reader's language; a cron
+    expression too when it is only times on some weekdays, else as typed, kept left to right."""
     if rule.cron:
-        return f"cron {rule.cron}"
-    times = t.digits(" ".join(moment.strftime("%H:%M") for moment in rule.times))
-    if not rule.days:
-        return f"{times} ({t('days-every')})"
+        simple = _cron_in_words(rule.cron)
+        if simple is None:
+            typed = f"cron {rule.cron}"
+            return f"{bidi.LRM}{typed}{bidi.LRM}" if t.is_rtl else typed
+        return _times_and_days(t, *simple)
+    return _times_and_days(t, [m.strftime("%H:%M") for m in rule.times], rule.days)
+
+
+def _times_and_days(t: Texts, times: Sequence[str], days: Sequence[int]) -> str:
+    listed = t.digits(t.join(list(times)))
+    if not days:
+        return f"{listed} ({t('days-every')})"
     names = get_day_names("abbreviated", locale=t.locale)
-    return f"{times} ({t.join([names[day] for day in rule.days])})"
+    return f"{listed} ({t.join([names[day] for day in days])})"
+
+
+_CRON_NUMBERS = re.compile(r"^\d{1,2}(,\d{1,2})*$")
+_CRON_WEEKDAYS = re.compile(r"^[0-7](-[0-7])?(,[0-7](-[0-7])?)*$")
+_MAX_TIMES_IN_WORDS = 6
+
+
+def _cron_in_words(expression: str) -> tuple[list[str], list[int]] | None:
+    """(times, weekdays Monday=0) of a crontab line that is only that: `30 19 * * 1-5`."""
+    minute, hour, day, month, weekday = expression.split()
+    if day != "*" or month != "*" or not _CRON_NUMBERS.match(minute + "," + hour):
+        return None
+    if weekday != "*" and not _CRON_WEEKDAYS.match(weekday):
+        return None
+    times = sorted(f"{int(h):02d}:{int(m):02d}" for h in hour.split(",") for m in minute.split(","))
+    if len(times) > _MAX_TIMES_IN_WORDS:
+        return None
+    days: set[int] = set()
+    for part in weekday.split(",") if weekday != "*" else []:
+        first, _, last = part.partition("-")
+        days.update((d - 1) % 7 for d in range(int(first), int(last or first) + 1))
+    return times, sorted(days) if len(days) < 7 else []
+
+
+def zone_name(t: Texts, zone: str) -> str:
+    """A time zone as Arabic readers say it (`الدار البيضاء` for Africa/Casablanca); the IANA
+    name, which people type, in French and English."""
+    if not t.is_rtl:
+        return zone
+    try:
+        return get_timezone_location(zone, locale=t.locale, return_city=True)
+    except LookupError:
+        return zone
 
 
 def schedules_when(t: Texts, schedules: Sequence[Schedule]) -> str:
@@ -345,8 +388,8 @@ def settings_summary(
         t, "settings-summary",
         subscribed=t("settings-yes") if sub else t("settings-no"),
         topics=_listed(t, sub.topics if sub else (), "topics-all"),
-        instant=_listed(t, sub.instant_topics if sub else (), "settings-none"),
-        times=when, next=next_run_text(t, next_run, tz), zone=view.timezone,
+        instant=_listed(t, sub.instant_topics if sub else (), "settings-none-instant"),
+        times=when, next=next_run_text(t, next_run, tz), zone=zone_name(t, view.timezone),
         language=language_name, filters=" ".join(words) or t("settings-none"),
     )  # fmt: skip
 

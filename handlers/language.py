@@ -45,7 +45,7 @@ async def language(update: Update, context: AkhbarContext) -> None:
         await update.effective_message.reply_html(text, reply_markup=_keyboard())
         return
     t = await context.services.languages.choose(update.effective_chat.id, wanted)
-    await update.effective_message.reply_html(formatting.text(t, "language-set"))
+    await update.effective_message.reply_html(formatting.text(t, _language_set(update)))
 
 
 async def language_button(update: Update, context: AkhbarContext) -> None:
@@ -56,7 +56,13 @@ async def language_button(update: Update, context: AkhbarContext) -> None:
         return
     code = callback.data.split(":", 1)[1]
     t = await context.services.languages.choose(update.effective_chat.id, code)
-    await replace_message(callback, formatting.text(t, "language-set"), None)
+    await replace_message(callback, formatting.text(t, _language_set(update)), None)
+
+
+def _language_set(update: Update) -> str:
+    """The confirmation speaks to one person in a private chat, to everyone elsewhere."""
+    private = update.effective_chat.type == ChatType.PRIVATE
+    return "language-set" if private else "language-set-group"
 
 
 def register(app: AkhbarApp) -> None:

@@ -95,7 +95,7 @@ async def latest(update: Update, context: AkhbarContext) -> None:
     count, topic = _parse_latest_args(context.args or [])
     if count is not None and not 1 <= count <= MAX_COUNT:
         await update.effective_message.reply_html(
-            formatting.text(t, "latest-bad-count", max=MAX_COUNT)
+            formatting.text(t, "latest-bad-count", min=1, max=MAX_COUNT)
         )
         return
     listing = await context.services.news.latest(topic=topic, size=count)

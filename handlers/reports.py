@@ -10,7 +10,14 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import formatting
-from bot.errors import AkhbarError, BadThreshold, ImageNotFound, NotModerator, ThresholdTooLow
+from bot.errors import (
+    AkhbarError,
+    BadThreshold,
+    ImageNotFound,
+    NotModerator,
+    OperatorsOnly,
+    ThresholdTooLow,
+)
 from bot.i18n.catalogs import Texts
 from bot.moderation.image_identity import perceptual_hash
 from bot.moderation.service import ReportOutcome, ReportStatus
@@ -122,9 +129,10 @@ async def report_command(update: Update, context: AkhbarContext) -> None:
         is_admin=await _reporter_is_admin(update, context),
     )
     await _tell_reporter(update, context, formatting.text(t, answer_key(outcome)))
-    if outcome.just_hidden or outcome.status == ReportStatus.ALREADY_HIDDEN:
-        await _remove_group_photo(context, t, target)
+    # Only the report that hides the image removes the photo (or warns the admins): later
+    # reports of an image already hidden would repeat the warning and the refused delete.
     if outcome.just_hidden:
+        await _remove_group_photo(context, t, target)
         await _hide_everywhere(context, image_id)
 
 
@@ -157,8 +165,14 @@ async def review(update: Update, context: AkhbarContext) -> None:
     if (checked := await _as_moderator(update, context)) is None:
         return
     t, _ = checked
-    items = await context.services.moderation.review_queue(limit=20)
-    threshold = context.services.config.moderation.threshold
+    items = await context.services.moderation.review_queue(
+        limit=20, actor_id=update.effective_user.id, chat_id=update.effective_chat.id
+    )
+    moderation = context.services.moderation
+    if moderation.is_operator(update.effective_user.id):
+        threshold = context.services.config.moderation.threshold
+    else:  # an admin's queue is their chat's: so is the bar it is measured against
+        threshold = await moderation.chat_threshold(update.effective_chat.id)
     await update.effective_message.reply_html(formatting.review_list(t, items, threshold))
 
 
@@ -177,10 +191,15 @@ async def unhide(update: Update, context: AkhbarContext) -> None:
         return
     try:
         restored = await context.services.moderation.unhide(
-            image_id, actor_id=update.effective_user.id, is_chat_admin=is_admin
-        )
+            image_id, actor_id=update.effective_user.id, chat_id=update.effective_chat.id,
+            is_chat_admin=is_admin,
+        )  # fmt: skip
     except ImageNotFound:
         await update.effective_message.reply_html(formatting.text(t, "unhide-unknown", id=image_id))
+        return
+    except OperatorsOnly:
+        text = formatting.text(t, "unhide-operators-only", id=image_id)
+        await update.effective_message.reply_html(text)
         return
     key = "unhide-done" if restored else "unhide-not-hidden"
     await update.effective_message.reply_html(formatting.text(t, key, id=image_id))
@@ -194,10 +213,16 @@ async def ignore_reports(update: Update, context: AkhbarContext) -> None:
     if user_id is None:
         await update.effective_message.reply_html(formatting.text(t, "ignore-usage"))
         return
-    await context.services.moderation.ignore_reporter(
-        user_id, actor_id=update.effective_user.id, is_chat_admin=is_admin
-    )
-    await update.effective_message.reply_html(formatting.text(t, "ignore-done", user=user_id))
+    try:
+        changed = await context.services.moderation.ignore_reporter(
+            user_id, actor_id=update.effective_user.id, chat_id=update.effective_chat.id,
+            is_chat_admin=is_admin,
+        )  # fmt: skip
+    except OperatorsOnly:
+        key = "ignore-operators-only"
+    else:
+        key = "ignore-done" if changed else "ignore-already"
+    await update.effective_message.reply_html(formatting.text(t, key, user=user_id))
 
 
 async def report_threshold(update: Update, context: AkhbarContext) -> None:

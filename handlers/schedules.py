@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
@@ -17,15 +19,23 @@ from bot.errors import (
     TooManySchedules,
 )
 from bot.i18n.catalogs import Texts
-from bot.models import TargetChat
+from bot.models import ChatRights, TargetChat
 from bot.ptb.chat_rights import rights_in
 from bot.ptb.context import AkhbarApp, AkhbarContext
-from bot.subscriptions.rules import next_runs, parse_request
+from bot.subscriptions.rules import MIN_CRON_GAP, next_runs, parse_request
+
+_CRON_RANGES = {"minute": (0, 59), "hour": (0, 23), "day": (1, 31), "month": (1, 12)}
+_CRON_RANGES["weekday"] = (0, 7)
 
 
 def bad_schedule_text(t: Texts, error: BadSchedule, context: AkhbarContext) -> str:
     """What is wrong with a time, a number of headlines or a cron expression."""
     settings = context.services.config.digests
+    if error.problem.startswith("cron-") and error.problem != "cron-too-often":
+        name = error.problem.removeprefix("cron-")
+        low, high = _CRON_RANGES[name]
+        field = t(f"cron-field-{name}", low=low, high=high)
+        return formatting.text(t, "schedule-bad-cron-field", field=field, text=error.text[:60])
     key = {
         "time": "schedule-bad-time",
         "no-time": "schedule-no-time",
@@ -33,7 +43,10 @@ def bad_schedule_text(t: Texts, error: BadSchedule, context: AkhbarContext) -> s
         "cron": "schedule-bad-cron",
         "cron-too-often": "schedule-cron-too-often",
     }[error.problem]
-    return formatting.text(t, key, text=error.text[:60], max=settings.max_count)
+    minutes = int(MIN_CRON_GAP.total_seconds() // 60)
+    return formatting.text(
+        t, key, text=error.text[:60], min=1, max=settings.max_count, minutes=minutes
+    )
 
 
 def _arguments(message: Message) -> str:
@@ -45,10 +58,14 @@ def _title(t: Texts, target: TargetChat) -> str:
 
 
 async def _target(update: Update, context: AkhbarContext, t: Texts, channel: str | None):
-    """The chat a command is about: this group, a named channel, the channel picked by a
-    forward, or (in a private chat) the chat itself. None after a reply saying why not."""
+    """The chat a command is about: this group, a named channel, or (in a private chat) the
+    channel picked last by name or by a forward. None after a reply saying why not."""
     chat = update.effective_chat
     if chat.type != ChatType.PRIVATE:
+        if channel is not None:  # a group's commands act on the group: say so, drop nothing
+            text = formatting.text(t, "schedule-channel-in-group", text=channel[:60])
+            await update.effective_message.reply_html(text)
+            return None
         return TargetChat(chat.id, chat.type, chat.title)
     if channel is not None:
         try:
@@ -59,9 +76,33 @@ async def _target(update: Update, context: AkhbarContext, t: Texts, channel: str
             return None
         return TargetChat(found.id, found.type, found.title)
     chosen = await context.services.schedules.chosen_channel(chat.id)
-    if chosen is not None:
-        return await context.services.schedules.known_chat(chosen)
-    return TargetChat(chat.id, chat.type, None)
+    target = None if chosen is None else await context.services.schedules.known_chat(chosen)
+    if target is None:
+        # A private chat has no schedules of its own to manage here (/digest is for those).
+        await update.effective_message.reply_html(await _pick_a_channel(update, context, t))
+    return target
+
+
+async def _pick_a_channel(update: Update, context: AkhbarContext, t: Texts) -> str:
+    """How to pick a channel from a private chat, with the channels the person schedules."""
+    mine = await context.services.schedules.channels_of(update.effective_user.id)
+    text = formatting.text(t, "schedule-usage-private")
+    if mine:
+        text += "\n" + formatting.text(t, "schedule-your-channels", channels=t.join(mine))
+    return text
+
+
+async def _remember_channel(
+    update: Update, context: AkhbarContext, target: TargetChat, rights: ChatRights
+) -> None:
+    """A channel named from a private chat becomes the one plain commands there act on."""
+    if update.effective_chat.type != ChatType.PRIVATE or target.type != ChatType.CHANNEL:
+        return
+    # Only a channel the person may schedule is worth remembering.
+    with contextlib.suppress(NotChatAdmin, BotCannotPost):
+        await context.services.schedules.choose_channel(
+            update.effective_chat.id, target, rights=rights
+        )
 
 
 def _thread(message: Message) -> int | None:
@@ -84,7 +125,7 @@ async def schedule(update: Update, context: AkhbarContext) -> None:
     target = await _target(update, context, t, request.channel)
     if target is None:
         return
-    if target.type == ChatType.PRIVATE:
+    if target.type == ChatType.PRIVATE:  # `/schedule @someone`: a person, not a channel
         await message.reply_html(formatting.text(t, "schedule-usage-private"))
         return
     await _create(update, context, t, target, request)
@@ -102,20 +143,18 @@ async def _create(update, context: AkhbarContext, t: Texts, target: TargetChat, 
     except (NotChatAdmin, BotCannotPost, TooManySchedules) as error:
         await message.reply_html(_refusal(t, error, target, context))
         return
+    await _remember_channel(update, context, target, rights)
     tz = await context.services.digests.zone_of(target.chat_id)
     listed = await context.services.schedules.of_chat(target.chat_id)
     number = [s.id for s in listed].index(created.id) + 1
     upcoming = next_runs(created.rule, tz, after=context.services.clock())
-    await message.reply_html(
-        formatting.schedule_created(
-            t,
-            number,
-            created,
-            chat=_title(t, target),
-            next_run=upcoming[0] if upcoming else None,
-            tz=tz,
-        )
-    )
+    text = formatting.schedule_created(
+        t, number, created, chat=_title(t, target),
+        next_run=upcoming[0] if upcoming else None, tz=tz,
+    )  # fmt: skip
+    if target.chat_id != update.effective_chat.id:
+        text += "\n" + formatting.text(t, "schedule-manage-from-here", chat=_title(t, target))
+    await message.reply_html(text)
 
 
 def _refusal(t: Texts, error: Exception, target: TargetChat, context: AkhbarContext) -> str:
@@ -140,12 +179,14 @@ async def list_schedules(update: Update, context: AkhbarContext) -> None:
     if target is None:
         return
     elsewhere = target.chat_id != update.effective_chat.id
-    user_id = update.effective_user.id
-    if elsewhere and not (await rights_in(context, target, user_id)).is_admin:
-        # A group's members may see its schedules; another chat's are its admins' business.
-        text = formatting.text(t, "schedule-not-admin", chat=_title(t, target))
-        await update.effective_message.reply_html(text)
-        return
+    if elsewhere:
+        rights = await rights_in(context, target, update.effective_user.id)
+        if not rights.is_admin:
+            # A group's members may see its schedules; another chat's are its admins' business.
+            text = formatting.text(t, "schedule-not-admin", chat=_title(t, target))
+            await update.effective_message.reply_html(text)
+            return
+        await _remember_channel(update, context, target, rights)
     found = await context.services.schedules.of_chat(target.chat_id)
     tz = await context.services.digests.zone_of(target.chat_id)
     now = context.services.clock()
@@ -233,7 +274,9 @@ async def forwarded_post(update: Update, context: AkhbarContext) -> None:
     origin = message.forward_origin
     channel = getattr(origin, "chat", None)
     if channel is None or channel.type != ChatType.CHANNEL:
-        await message.reply_html(formatting.text(t, "schedule-usage-private"))
+        # Only a channel's post picks something; anything else was forwarded for some other
+        # reason, and the bot reads no forwarded messages.
+        await message.reply_html(formatting.text(t, "forward-not-a-channel-post"))
         return
     target = TargetChat(channel.id, channel.type, channel.title)
     rights = await rights_in(context, target, update.effective_user.id)

@@ -13,6 +13,7 @@ from bot.errors import BadSchedule, NotSubscribed, UnknownTimeZone
 from bot.i18n.catalogs import LANGUAGE_NAMES, Texts
 from bot.models import Schedule
 from bot.ptb.context import AkhbarApp, AkhbarContext
+from bot.subscriptions import keyword_filters
 from bot.subscriptions.rules import next_runs
 from handlers._keyboards import fits_callback
 from handlers._replies import replace_message
@@ -61,14 +62,22 @@ async def subscribe(update: Update, context: AkhbarContext) -> None:
     if not await _private_only(update, t):
         return
     chat_id = update.effective_chat.id
+    before = await context.services.subscriptions.subscription(chat_id)
     change = await context.services.subscriptions.subscribe(
         chat_id, context.args or [], language=t.language
     )
     view = await context.services.subscriptions.settings(chat_id)
     topics = t.join(view.subscription.topics) or t("topics-all")
-    key = "subscribe-done" if change.schedule else "subscribe-again"
+    added = (
+        [] if before is None else [x for x in view.subscription.topics if x not in before.topics]
+    )
+    if change.schedule:
+        key = "subscribe-done"
+    else:  # already subscribed: say what this /subscribe changed, if anything
+        key = "subscribe-topics-added" if added else "subscribe-again"
     times = _times(view.schedules, t)
-    text = formatting.text(t, key, topics=topics, times=times, zone=view.timezone)
+    zone = formatting.zone_name(t, view.timezone)
+    text = formatting.text(t, key, topics=topics, times=times, zone=zone, added=t.join(added))
     await _reply(update, text)
 
 
@@ -139,7 +148,7 @@ async def digest_times(update: Update, context: AkhbarContext) -> None:
         t,
         "digest-set",
         times=formatting.schedule_when(t, change.schedule.rule),
-        zone=str(tz.key),
+        zone=formatting.zone_name(t, str(tz.key)),
         next=formatting.next_run_text(t, upcoming[0] if upcoming else None, tz),
     )
     await _reply(update, text)
@@ -152,14 +161,17 @@ async def timezone(update: Update, context: AkhbarContext) -> None:
         return
     if not context.args:
         view = await context.services.subscriptions.settings(chat.id)
-        await _reply(update, formatting.text(t, "timezone-usage", zone=view.timezone))
+        await _reply(
+            update,
+            formatting.text(t, "timezone-usage", zone=formatting.zone_name(t, view.timezone)),
+        )
         return
     try:
         zone = await context.services.subscriptions.set_timezone(chat.id, context.args[0])
     except UnknownTimeZone:
         await _reply(update, formatting.text(t, "timezone-unknown", text=context.args[0][:60]))
         return
-    await _reply(update, formatting.text(t, "timezone-set", zone=zone))
+    await _reply(update, formatting.text(t, "timezone-set", zone=formatting.zone_name(t, zone)))
 
 
 async def _settings_view(context: AkhbarContext, t: Texts, chat_id: int):
@@ -212,6 +224,11 @@ async def filter_words(update: Update, context: AkhbarContext) -> None:
         await _reply(update, formatting.text(t, "not-subscribed"))
         return
     filters = subscription.filters
+    if empty := keyword_filters.unusable(context.args or []):
+        # A lone `+` or `-` changes nothing: showing the filters again would look like success.
+        text = formatting.text(t, "filter-empty-word", text=empty[0][:60])
+        await _reply(update, text)
+        return
     if context.args:
         filters = await service.update_filters(chat_id, context.args)
     markup = _filters_markup(t, not filters.is_empty)

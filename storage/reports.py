@@ -75,11 +75,21 @@ async def add(
     return cursor.rowcount == 1
 
 
-async def review_queue(db: Connection, *, limit: int) -> list[ReviewItem]:
-    """Hidden images and images reported in their current epoch, latest activity first.
+# An image belongs to a chat when it was reported there or the bot showed it there.
+_IN_CHAT = (
+    " AND (EXISTS (SELECT 1 FROM reports rc WHERE rc.image_id = i.id AND rc.chat_id = ?)"
+    " OR EXISTS (SELECT 1 FROM image_messages mc WHERE mc.image_id = i.id AND mc.chat_id = ?))"
+)
+
+
+async def review_queue(db: Connection, *, limit: int, chat_id: int | None) -> list[ReviewItem]:
+    """Hidden images and images reported in their current epoch, latest activity first; with
+    `chat_id`, only those reported or shown in that chat.
 
     Groups every current-epoch report: fine for an admin command, not for a hot path.
     """
+    scope = "" if chat_id is None else _IN_CHAT
+    scope_values = () if chat_id is None else (chat_id, chat_id)
     rows = await db.execute_fetchall(
         "WITH counted AS (SELECT r.image_id, sum(r.weight) AS weight, count(*) AS reporters,"
         "  max(r.created_at) AS last_at FROM reports r"
@@ -89,10 +99,10 @@ async def review_queue(db: Connection, *, limit: int) -> list[ReviewItem]:
         f" SELECT {columns('i')}, coalesce(c.weight, 0) AS weight,"
         " coalesce(c.reporters, 0) AS reporters, c.last_at"
         " FROM images i LEFT JOIN counted c ON c.image_id = i.id"
-        " WHERE i.status = 'hidden' OR c.image_id IS NOT NULL"
+        " WHERE (i.status = 'hidden' OR c.image_id IS NOT NULL)" + scope + ""
         " ORDER BY max(coalesce(c.last_at, 0), coalesce(i.hidden_at, 0)) DESC, i.id DESC"
         " LIMIT ?",
-        (limit,),
+        (*scope_values, limit),
     )
     return [
         ReviewItem(
@@ -103,3 +113,21 @@ async def review_queue(db: Connection, *, limit: int) -> list[ReviewItem]:
         )
         for row in rows
     ]
+
+
+async def is_in_chat(db: Connection, image_id: int, chat_id: int) -> bool:
+    """Whether the image was reported in the chat or the bot showed it there."""
+    rows = await db.execute_fetchall(
+        "SELECT 1 FROM images i WHERE i.id = ?" + _IN_CHAT, (image_id, chat_id, chat_id)
+    )
+    return bool(rows)
+
+
+async def reported_only_in(db: Connection, image_id: int, chat_id: int) -> bool:
+    """Whether every report of the image's current epoch was made in this chat (and some was)."""
+    rows = await db.execute_fetchall(
+        "SELECT count(*) AS total, coalesce(sum(r.chat_id IS ?), 0) AS here FROM reports r"
+        " JOIN images i ON i.id = r.image_id AND i.report_epoch = r.epoch WHERE i.id = ?",
+        (chat_id, image_id),
+    )
+    return rows[0]["total"] > 0 and rows[0]["total"] == rows[0]["here"]

@@ -230,3 +230,13 @@ async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
     await db.execute(
         "UPDATE schedules SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
     )
+
+
+async def channels_created_by(db: Connection, *, user_id: int) -> list[tuple[int, str | None]]:
+    """The channels (id, title) this person made schedules for, by title."""
+    rows = await db.execute_fetchall(
+        "SELECT DISTINCT c.chat_id, c.title FROM schedules s JOIN chats c ON c.chat_id = s.chat_id"
+        " WHERE s.created_by = ? AND c.type = 'channel' ORDER BY c.title, c.chat_id",
+        (user_id,),
+    )
+    return [(row[0], row[1]) for row in rows]

@@ -137,3 +137,18 @@ def test_every_command_named_in_a_text_is_one_telegram_makes_tappable(language):
     for message in entries(language):
         texts = message.string if message.pluralizable else (message.string,)
         assert not any(glued.search(text) for text in texts), (language, key(message))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_msgid_has_exactly_one_translation_in_the_raw_file(language):
+    """Babel's reader keeps one of two `msgstr` lines silently: the raw file must have one."""
+    po = resources.files("bot.i18n") / "locales" / language / "LC_MESSAGES" / "akhbar.po"
+    blocks = re.split(r"\n(?=msgid )", po.read_text(encoding="utf-8"))
+    for block in blocks[1:]:
+        msgid = block.split("\n", 1)[0]
+        plain = re.findall(r"^msgstr ", block, flags=re.MULTILINE)
+        forms = re.findall(r"^msgstr\[(\d+)\] ", block, flags=re.MULTILINE)
+        if "\nmsgid_plural " in block:
+            assert not plain and len(forms) == len(set(forms)), msgid
+        else:
+            assert len(plain) == 1 and not forms, msgid

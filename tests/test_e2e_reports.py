@@ -235,3 +235,78 @@ async def test_ordinary_group_photos_leave_no_record(emulator, bot):
     await ask(emulator, "/help", chat_id=GROUP, user_id=50)  # updates are handled in order
     rows = await bot.bot_data.services.db.execute_fetchall("SELECT count(*) FROM images")
     assert rows[0][0] == 0
+
+
+OTHER_GROUP = -1003000
+GROUP_ADMIN, OTHER_ADMIN = 60, 70
+
+
+async def hide_a_group_photo(emulator, bot, seed: int) -> dict:
+    """A member's photo in GROUP, reported by three readers (told in the group) and hidden."""
+    posted = await emulator.send_photo_from_user(GROUP, photo_bytes(seed=seed), user_id=50)
+    for reader in READERS:
+        await report_in_group(emulator, posted["message_id"], reader)
+        await emulator.next_message(GROUP)  # the answer, in the group
+    return posted
+
+
+async def test_a_later_report_of_a_hidden_group_photo_warns_and_deletes_once(emulator, bot):
+    group(emulator, bot, can_delete=False)
+    emulator.set_member(GROUP, 51, "member")
+    posted = await hide_a_group_photo(emulator, bot, seed=4)
+    assert (await emulator.next_message(GROUP)).text.startswith("⚠️ أبلغ عدة أشخاص عن صورة")
+    await report_in_group(emulator, posted["message_id"], 51)
+    assert "محجوبة من قبل" in (await emulator.next_message(GROUP)).text
+    await emulator.send_text(GROUP, "/help", user_id=50)  # updates are handled in order
+    assert (await emulator.next_message(GROUP)).text.startswith("كيف تستعمل")
+    deletes = [call for call in emulator.requests if call.method == "deleteMessage"]
+    assert len(deletes) == 1
+
+
+async def test_a_group_admin_moderates_only_images_of_their_own_group(emulator, bot):
+    group(emulator, bot, can_delete=True)
+    emulator.set_member(GROUP, GROUP_ADMIN, "administrator")
+    emulator.add_chat(OTHER_GROUP, "supergroup", title="مجموعة أخرى")
+    emulator.set_member(OTHER_GROUP, OTHER_ADMIN, "administrator")
+    await hide_a_group_photo(emulator, bot, seed=5)
+    await emulator.next_message(GROUP)  # the photo is removed
+
+    async def in_other(text: str) -> str:
+        await emulator.send_text(OTHER_GROUP, text, user_id=OTHER_ADMIN)
+        return (await emulator.next_message(OTHER_GROUP)).text
+
+    assert await in_other("/reports") == "لا توجد صور مبلغ عنها."
+    assert await in_other("/unhide 1") == "لا توجد صورة بالرقم 1."
+    assert "من صلاحيات مشغلي البوت وحدهم" in await in_other("/ignorereports 9002")
+    assert await bot.bot_data.services.moderation.is_hidden(1)
+
+    await emulator.send_text(GROUP, "/reportthreshold 4", user_id=GROUP_ADMIN)
+    await emulator.next_message(GROUP)
+    await emulator.send_text(GROUP, "/reports", user_id=GROUP_ADMIN)
+    assert "#1: 3 من 4 بلاغات" in (await emulator.next_message(GROUP)).text  # its own bar
+    await emulator.send_text(GROUP, "/unhide 1", user_id=GROUP_ADMIN)
+    assert (await emulator.next_message(GROUP)).text.startswith("أعيد إظهار الصورة")
+
+
+async def test_a_group_admin_cannot_restore_an_image_other_chats_hid(emulator, bot):
+    group(emulator, bot, can_delete=True)
+    emulator.set_member(GROUP, GROUP_ADMIN, "administrator")
+    article_id = await article_with_photo(bot)
+    await emulator.send_text(GROUP, f"/read {article_id}", user_id=READERS[0])
+    await emulator.next_message(GROUP)
+    await emulator.next_message(GROUP)  # the body
+    for reader in READERS:  # reported in the readers' private chats, not in the group
+        await report(emulator, await read_photo(emulator, reader, article_id), reader)
+    await emulator.send_text(GROUP, "/reports", user_id=GROUP_ADMIN)
+    assert "#1" in (await emulator.next_message(GROUP)).text  # shown there, so listed
+    await emulator.send_text(GROUP, "/unhide 1", user_id=GROUP_ADMIN)
+    refused = await emulator.next_message(GROUP)
+    assert "لا يعيد إظهارها إلا مشغلو البوت" in refused.text
+    assert await bot.bot_data.services.moderation.is_hidden(1)
+
+
+async def test_operators_ignore_a_reporter_everywhere_and_hear_it_was_already_done(emulator, bot):
+    first = await ask(emulator, "/ignorereports 9001", chat_id=OPERATOR)
+    assert first.text == "لن تُحتسب بلاغات المستخدم 9001 بعد الآن."
+    again = await ask(emulator, "/ignorereports 9001", chat_id=OPERATOR)
+    assert again.text == "بلاغات المستخدم 9001 متجاهَلة من قبل."

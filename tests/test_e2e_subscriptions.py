@@ -41,7 +41,8 @@ def group_with_admin(emulator: BotApiEmulator, *, is_forum: bool = False) -> Non
 async def test_subscribe_gets_a_daily_digest_job_and_a_summary(emulator, akhbar):
     reply = await ask(emulator, "/subscribe")
     assert reply.text.startswith("تم اشتراكك")
-    assert "08:00" in reply.text and "Africa/Casablanca" in reply.text
+    assert "08:00" in reply.text and "بتوقيت الدار البيضاء" in reply.text
+    assert "Africa/Casablanca" not in reply.text  # Arabic readers get the zone's Arabic name
     assert len(await next_fires(akhbar)) == 1
     again = await ask(emulator, "/subscribe")
     assert again.text.startswith("أنت مشترك من قبل")
@@ -50,7 +51,7 @@ async def test_subscribe_gets_a_daily_digest_job_and_a_summary(emulator, akhbar)
 
 async def test_digest_times_and_time_zone_are_set_and_validated(emulator, akhbar):
     await ask(emulator, "/subscribe", language_code="en")
-    assert "08:00 19:30" in (await ask(emulator, "/digest 19:30 8:00")).text
+    assert "08:00, 19:30" in (await ask(emulator, "/digest 19:30 8:00")).text
     assert "is not a time" in (await ask(emulator, "/digest 25:00")).text
     assert "I do not know the time zone" in (await ask(emulator, "/timezone Mars/Olympus")).text
     assert (await ask(emulator, "/timezone europe/paris")).text == (
@@ -60,7 +61,7 @@ async def test_digest_times_and_time_zone_are_set_and_validated(emulator, akhbar
     assert fires == datetime(2025, 2, 23, 18, 30, tzinfo=UTC)  # 19:30 in Paris (UTC+1)
     settings = await ask(emulator, "/settings")
     assert "Time zone: Europe/Paris" in settings.text
-    assert "Digest: 08:00 19:30 (every day)" in settings.text
+    assert "Digest: 08:00, 19:30 (every day)" in settings.text
 
 
 async def test_topics_keyboard_toggles_topics_and_instant_mode(emulator, akhbar):
@@ -158,7 +159,11 @@ async def test_forum_schedule_targets_the_topic_where_it_was_made(emulator, akhb
 
 async def test_schedules_are_listed_and_removed_by_number(emulator, akhbar):
     group_with_admin(emulator)
-    for text in ("/schedule 08:00", '/schedule cron "30 19 * * 1-5" sport'):
+    for text in (
+        "/schedule 08:00",
+        '/schedule cron "30 19 * * 1-5" sport',
+        '/schedule cron "0 8 1,15 * *"',
+    ):
         await emulator.send_text(GROUP, text, user_id=ADMIN)
         await emulator.next_message(GROUP)
     await emulator.send_text(GROUP, "/schedules", user_id=MEMBER)
@@ -166,14 +171,16 @@ async def test_schedules_are_listed_and_removed_by_number(emulator, akhbar):
     lines = listing.text.splitlines()
     assert lines[0] == "جداول نادي القراءة"
     assert lines[1].startswith("1. 08:00 (كل يوم)")
-    assert lines[2].startswith("\u200f2. cron 30 19 * * 1-5 · sport")  # laid out right to left
+    weekdays = "الاثنين، الثلاثاء، الأربعاء، الخميس، الجمعة"
+    assert lines[2].startswith(f"2. 19:30 ({weekdays}) · sport")  # a simple cron, in words
+    assert lines[3].startswith("\u200f3. \u200ecron 0 8 1,15 * *\u200e ·")  # kept left to right
     await emulator.send_text(GROUP, "/unschedule 1", user_id=MEMBER)
     assert "لمشرفي" in (await emulator.next_message(GROUP)).text
     await emulator.send_text(GROUP, "/unschedule 1", user_id=ADMIN)
     assert (await emulator.next_message(GROUP)).text == "تم حذف الجدول 1 من نادي القراءة."
     await emulator.send_text(GROUP, "/unschedule 5", user_id=ADMIN)
     assert "جدول بالرقم 5" in (await emulator.next_message(GROUP)).text
-    assert len(await next_fires(akhbar)) == 1
+    assert len(await next_fires(akhbar)) == 2
 
 
 async def test_channel_admin_schedules_from_a_private_chat_by_name(emulator, akhbar):
@@ -265,3 +272,109 @@ async def test_a_migrated_group_keeps_its_schedule(emulator, akhbar):
     assert await services(akhbar).schedules.of_chat(-500) == []
     await emulator.send_text(GROUP, "/schedules", user_id=ADMIN)
     assert (await emulator.next_message(GROUP)).text.startswith("جداول مجموعة")
+
+
+async def test_a_channel_named_once_is_managed_by_plain_commands_in_private(emulator, akhbar):
+    emulator.add_chat(CHANNEL, "channel", title="قناة الأخبار", username="akhbar_ma")
+    emulator.set_member(CHANNEL, ADMIN, "administrator")
+    nothing_yet = await ask(emulator, "/schedules", chat_id=ADMIN)
+    assert "/schedule @القناة 08:00" in nothing_yet.text
+    created = await ask(emulator, "/schedule @akhbar_ma 08:00", chat_id=ADMIN)
+    assert "/schedules و \u200e/unschedule" in created.text and "«قناة الأخبار»" in created.text
+    listing = await ask(emulator, "/schedules", chat_id=ADMIN)
+    assert listing.text.startswith("جداول قناة الأخبار")
+    assert "08:00" in listing.text
+    second = await ask(emulator, "/schedule 19:00", chat_id=ADMIN)
+    assert second.text.startswith("تم إنشاء الجدول 2 في قناة الأخبار")
+    removed = await ask(emulator, "/unschedule 1", chat_id=ADMIN)
+    assert removed.text == "تم حذف الجدول 1 من قناة الأخبار."
+    assert len(await services(akhbar).schedules.of_chat(CHANNEL)) == 1
+
+
+async def test_preview_in_private_without_a_channel_explains_and_previews_nothing(emulator, akhbar):
+    reply = await ask(emulator, "/preview", chat_id=USER)
+    assert "/schedule @القناة 08:00" in reply.text
+    assert "معاينة" not in reply.text
+
+
+async def test_a_forwarded_message_that_is_no_channel_post_is_answered_for_what_it_is(
+    emulator, akhbar
+):
+    user, chat = sender_and_chat(emulator.state, ADMIN, None)
+    origin = {"type": "user", "sender_user": {"id": 99, "is_bot": False, "first_name": "X"},
+              "date": 1}  # fmt: skip
+    payload = user_message(emulator.state, user, chat, text="مرحبا", forward_origin=origin)
+    emulator.api.push_update("message", payload)
+    answer = await emulator.next_message(ADMIN)
+    assert answer.text.startswith("هذه الرسالة ليست منشورا من قناة")
+
+
+async def test_a_name_given_to_schedule_in_a_group_is_not_silently_dropped(emulator, akhbar):
+    group_with_admin(emulator)
+    await emulator.send_text(GROUP, "/schedule 08:00 @someone", user_id=ADMIN)
+    answer = await emulator.next_message(GROUP)
+    assert "فلم أستعمل @someone" in answer.text
+    assert await services(akhbar).schedules.of_chat(GROUP) == []
+
+
+async def test_a_bare_filter_word_is_kept_and_a_lone_sign_is_explained(emulator, akhbar):
+    await ask(emulator, "/subscribe")
+    shown = await ask(emulator, "/filter المغرب")
+    assert "أبق فقط الأخبار التي فيها: المغرب" in shown.text
+    for sign in ("+", "-"):
+        explained = await ask(emulator, f"/filter {sign}")
+        assert explained.text.startswith(f"«{sign}» لا يحمل كلمة")
+    subscription = await services(akhbar).subscriptions.subscription(USER)
+    assert subscription.filters.include == ("المغرب",) and subscription.filters.exclude == ()
+
+
+async def test_private_only_commands_in_a_group_point_admins_to_schedule(emulator, akhbar):
+    group_with_admin(emulator)
+    for command in ("/subscribe", "/topics", "/digest 08:00", "/filter", "/settings"):
+        await emulator.send_text(GROUP, command, user_id=MEMBER)
+        answer = (await emulator.next_message(GROUP)).text
+        assert answer.startswith("هذا الأمر يعمل في محادثة خاصة معي")
+        assert "/schedule 08:00" in answer
+
+
+async def test_digest_times_are_joined_in_arabic_and_the_zone_is_named_in_arabic(emulator, akhbar):
+    await ask(emulator, "/subscribe")
+    done = await ask(emulator, "/digest 19:30 08:00")
+    assert "يصلك الموجز في 08:00، 19:30 (كل يوم)، بتوقيت الدار البيضاء" in done.text
+    assert "المنطقة الزمنية: الدار البيضاء" in (await ask(emulator, "/settings")).text
+    assert "بتوقيت باريس" in (await ask(emulator, "/timezone Europe/Paris")).text
+
+
+async def test_subscribing_again_with_topics_says_which_were_added(emulator, akhbar):
+    await ask(emulator, "/subscribe")
+    added = await ask(emulator, "/subscribe maroc")
+    assert added.text.startswith("أنت مشترك من قبل، وأضفتُ إلى مواضيعك: maroc.")
+    same = await ask(emulator, "/subscribe maroc")
+    assert same.text.startswith("أنت مشترك من قبل. المواضيع: maroc.")
+
+
+async def test_settings_in_french_say_aucune_for_instant_news(emulator, akhbar):
+    await ask(emulator, "/subscribe", language_code="fr")
+    summary = await ask(emulator, "/settings", language_code="fr")
+    assert "Nouvelles immédiates : aucune" in summary.text
+
+
+async def test_the_language_confirmation_speaks_to_the_whole_group(emulator, akhbar):
+    group_with_admin(emulator)
+    await emulator.send_text(GROUP, "/language ar", user_id=ADMIN)
+    assert (await emulator.next_message(GROUP)).text == "تم. سأحدثكم هنا بالعربية."
+    assert (await ask(emulator, "/language ar")).text == "تم. سأحدثك بالعربية."
+
+
+async def test_the_pause_notice_reads_as_one_sentence(emulator, akhbar):
+    group_with_admin(emulator)
+    await emulator.send_text(GROUP, "/schedule 08:00", user_id=ADMIN)
+    await emulator.next_message(GROUP)
+    emulator.add_my_chat_member_update(GROUP, new_status="left", old_status="member")
+    await emulator.send_text(USER, "/help")  # updates are handled in order
+    await emulator.next_message(USER)
+    [notice] = await outbox_rows(services(akhbar), ADMIN)
+    assert notice.text == (
+        "أوقفتُ مؤقتا جداول الموجز في «نادي القراءة» لأنني لم أعد عضوا فيها."
+        " أعد إضافتي إليها مع صلاحية النشر، وسأستأنف هذه الجداول تلقائيا."
+    )

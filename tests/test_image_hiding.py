@@ -35,11 +35,15 @@ NOTES = {
 }
 
 
+OPERATOR = 900
+
+
 @pytest.fixture
 async def moderation(db_path, db) -> AsyncIterator[ModerationService]:
     # Its own connection: the service runs BEGIN IMMEDIATE transactions on it.
     connection = await database.connect(db_path, index_terms=search_text.index_text)
-    yield ModerationService(connection, settings=ModerationSettings(), clock=utc_now)
+    settings = ModerationSettings(operator_ids=frozenset({OPERATOR}))
+    yield ModerationService(connection, settings=settings, clock=utc_now)
     await connection.close()
 
 
@@ -124,7 +128,7 @@ async def test_queueing_twice_queues_nothing_new(emulator, moderation, hiding, o
 
 async def test_an_image_that_is_not_hidden_queues_nothing(emulator, moderation, hiding):
     image_id = await show_hidden_image(emulator, moderation, (1,))
-    await moderation.unhide(image_id, actor_id=1, is_chat_admin=True)
+    await moderation.unhide(image_id, actor_id=OPERATOR)
     assert await hiding.queue_edits(image_id) == 0
 
 

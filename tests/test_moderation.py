@@ -361,12 +361,12 @@ async def test_every_moderator_action_is_audited(moderation, clock):
     await _reports(moderation, image, [11, 12, 13])
     clock.advance(minutes=1)
     await moderation.unhide(image, actor_id=OPERATOR)
-    await moderation.ignore_reporter(11, actor_id=55, is_chat_admin=True)
+    await moderation.ignore_reporter(11, actor_id=OPERATOR)
     await moderation.set_chat_threshold(CHAT, 4, actor_id=56, is_chat_admin=True)
     entries = await moderation.audit()
     assert [(e.action, e.actor_id, e.at) for e in entries] == [
         (AuditAction.SET_CHAT_THRESHOLD, 56, clock.now),
-        (AuditAction.IGNORE_REPORTER, 55, clock.now),
+        (AuditAction.IGNORE_REPORTER, OPERATOR, clock.now),
         (AuditAction.UNHIDE, OPERATOR, clock.now),
         (AuditAction.HIDDEN_BY_REPORTS, None, NOW),
     ]

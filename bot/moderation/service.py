@@ -18,7 +18,14 @@ from enum import StrEnum
 
 from aiosqlite import Connection
 
-from bot.errors import BadThreshold, ConfigError, ImageNotFound, NotModerator, ThresholdTooLow
+from bot.errors import (
+    BadThreshold,
+    ConfigError,
+    ImageNotFound,
+    NotModerator,
+    OperatorsOnly,
+    ThresholdTooLow,
+)
 from bot.models import AuditAction, AuditEntry, ImageMessage, ImageRecord, ReportState, ReviewItem
 from bot.moderation.image_identity import (
     DEFAULT_MAX_DISTANCE,
@@ -347,21 +354,49 @@ class ModerationService:
 
     def may_moderate(self, actor_id: int, *, is_chat_admin: bool) -> bool:
         """Operators and chat admins may review, restore and ignore."""
-        return is_chat_admin or actor_id in self._settings.operator_ids
+        return is_chat_admin or self.is_operator(actor_id)
+
+    def is_operator(self, actor_id: int) -> bool:
+        """Operators (`[moderation] operator_ids`) act on every chat at once."""
+        return actor_id in self._settings.operator_ids
 
     def _require_moderator(self, actor_id: int, is_chat_admin: bool) -> None:
         if not self.may_moderate(actor_id, is_chat_admin=is_chat_admin):
             raise NotModerator(actor_id)
 
-    async def unhide(self, image_id: int, *, actor_id: int, is_chat_admin: bool = False) -> bool:
+    def _scope(self, actor_id: int, chat_id: int | None, is_chat_admin: bool) -> int | None:
+        """The chat a moderator acts on, None for everywhere (operators only)."""
+        self._require_moderator(actor_id, is_chat_admin)
+        if self.is_operator(actor_id):
+            return None
+        if chat_id is None:  # an admin of some chat, acting from nowhere in particular
+            raise NotModerator(actor_id)
+        return chat_id
+
+    async def unhide(
+        self,
+        image_id: int,
+        *,
+        actor_id: int,
+        chat_id: int | None = None,
+        is_chat_admin: bool = False,
+    ) -> bool:
         """Restore a hidden image and its hidden copies in a new epoch with a cool-down.
 
-        False if the image was not hidden; raise ImageNotFound, NotModerator.
+        Hiding is global, so a chat admin (`is_chat_admin` for `chat_id`) may restore only an
+        image hidden by reports made in their chat alone; False if the image was not hidden.
+        Raise ImageNotFound (also for an image the admin's chat never saw), OperatorsOnly,
+        NotModerator.
         """
-        self._require_moderator(actor_id, is_chat_admin)
+        scope = self._scope(actor_id, chat_id, is_chat_admin)
         async with self._transaction() as db:
-            if await images.get(db, image_id) is None:
+            image = await images.get(db, image_id)
+            if image is None or (scope is not None and not await reports.is_in_chat(
+                db, image_id, scope
+            )):  # fmt: skip
                 raise ImageNotFound(image_id)
+            if scope is not None and image.is_hidden and not await self._hidden_by(image, scope):
+                raise OperatorsOnly(image_id)
             now = self._clock()
             until = now + self._settings.cooldown
             if not await images.restore(db, image_id, at=now, cooldown_until=until):
@@ -375,15 +410,27 @@ class ModerationService:
                 actor_id=actor_id,
                 action=AuditAction.UNHIDE,
                 image_id=image_id,
+                subject_id=scope,
                 details={"copies": copies, "cooldown_until": until.isoformat()},
             )
         return True
 
+    async def _hidden_by(self, image: ImageRecord, chat_id: int) -> bool:
+        """Whether the chat's own reports, and nobody else's, hid the image."""
+        return image.copy_of is None and await reports.reported_only_in(self._db, image.id, chat_id)
+
     async def ignore_reporter(
-        self, user_id: int, *, actor_id: int, is_chat_admin: bool = False
+        self,
+        user_id: int,
+        *,
+        actor_id: int,
+        chat_id: int | None = None,
+        is_chat_admin: bool = False,
     ) -> bool:
-        """Stop counting the person's reports, past ones included; False if already ignored."""
-        self._require_moderator(actor_id, is_chat_admin)
+        """Stop counting the person's reports everywhere, past ones included; False if already
+        ignored. Operators only: raise OperatorsOnly for a chat admin, NotModerator."""
+        if self._scope(actor_id, chat_id, is_chat_admin) is not None:
+            raise OperatorsOnly(user_id)
         async with self._transaction() as db:
             now = self._clock()
             changed = await reporters.ignore(db, user_id, by=actor_id, at=now)
@@ -392,10 +439,16 @@ class ModerationService:
         return changed
 
     async def unignore_reporter(
-        self, user_id: int, *, actor_id: int, is_chat_admin: bool = False
+        self,
+        user_id: int,
+        *,
+        actor_id: int,
+        chat_id: int | None = None,
+        is_chat_admin: bool = False,
     ) -> bool:
-        """Count the person's reports again; False if they were not ignored."""
-        self._require_moderator(actor_id, is_chat_admin)
+        """Count the person's reports again; False if they were not ignored (operators only)."""
+        if self._scope(actor_id, chat_id, is_chat_admin) is not None:
+            raise OperatorsOnly(user_id)
         async with self._transaction() as db:
             now = self._clock()
             changed = await reporters.unignore(db, user_id)
@@ -448,9 +501,19 @@ class ModerationService:
         own = await chat_thresholds.get(self._db, chat_id)
         return own or self._settings.threshold
 
-    async def review_queue(self, limit: int = 20) -> list[ReviewItem]:
-        """Hidden images and images with reports in their current epoch, latest activity first."""
-        return await reports.review_queue(self._db, limit=limit)
+    async def review_queue(
+        self, limit: int = 20, *, actor_id: int | None = None, chat_id: int | None = None
+    ) -> list[ReviewItem]:
+        """Hidden images and images with reports in their current epoch, latest activity first.
+
+        Everything for an operator (or with no actor: the service's own callers); for a chat
+        admin only the images reported or shown in `chat_id`.
+        """
+        if actor_id is None or self.is_operator(actor_id):
+            return await reports.review_queue(self._db, limit=limit, chat_id=None)
+        if chat_id is None:
+            raise NotModerator(actor_id)
+        return await reports.review_queue(self._db, limit=limit, chat_id=chat_id)
 
     async def audit(self, limit: int = 50, *, before_id: int | None = None) -> list[AuditEntry]:
         """The audit log, newest first."""

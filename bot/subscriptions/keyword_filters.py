@@ -26,6 +26,11 @@ def parse(words: Iterable[str], current: KeywordFilters) -> KeywordFilters:
     return KeywordFilters(tuple(include[-MAX_WORDS:]), tuple(exclude[-MAX_WORDS:]))
 
 
+def unusable(words: Iterable[str]) -> list[str]:
+    """The words that name nothing to look for (`+`, `-`, punctuation): parse skips them."""
+    return [w for w in words if not search_text.terms(w.lstrip("+-−")[:MAX_WORD_LENGTH])]
+
+
 # Composing a slot matches the same few hundred candidates against thousands of chats'
 # filters: each article's and each word's terms are computed once, not once per chat.
 @lru_cache(maxsize=8192)

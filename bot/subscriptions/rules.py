@@ -25,7 +25,18 @@ from bot.models import ScheduleRule
 
 _CRON_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _DAY_WORDS = {
-    0: ("mon", "monday", "lun", "lundi", "الاثنين", "الإثنين", "اثنين", "الأثنين"),
+    0: (
+        "mon",
+        "monday",
+        "lun",
+        "lundi",
+        "الاثنين",
+        "الإثنين",
+        "اثنين",
+        "الأثنين",
+        "الاتنين",
+        "تنين",
+    ),
     1: ("tue", "tuesday", "mar", "mardi", "الثلاثاء", "ثلاثاء"),
     2: ("wed", "wednesday", "mer", "mercredi", "الأربعاء", "الاربعاء", "أربعاء", "اربعاء"),
     3: ("thu", "thursday", "jeu", "jeudi", "الخميس", "خميس"),
@@ -33,12 +44,27 @@ _DAY_WORDS = {
     5: ("sat", "saturday", "sam", "samedi", "السبت", "سبت"),
     6: ("sun", "sunday", "dim", "dimanche", "الأحد", "الاحد", "أحد", "احد"),
 }
-_DAY_OF_WORD = {word: day for day, words in _DAY_WORDS.items() for word in words}
-_TIME = re.compile(r"^(\d{1,2})[:h](\d{2})$")
+# Hamza forms and a final ه for ة are how many people type Arabic day names (الجمعه, الاتنين).
+_ARABIC_SPELLING = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي"})
+
+
+def _spelling(word: str) -> str:
+    word = word.casefold().translate(_ARABIC_SPELLING)
+    return word[:-1] + "ة" if word.endswith("ه") else word
+
+
+_DAY_OF_WORD = {_spelling(word): day for day, words in _DAY_WORDS.items() for word in words}
+_TIME = re.compile(r"^(\d{1,2})(?:[:h](\d{2}))?(am|pm)?$")
+_HALF_DAY = {
+    **dict.fromkeys(("am", "a.m.", "صباحا", "صباحًا", "صباح"), "am"),
+    **dict.fromkeys(("pm", "p.m.", "مساء", "مساءً", "مساءا", "ليلا"), "pm"),
+}
+_CRON_FIELDS = ("minute", "hour", "day", "month", "weekday")
 # `cron "0 8 * * 1-5"` (straight, curly or French quotes) or `cron 0 8 * * 1-5` (five fields).
 _CRON = re.compile(r"\bcron\s+(?:[\"“”«']([^\"“”»']+)[\"“”»']|((?:\S+\s+){4}\S+))")
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 MIN_CRON_GAP = timedelta(minutes=30)
+_UTC = ZoneInfo("UTC")
 _GAP_SAMPLES = 48
 
 
@@ -52,14 +78,18 @@ class ScheduleRequest:
     channel: str | None = None
 
 
-def parse_time(word: str) -> time | None:
-    """`08:00`, `8:30`, `8h30` or with Arabic-Indic digits; None when it is not a time."""
-    match = _TIME.match(word.translate(_EASTERN_DIGITS))
-    if match is None:
-        return None
-    hour, minute = int(match[1]), int(match[2])
-    if hour > 23 or minute > 59:
-        raise BadSchedule("time", word)
+def parse_time(word: str, half_day: str | None = None) -> time | None:
+    """`08:00`, `8:30`, `8h30`, `8pm`, `8:30am` or with Arabic-Indic digits (`half_day`: the
+    `am`/`pm` written as the next word); None when it is not a time."""
+    match = _TIME.match(word.translate(_EASTERN_DIGITS).casefold())
+    if match is None or (match[2] is None and match[3] is None):
+        return None  # a bare number is a count of headlines
+    hour, minute = int(match[1]), int(match[2] or 0)
+    half_day = match[3] or half_day
+    if minute > 59 or hour > (23 if half_day is None else 12) or (half_day and hour == 0):
+        raise BadSchedule("time", word + (f" {half_day}" if half_day and not match[3] else ""))
+    if half_day is not None:
+        hour = hour % 12 + (12 if half_day == "pm" else 0)
     return time(hour, minute)
 
 
@@ -79,8 +109,8 @@ def parse_times(words: list[str]) -> tuple[time, ...]:
 def parse_days(word: str) -> tuple[int, ...] | None:
     """`mon-fri`, `sat,sun`, `lun-ven`, `السبت,الأحد`; None when `word` names no day."""
     days: set[int] = set()
-    for part in word.casefold().replace("،", ",").split(","):
-        ends = part.split("-")
+    for part in _spelling(word).replace("،", ",").split(","):
+        ends = [_spelling(end) for end in part.split("-")]
         if len(ends) > 2 or any(e not in _DAY_OF_WORD for e in ends):
             return None
         first, last = _DAY_OF_WORD[ends[0]], _DAY_OF_WORD[ends[-1]]
@@ -98,12 +128,17 @@ def parse_request(text: str, *, max_count: int) -> ScheduleRequest:
         text = text[: cron_match.start()] + text[cron_match.end() :]
     words = text.split()
     channel = next((w for w in words if w.startswith("@")), None)
-    times, days, topics, count = [], None, [], None
-    for word in (w for w in words if not w.startswith("@")):
-        if (moment := parse_time(word)) is not None:
+    times, days, topics, count = [], set(), [], None
+    words = [w for w in words if not w.startswith("@")]
+    for previous, word, following in zip(["", *words], words, [*words[1:], ""], strict=False):
+        if word.casefold() in _HALF_DAY:
+            if parse_time(previous) is None:  # `pm` belongs to a time, never to a topic
+                raise BadSchedule("time", word)
+            continue  # read with the time before it
+        if (moment := parse_time(word, _HALF_DAY.get(following.casefold()))) is not None:
             times.append(moment)
         elif (found_days := parse_days(word)) is not None:
-            days = found_days
+            days.update(found_days)  # `mon wed` is both days, as `mon,wed` is
         elif word.isdecimal():
             count = _count(word, max_count)
         else:
@@ -112,7 +147,7 @@ def parse_request(text: str, *, max_count: int) -> ScheduleRequest:
         rule = ScheduleRule(cron=validate_cron(cron))
     else:
         rule = ScheduleRule(
-            times=parse_times([t.strftime("%H:%M") for t in times]), days=days or ()
+            times=parse_times([t.strftime("%H:%M") for t in times]), days=tuple(sorted(days))
         )
     return ScheduleRequest(rule, tuple(dict.fromkeys(topics)), count, channel)
 
@@ -125,15 +160,21 @@ def _count(word: str, max_count: int) -> int:
 
 
 def validate_cron(expression: str) -> str:
-    """A five-field crontab expression that fires at most every 30 minutes; raise BadSchedule."""
+    """A five-field crontab expression that fires at most every 30 minutes; raise BadSchedule
+    (problem `cron-<field>` naming the first field that cannot be read)."""
     fields = expression.split()
     if len(fields) != 5:
         raise BadSchedule("cron", expression)
+    for name, value in zip(_CRON_FIELDS, fields, strict=True):
+        try:
+            _cron_trigger(" ".join(value if n == name else "*" for n in _CRON_FIELDS), _UTC)
+        except ValueError:
+            raise BadSchedule(f"cron-{name}", value) from None
     try:
-        trigger = _cron_trigger(expression, ZoneInfo("UTC"))
+        trigger = _cron_trigger(expression, _UTC)
     except ValueError:
         raise BadSchedule("cron", expression) from None
-    runs = _upcoming(trigger, datetime(2025, 1, 1, tzinfo=ZoneInfo("UTC")), _GAP_SAMPLES)
+    runs = _upcoming(trigger, datetime(2025, 1, 1, tzinfo=_UTC), _GAP_SAMPLES)
     if not runs or any(b - a < MIN_CRON_GAP for a, b in pairwise(runs)):
         raise BadSchedule("cron-too-often", expression)
     return " ".join(fields)
@@ -170,12 +211,25 @@ def _cron_day(word: str) -> int:
     raise ValueError(word)
 
 
-def _cron_trigger(expression: str, tz: ZoneInfo) -> CronTrigger:
+def _cron_trigger(expression: str, tz: ZoneInfo) -> BaseTrigger:
+    """Crontab's meaning: when both day of month and day of week are restricted (neither
+    starts with `*`), a day matching EITHER fires (`0 8 1 * 1`: the 1st and every Monday);
+    a single CronTrigger would want both."""
     minute, hour, day, month, weekday = expression.split()
-    return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month,
-        day_of_week=cron_weekdays(weekday), timezone=tz,
-    )  # fmt: skip
+
+    def fires(*, day: str, weekday: str) -> CronTrigger:
+        return CronTrigger(
+            minute=minute, hour=hour, day=day, month=month,
+            day_of_week=cron_weekdays(weekday), timezone=tz,
+        )  # fmt: skip
+
+    if _is_restricted(day) and _is_restricted(weekday):
+        return OrTrigger([fires(day=day, weekday="*"), fires(day="*", weekday=weekday)])
+    return fires(day=day, weekday=weekday)
+
+
+def _is_restricted(field: str) -> bool:
+    return not field.startswith(("*", "?"))
 
 
 @lru_cache(maxsize=4096)

@@ -149,6 +149,11 @@ class ScheduleService:
     async def chosen_channel(self, user_chat_id: int) -> int | None:
         return await admin_targets.chosen(self._db, user_chat_id=user_chat_id)
 
+    async def channels_of(self, user_id: int) -> list[str]:
+        """The titles of the channels this person scheduled digests for."""
+        found = await schedules.channels_created_by(self._db, user_id=user_id)
+        return [title or str(chat_id) for chat_id, title in found]
+
     async def known_chat(self, chat_id: int) -> TargetChat | None:
         """A chat the bot has seen, or None."""
         chat = await chats.get(self._db, chat_id)
