@@ -15,6 +15,7 @@ from bot.errors import (
     NotChatAdmin,
     ScheduleNotFound,
     TooManySchedules,
+    UnknownTopic,
 )
 from bot.i18n.catalogs import Texts
 from bot.models import TargetChat
@@ -101,6 +102,9 @@ async def _create(update, context: AkhbarContext, t: Texts, target: TargetChat, 
         )  # fmt: skip
     except (NotChatAdmin, BotCannotPost, TooManySchedules) as error:
         await message.reply_html(_refusal(t, error, target, context))
+        return
+    except UnknownTopic as error:
+        await message.reply_html(formatting.unknown_topic(t, error.word, error.known))
         return
     tz = await context.services.digests.zone_of(target.chat_id)
     listed = await context.services.schedules.of_chat(target.chat_id)

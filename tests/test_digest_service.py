@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from bot.config import BotConfig, Config, DigestConfig, StorageConfig
+from bot.config import BotConfig, Config, DigestConfig, SourceConfig, StorageConfig
 from bot.formatting import MESSAGE_LIMIT, telegram_length
 from bot.models import ChatRights, ScheduleRule, TargetChat, UnreachableReason
 from bot.services import open_services
@@ -26,12 +26,17 @@ def clock():
     return MovableClock(datetime(2025, 3, 3, 7, 0, tzinfo=UTC))
 
 
+# A configured source makes its topics known before any article carries them.
+DESK = SourceConfig(name="desk", url="https://news.test/feed", topics=("maroc", "sport"))
+
+
 @pytest.fixture
 async def services(tmp_path, clock):
     config = Config(
         storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
         bot=BotConfig(load_sample_news=False),
         digests=DigestConfig(max_per_source=2),
+        sources=(DESK,),
     )
     opened = await open_services(config, clock=clock)
     await opened.digests.remember_bot_username("akhbar_test_bot")
@@ -273,6 +278,7 @@ async def test_subscription_survives_a_restart(tmp_path, clock):
     config = Config(
         storage=StorageConfig(path=str(tmp_path / "a.sqlite3")),
         bot=BotConfig(load_sample_news=False),
+        sources=(DESK,),
     )
     first = await open_services(config, clock=clock)
     await subscriber(first, topics=["sport"])
