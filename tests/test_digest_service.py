@@ -139,6 +139,29 @@ async def test_at_most_a_few_headlines_per_source_and_the_schedule_count(service
     assert headlines(row.text) == ["فرانس 4", "فرانس 3", "هسبريس 4"]
 
 
+async def test_one_source_alone_still_fills_the_count_the_schedule_promises(services, clock):
+    schedule = await group_schedule(services, count=4)
+    await store(services, *(draft(f"هسبريس {n}", source="hespress", minutes=n) for n in range(6)))
+    clock.set(MONDAY_0800)
+    await services.digests.run_schedule(schedule.id)
+    [row] = await outbox_rows(services, GROUP)
+    assert headlines(row.text) == ["هسبريس 5", "هسبريس 4", "هسبريس 3", "هسبريس 2"]
+
+
+async def test_the_cap_gives_way_only_for_the_slots_other_sources_cannot_fill(services, clock):
+    schedule = await group_schedule(services, count=5)
+    await store(
+        services,
+        *(draft(f"هسبريس {n}", source="hespress", minutes=10 + n) for n in range(5)),
+        draft("فرانس 0", source="france24", minutes=0),
+    )
+    clock.set(MONDAY_0800)
+    await services.digests.run_schedule(schedule.id)
+    [row] = await outbox_rows(services, GROUP)
+    # two of hespress (the cap), france24's one, then the newest held back, in date order
+    assert headlines(row.text) == ["هسبريس 4", "هسبريس 3", "هسبريس 2", "هسبريس 1", "فرانس 0"]
+
+
 async def test_nothing_new_skips_the_digest_but_serves_the_slot(services, clock):
     schedule = await subscriber(services)
     clock.set(MONDAY_0800)
