@@ -129,3 +129,11 @@ class ThresholdTooLow(BadThreshold):
     def __init__(self, floor: int) -> None:
         super().__init__(floor)
         self.floor = floor
+
+
+class BackupError(AkhbarError):
+    """A backup could not be made, verified or restored."""
+
+
+class DatabaseBusy(AkhbarError):
+    """A running bot holds the database (its lock file is taken)."""
