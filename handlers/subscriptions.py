@@ -248,7 +248,8 @@ async def button(update: Update, context: AkhbarContext) -> None:
         await query.answer(t("not-subscribed"), show_alert=True)
         return
     if action in ("t", "i"):
-        await service.toggle_topic(chat_id, topic, instant=action == "i")
+        with suppress(UnknownTopic):  # a forged or outdated button: the keyboard is redrawn
+            await service.toggle_topic(chat_id, topic, instant=action == "i")
     if action in ("t", "i", "k", "p"):
         if action == "p":
             page = int(topic) if topic.isdecimal() and len(topic) < 6 else 1

@@ -98,3 +98,15 @@ async def test_the_topic_keyboard_stays_within_telegrams_100_buttons(emulator, a
     assert {f"u1:t:{topic}" for topic in categories} <= seen
     chosen = await press_and_see_edit(emulator, page, "u1:t:cat59")
     assert ("✅ cat59", "u1:t:cat59") in chosen.buttons  # stays on the page it was tapped on
+
+
+async def test_a_forged_topic_button_adds_no_topic(emulator, akhbar):
+    await ask(emulator, "/subscribe")
+    keyboard = await ask(emulator, "/topics")
+    offered = keyboard.buttons
+    forged = {"inline_keyboard": [[{"text": "x", "callback_data": "u1:t:made-up"}]]}
+    emulator.state.chats[USER].messages[keyboard.message_id].payload["reply_markup"] = forged
+    redrawn = await press_and_see_edit(emulator, keyboard, "u1:t:made-up")
+    assert redrawn.buttons == offered
+    subscription = await services(akhbar).subscriptions.subscription(USER)
+    assert subscription.topics == () and subscription.instant_topics == ()

@@ -14,7 +14,7 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.config import Config
-from bot.errors import NotSubscribed, UnknownTimeZone
+from bot.errors import NotSubscribed, UnknownTimeZone, UnknownTopic
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.languages import chat_zone
 from bot.models import (
@@ -157,7 +157,12 @@ class SubscriptionService:
         return page_of_topics(every, size=TOPICS_PER_PAGE, number=number, containing=containing)
 
     async def toggle_topic(self, chat_id: int, topic: str, *, instant: bool = False):
-        """Add or remove a topic (or its instant pushes); subscribes the chat if needed."""
+        """Add or remove a topic (or its instant pushes); raise NotSubscribed, or UnknownTopic
+        when the topic to add is none of the known ones (a forged or outdated button)."""
+        current = await subscriptions.get(self._db, chat_id)
+        chosen = (*current.topics, *current.instant_topics) if current else ()
+        if topic.casefold() not in chosen and topic not in await self._topics.known():
+            raise UnknownTopic(topic[:60], tuple(await self._topics.known()))
         async with transaction(self._db):
             current = await subscriptions.get(self._db, chat_id)
             if current is None:
