@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -96,12 +97,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(config, args.config)
         if args.command == "sandbox":
             return _sandbox(config, args)
+        if args.command == "import":
+            _check_import_file(args.path)  # before anything is created for it
+        if args.command in _NEEDS_DATABASE:
+            _check_database(config, args.config)
         if args.command in _FILLING_COMMANDS:
             _make_default_data_folder(config, args.config)
         return asyncio.run(_COMMANDS[args.command](config, args))
     except AkhbarError as error:
         print(f"akhbar: {error}", file=sys.stderr)
         return 1
+
+
+def _check_import_file(path: Path) -> None:
+    if not path.exists():
+        raise AkhbarError(f"{path}: no such file")
+    if not path.is_file():
+        raise AkhbarError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise AkhbarError(f"{path}: the file is empty: it holds no news")
+
+
+def _check_database(config: Config, config_path: Path) -> None:
+    """A database the bot has not made yet is said so, with what makes one; a folder that
+    is not there and is not the default one is more likely a typo, reported as such later."""
+    path = Path(config.storage.path)
+    expected_folder = path.parent.is_dir() or path.parent == config_path.parent / "data"
+    if config.storage.path != ":memory:" and expected_folder and not path.exists():
+        raise AkhbarError(
+            f"no database yet at {path}: start the bot (scripts/run-bot.sh)"
+            " or import news (akhbar import FILE) first"
+        )
+
+
+def _quiet_source_warnings() -> None:
+    """The commands that report each source themselves say its failure once, not again as a
+    timestamped log line."""
+    logging.getLogger("bot.ingestion").setLevel(logging.ERROR)
 
 
 def _make_default_data_folder(config: Config, config_path: Path) -> None:
@@ -222,6 +254,7 @@ def _print_summary(reports: Sequence[SourceReport]) -> None:
 
 
 async def _ingest(config: Config, args: argparse.Namespace) -> int:
+    _quiet_source_warnings()
     services = await open_services(config)
     try:
         total = len(config.sources)
@@ -236,6 +269,7 @@ async def _ingest(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _import(config: Config, args: argparse.Namespace) -> int:
+    _quiet_source_warnings()
     services = await open_services(config)
     try:
         report = await services.ingestion.import_file(
@@ -248,6 +282,9 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
         await services.close()
     _print_report(1, 1, report)
     _print_summary([report])
+    if not report.failed and report.new + report.duplicate == 0:
+        print(f"akhbar: {args.path} held no news: nothing was imported", file=sys.stderr)
+        return 1
     return 1 if report.failed else 0
 
 
@@ -277,7 +314,11 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
     finally:
         await services.close()
     target = f"chat {args.chat}" if args.chat is not None else "all subscribed chats"
-    print(f"{queued} digest(s) queued for {target}; the running bot delivers them")
+    if queued == 0:
+        print(f"no digest queued for {target}: nothing new to send")
+    else:
+        digests = "1 digest" if queued == 1 else f"{queued} digests"
+        print(f"{digests} queued for {target}; the running bot delivers them")
     return 0
 
 
@@ -287,6 +328,7 @@ _CHECK_TOKEN = (
 )
 # The commands that may start a new database; the others need the bot's existing one.
 _FILLING_COMMANDS = frozenset({"ingest", "import"})  # and run
+_NEEDS_DATABASE = frozenset({"stats", "digest"})
 
 
 async def _health(config: Config, args: argparse.Namespace) -> int:

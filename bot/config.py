@@ -16,9 +16,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from bot.errors import ConfigError
 
@@ -155,10 +157,23 @@ class DigestConfig(_Section):
     @classmethod
     def _times(cls, value: object) -> object:
         values = tuple(value) if isinstance(value, list) else value
+        if values == ():
+            # Every /subscribe gives a new subscriber these times: without one it would fail.
+            raise ValueError('needs at least one time, e.g. default_times = ["08:00"]')
         for item in values if isinstance(values, tuple) else ():
             if not isinstance(item, str) or _parse_hhmm(item) is None:
                 raise ValueError(f"{item!r} is not a time HH:MM")
         return values
+
+    @field_validator("max_count")
+    @classmethod
+    def _not_below_default(cls, value: int, info: ValidationInfo) -> int:
+        default = info.data.get("default_count")
+        if default is not None and value < default:
+            raise ValueError(
+                f"{value} is below default_count ({default}): it must be at least that"
+            )
+        return value
 
     @property
     def misfire_grace(self) -> timedelta:
@@ -243,6 +258,20 @@ class Config(_Section):
     def _list_to_tuple(cls, value: object) -> object:
         return tuple(value) if isinstance(value, list) else value
 
+    @field_validator("sources")
+    @classmethod
+    def _distinct_names(cls, sources: tuple[SourceConfig, ...]) -> tuple[SourceConfig, ...]:
+        seen: set[str] = set()
+        for index, source in enumerate(sources):
+            if source.name in seen:
+                raise PydanticCustomError(
+                    "duplicate_source",
+                    "another source has this name; each [[sources]] needs its own",
+                    {"index": index},
+                )
+            seen.add(source.name)
+        return sources
+
     @property
     def token(self) -> str:
         return self.telegram.token.get_secret_value()
@@ -269,7 +298,7 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(path, error)) from None
+        raise ConfigError(_describe(path, error, data)) from None
     return _resolve_storage(config, relative_to)
 
 
@@ -289,25 +318,52 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def _describe(path: Path, error: ValidationError) -> str:
+# What a TOML list of each list-valued key looks like, for the message when it is not one.
+_LIST_EXAMPLES = {
+    "topics": ("strings", 'topics = ["maroc"]'),
+    "default_times": ("times", 'default_times = ["08:00"]'),
+    "operator_ids": ("whole numbers", "operator_ids = [123456789]"),
+    "sources": ("tables", '[[sources]] name = "hespress" …'),
+}
+
+
+def _describe(path: Path, error: ValidationError, data: dict) -> str:
     first = error.errors(include_url=False, include_input=False)[0]
-    location = _key_name(first["loc"])
-    message = first["msg"]
+    loc = tuple(first["loc"])
+    if first["type"] == "duplicate_source":
+        loc = (*loc, first["ctx"]["index"], "name")
+    location = _key_name(loc, data)
+    message = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key"
+    elif first["type"] == "tuple_type":
+        key = next((str(p) for p in reversed(loc) if str(p) in _LIST_EXAMPLES), "")
+        kind, example = _LIST_EXAMPLES.get(key, ("values", f"{key} = [ … ]"))
+        message = f"must be a list of {kind}, e.g. {example}"
     return f"{path}: {location}: {message}"
 
 
-def _key_name(loc: tuple) -> str:
+def _key_name(loc: tuple, data: dict) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+            parts[-1] = _entry_name(parts[-1], item, data) if parts else f"[#{item + 1}]"
         elif not str(item).startswith(("function-", "constrained-")):
             parts.append(str(item))
     if len(parts) == 1:
         return parts[0]
     return f"[{parts[0]}] {'.'.join(parts[1:])}"
+
+
+def _entry_name(table: str, index: int, data: dict) -> str:
+    """`sources "hespress"` for the source of that name (`sources #2` for a nameless one,
+    counted from 1 as people count tables); `operator_ids[0]` for a list's item."""
+    entries = data.get(table)
+    entry = entries[index] if isinstance(entries, list) and index < len(entries) else None
+    name = entry.get("name") if isinstance(entry, dict) else None
+    if isinstance(name, str) and name:
+        return f'{table} "{name}"'
+    return f"{table} #{index + 1}" if isinstance(entry, dict) else f"{table}[{index}]"
 
 
 def _resolve_storage(config: Config, base: Path) -> Config:

@@ -66,6 +66,15 @@ class BadSchedule(AkhbarError):
         self.text = text
 
 
+class UnknownTopic(AkhbarError):
+    """A word names no topic of the stored articles or the configured sources."""
+
+    def __init__(self, word: str, known: tuple[str, ...]) -> None:
+        super().__init__(word)
+        self.word = word
+        self.known = known
+
+
 class UnknownTimeZone(AkhbarError):
     """A time zone name zoneinfo does not know."""
 

@@ -22,6 +22,7 @@ from bot.models import Article, KeywordFilters, ReviewItem, Schedule, ScheduleRu
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
+MAX_TOPICS_LISTED = 20  # a refusal lists the most used topics, not hundreds of feed categories
 _SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -264,6 +265,19 @@ def _listed(t: Texts, values: Sequence[str], empty_key: str) -> str:
     return t.join(values) if values else t(empty_key)
 
 
+def topic_names(t: Texts, topics: Sequence[str], empty_key: str = "topics-all") -> str:
+    """Topics by their names in the reader's language (`maroc` → المغرب), listed."""
+    return _listed(t, [t.topic(topic) for topic in topics], empty_key)
+
+
+def unknown_topic(t: Texts, word: str, known: Sequence[str]) -> str:
+    """A word that names no topic, and the topics there are (the first few)."""
+    shown = topic_names(t, known[:MAX_TOPICS_LISTED], "topics-none-known")
+    if len(known) > MAX_TOPICS_LISTED:
+        shown = f"{shown}…"
+    return text(t, "topic-unknown", topic=word, topics=shown)
+
+
 def schedule_when(t: Texts, rule: ScheduleRule) -> str:
     """When a rule fires, in words: `08:00، 19:30 (Mon, Tue)` in the reader's language; a cron
     expression too when it is only times on some weekdays, else as typed, kept left to right."""
@@ -336,7 +350,7 @@ def schedule_created(
     """The confirmation of a new schedule."""
     return text(
         t, "schedule-created", number=number, chat=chat, when=schedule_when(t, schedule.rule),
-        topics=_listed(t, schedule.topics, "topics-all"),
+        topics=topic_names(t, schedule.topics),
         headlines=t.plural("count-headlines", schedule.item_count),
         next=next_run_text(t, next_run, tz),
     )  # fmt: skip
@@ -352,7 +366,7 @@ def schedule_list(
     for number, (schedule, next_run) in enumerate(items, start=1):
         line = text(
             t, "schedules-line", number=number, when=schedule_when(t, schedule.rule),
-            topics=_listed(t, schedule.topics, "topics-all"),
+            topics=topic_names(t, schedule.topics),
             headlines=t.plural("count-headlines", schedule.item_count),
             next=next_run_text(t, next_run, tz),
         )  # fmt: skip
@@ -387,8 +401,8 @@ def settings_summary(
     return text(
         t, "settings-summary",
         subscribed=t("settings-yes") if sub else t("settings-no"),
-        topics=_listed(t, sub.topics if sub else (), "topics-all"),
-        instant=_listed(t, sub.instant_topics if sub else (), "settings-none-instant"),
+        topics=topic_names(t, sub.topics if sub else ()),
+        instant=topic_names(t, sub.instant_topics if sub else (), "settings-none-instant"),
         times=when, next=next_run_text(t, next_run, tz), zone=zone_name(t, view.timezone),
         language=language_name, filters=" ".join(words) or t("settings-none"),
     )  # fmt: skip

@@ -15,7 +15,7 @@ from bot.i18n import Catalogs, LanguageService
 from bot.i18n.catalogs import TextStyle
 from bot.ingestion import IngestionService
 from bot.moderation import ImageHiding, ModerationService, ModerationSettings
-from bot.reading import NewsService, search_index, search_text
+from bot.reading import NewsService, Topics, search_index, search_text
 from bot.subscriptions import (
     DigestService,
     InstantService,
@@ -33,6 +33,7 @@ class Services:
     http: httpx.AsyncClient
     catalogs: Catalogs
     news: NewsService
+    topics: Topics
     ingestion: IngestionService
     languages: LanguageService
     clock: Clock
@@ -106,6 +107,8 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
     outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
     tz = config.bot.tz
     changes = ScheduleChanges()
+    configured_topics = [topic for source in config.sources for topic in source.topics]
+    topics = Topics(db, catalogs=catalogs, configured=configured_topics)
     moderation_db = await database.connect(config.storage.path, index_terms=search_text.index_text)
     moderation = ModerationService(moderation_db, settings=moderation_settings(config), clock=clock)
     return Services(
@@ -113,7 +116,8 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
         db=db,
         http=http,
         catalogs=catalogs,
-        news=NewsService(db, page_size=config.bot.page_size),
+        news=NewsService(db, page_size=config.bot.page_size, topics=topics),
+        topics=topics,
         ingestion=IngestionService(
             db, settings=config.ingestion, tz=config.bot.tz, client=http, clock=clock
         ),
@@ -121,10 +125,21 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
         clock=clock,
         outbox=outbox,
         subscriptions=SubscriptionService(
-            db, outbox=outbox, catalogs=catalogs, config=config, clock=clock, changes=changes
+            db,
+            outbox=outbox,
+            catalogs=catalogs,
+            config=config,
+            clock=clock,
+            changes=changes,
+            topics=topics,
         ),
         schedules=ScheduleService(
-            db, settings=config.digests, clock=clock, default_tz=tz, changes=changes
+            db,
+            settings=config.digests,
+            clock=clock,
+            default_tz=tz,
+            changes=changes,
+            topics=topics,
         ),
         digests=DigestService(
             db,

@@ -11,6 +11,8 @@ from .html_parser import HtmlError, ParsedText, parse_html, utf16_len
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA_BYTES = 64
+# Telegram refuses an inline keyboard of more than 100 buttons (REPLY_MARKUP_TOO_LONG).
+MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER = 200
 _URL_SCHEMES = ("http://", "https://", "tg://")
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
@@ -139,6 +141,8 @@ def _check_rows(rows: Any) -> None:
 
 def _check_inline_keyboard(rows: Any) -> None:
     _check_rows(rows)
+    if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
+        raise bad_request("reply markup is too long")
     for row in rows:
         for button in row:
             _check_inline_button(button)

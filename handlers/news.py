@@ -84,7 +84,8 @@ def _parse_latest_args(args: list[str]) -> tuple[int | None, str | None]:
 
 
 def _render_latest(t: Texts, listing: Listing, topic: str | None, tz: ZoneInfo):
-    title = t("latest-title-topic", topic=topic) if topic else t("latest-title")
+    topic = listing.topic or topic
+    title = t("latest-title-topic", topic=t.topic(topic)) if topic else t("latest-title")
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
     paging = _latest_data(listing.size, topic)
     return body, listing_markup(t, listing.articles, listing.page, paging)
@@ -109,8 +110,9 @@ async def latest(update: Update, context: AkhbarContext) -> None:
 async def _empty_latest(context: AkhbarContext, t: Texts, topic: str | None) -> str:
     if topic is None:
         return formatting.text(t, "latest-empty")
-    known = t.join(await context.services.news.topics()) or "—"
-    return formatting.text(t, "latest-topic-empty", topic=topic, topics=known)
+    known = (await context.services.news.topics())[: formatting.MAX_TOPICS_LISTED]
+    names = formatting.topic_names(t, known, "—")
+    return formatting.text(t, "latest-topic-empty", topic=topic, topics=names)
 
 
 async def latest_page(update: Update, context: AkhbarContext) -> None:

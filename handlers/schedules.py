@@ -17,6 +17,7 @@ from bot.errors import (
     NotChatAdmin,
     ScheduleNotFound,
     TooManySchedules,
+    UnknownTopic,
 )
 from bot.i18n.catalogs import Texts
 from bot.models import ChatRights, TargetChat
@@ -142,6 +143,9 @@ async def _create(update, context: AkhbarContext, t: Texts, target: TargetChat, 
         )  # fmt: skip
     except (NotChatAdmin, BotCannotPost, TooManySchedules) as error:
         await message.reply_html(_refusal(t, error, target, context))
+        return
+    except UnknownTopic as error:
+        await message.reply_html(formatting.unknown_topic(t, error.word, error.known))
         return
     await _remember_channel(update, context, target, rights)
     tz = await context.services.digests.zone_of(target.chat_id)

@@ -9,20 +9,21 @@ from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
-from bot.errors import BadSchedule, NotSubscribed, UnknownTimeZone
+from bot.errors import BadSchedule, NotSubscribed, UnknownTimeZone, UnknownTopic
+from bot.formatting import Page
 from bot.i18n.catalogs import LANGUAGE_NAMES, Texts
 from bot.models import Schedule
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.rules import next_runs
-from handlers._keyboards import fits_callback
+from handlers._keyboards import fits_callback, page_buttons
 from handlers._replies import replace_message
 from handlers.schedules import bad_schedule_text
 
 # Callback data: "u1:<action>[:<topic>]". Bump the version when the layout changes, so old
 # buttons fall through to the stale-button answer.
 PREFIX = "u1"
-ACTIONS = frozenset({"t", "i", "k", "f", "fc", "s", "x"})
+ACTIONS = frozenset({"t", "i", "k", "p", "f", "fc", "s", "x"})
 
 
 def callback(action: str, topic: str = "") -> str:
@@ -63,11 +64,15 @@ async def subscribe(update: Update, context: AkhbarContext) -> None:
         return
     chat_id = update.effective_chat.id
     before = await context.services.subscriptions.subscription(chat_id)
-    change = await context.services.subscriptions.subscribe(
-        chat_id, context.args or [], language=t.language
-    )
+    try:
+        change = await context.services.subscriptions.subscribe(
+            chat_id, context.args or [], language=t.language
+        )
+    except UnknownTopic as error:
+        await _reply(update, formatting.unknown_topic(t, error.word, error.known))
+        return
     view = await context.services.subscriptions.settings(chat_id)
-    topics = t.join(view.subscription.topics) or t("topics-all")
+    topics = formatting.topic_names(t, view.subscription.topics)
     added = (
         [] if before is None else [x for x in view.subscription.topics if x not in before.topics]
     )
@@ -77,7 +82,9 @@ async def subscribe(update: Update, context: AkhbarContext) -> None:
         key = "subscribe-topics-added" if added else "subscribe-again"
     times = _times(view.schedules, t)
     zone = formatting.zone_name(t, view.timezone)
-    text = formatting.text(t, key, topics=topics, times=times, zone=zone, added=t.join(added))
+    text = formatting.text(
+        t, key, topics=topics, times=times, zone=zone, added=formatting.topic_names(t, added)
+    )
     await _reply(update, text)
 
 
@@ -93,13 +100,16 @@ async def unsubscribe(update: Update, context: AkhbarContext) -> None:
     await _reply(update, formatting.text(t, "unsubscribe-done"))
 
 
-async def _topics_view(context: AkhbarContext, t: Texts, chat_id: int):
-    subscription = await context.services.subscriptions.subscription(chat_id)
-    topics = await context.services.subscriptions.available_topics(chat_id)
-    if not topics:
+async def _topics_view(
+    context: AkhbarContext, t: Texts, chat_id: int, *, page: int = 1, containing: str | None = None
+):
+    service = context.services.subscriptions
+    subscription = await service.subscription(chat_id)
+    shown = await service.topics_page(chat_id, number=page, containing=containing)
+    if not shown.topics:
         return formatting.text(t, "topics-none"), None
     rows = []
-    for topic in topics:
+    for topic in shown.topics:
         follow, instant = callback("t", topic), callback("i", topic)
         if not (fits_callback(follow) and fits_callback(instant)):
             continue  # a topic name too long for Telegram's 64 bytes gets no button
@@ -107,10 +117,13 @@ async def _topics_view(context: AkhbarContext, t: Texts, chat_id: int):
         bolt = "⚡" if topic in subscription.instant_topics else "·"
         rows.append(
             [
-                InlineKeyboardButton(f"{mark} {topic}", callback_data=follow),
+                InlineKeyboardButton(f"{mark} {t.topic(topic)}", callback_data=follow),
                 InlineKeyboardButton(bolt, callback_data=instant),
             ]
         )
+    paging = page_buttons(t, Page(shown.number, shown.count), lambda n: callback("p", str(n)))
+    if paging:
+        rows.append(paging)
     return formatting.text(t, "topics-title"), InlineKeyboardMarkup(rows)
 
 
@@ -254,9 +267,14 @@ async def button(update: Update, context: AkhbarContext) -> None:
         await query.answer(t("not-subscribed"), show_alert=True)
         return
     if action in ("t", "i"):
-        await service.toggle_topic(chat_id, topic, instant=action == "i")
-    if action in ("t", "i", "k"):
-        text, markup = await _topics_view(context, t, chat_id)
+        with suppress(UnknownTopic):  # a forged or outdated button: the keyboard is redrawn
+            await service.toggle_topic(chat_id, topic, instant=action == "i")
+    if action in ("t", "i", "k", "p"):
+        if action == "p":
+            page = int(topic) if topic.isdecimal() and len(topic) < 6 else 1
+            text, markup = await _topics_view(context, t, chat_id, page=page)
+        else:
+            text, markup = await _topics_view(context, t, chat_id, containing=topic or None)
     elif action == "f":
         filters = (await service.subscription(chat_id)).filters
         text = formatting.filters_summary(t, filters)

@@ -27,10 +27,10 @@ async def test_digest_send_queues_a_digest_for_each_subscriber_once(tmp_path, fe
     first = await akhbar("--config", str(config_path), "digest", "send")
     out, err = await asyncio.wait_for(first.communicate(), timeout=60)
     assert first.returncode == 0, err.decode()
-    assert "2 digest(s) queued" in out.decode()
+    assert "2 digests queued for all subscribed chats" in out.decode()
     again = await akhbar("--config", str(config_path), "digest", "send", "--chat", "7")
     out, _ = await asyncio.wait_for(again.communicate(), timeout=60)
-    assert "1 digest(s) queued for chat 7" in out.decode()
+    assert "1 digest queued for chat 7;" in out.decode()
 
     services = await open_services(load_config(config_path, environ={}))
     try:

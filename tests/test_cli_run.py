@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from pathlib import Path
 
 from tests.support import TOKEN
@@ -76,3 +77,16 @@ async def test_import_cuts_an_overlong_headline_and_says_so(tmp_path, feeds):
     assert "[1/1] one-line: 1 new, 0 duplicate (1 shortened to the [ingestion] title/body" in (
         finished.err
     )
+
+
+async def test_a_failed_source_is_reported_once_with_its_cause(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = write_config(tmp_path, f"http://127.0.0.1:{port}/feed")
+    finished = await run_akhbar("--config", str(config), "ingest")
+    assert finished.returncode == 1
+    assert finished.err.splitlines() == [
+        "ingesting 1 sources…",
+        "[1/1] local: failed: could not download from 127.0.0.1: connection refused",
+    ]

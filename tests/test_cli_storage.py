@@ -39,11 +39,54 @@ async def test_reading_commands_never_create_a_database(tmp_path, command):
     finished = await run_akhbar("--config", str(config), *command)
     assert finished.returncode == 1
     assert finished.err.splitlines() == [
-        f"akhbar: {tmp_path / 'akhbar.sqlite3'}: no database there yet"
-        " (run, ingest or import makes one)"
+        f"akhbar: no database yet at {tmp_path / 'akhbar.sqlite3'}: start the bot"
+        " (scripts/run-bot.sh) or import news (akhbar import FILE) first"
     ]
     assert finished.out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+
+
+@pytest.mark.parametrize("command", [["stats"], ["digest", "send"]])
+async def test_reading_commands_before_the_default_data_folder_say_what_makes_a_database(
+    tmp_path, command
+):
+    config = config_with_storage(tmp_path, None)
+    finished = await run_akhbar("--config", str(config), *command)
+    assert finished.returncode == 1
+    assert finished.err.splitlines() == [
+        f"akhbar: no database yet at {tmp_path / 'data' / 'akhbar.sqlite3'}: start the bot"
+        " (scripts/run-bot.sh) or import news (akhbar import FILE) first"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda folder: folder / "nonexistent.txt", "no such file"),
+        (lambda folder: folder, "not a file"),
+        (lambda folder: folder / "empty.txt", "the file is empty: it holds no news"),
+    ],
+)
+async def test_importing_a_missing_or_empty_file_creates_nothing(tmp_path, make, problem):
+    config = config_with_storage(tmp_path, None)
+    news = make(tmp_path / "news")
+    (tmp_path / "news").mkdir(exist_ok=True)
+    if news.name == "empty.txt":
+        news.write_text("", encoding="utf-8")
+    finished = await run_akhbar("--config", str(config), "import", str(news))
+    assert finished.returncode == 1
+    assert finished.err.splitlines() == [f"akhbar: {news}: {problem}"]
+    assert not (tmp_path / "data").exists()
+
+
+async def test_importing_a_file_without_news_says_so_and_fails(tmp_path):
+    config = config_with_storage(tmp_path, None)
+    news = tmp_path / "blank.txt"
+    news.write_text("\n   \n", encoding="utf-8")
+    finished = await run_akhbar("--config", str(config), "import", str(news))
+    assert finished.returncode == 1
+    assert finished.err.splitlines()[-1] == f"akhbar: {news} held no news: nothing was imported"
 
 
 async def test_the_default_data_folder_is_created_and_named(tmp_path):

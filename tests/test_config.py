@@ -110,3 +110,51 @@ def test_run_without_token_exits_2_with_one_line_naming_the_variable(tmp_path, c
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "TELEGRAM_BOT_TOKEN" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[digests]\ndefault_times = []\n",
+            '[digests] default_times: needs at least one time, e.g. default_times = ["08:00"]',
+        ),
+        (
+            "[digests]\ndefault_count = 10\nmax_count = 5\n",
+            "[digests] max_count: 5 is below default_count (10): it must be at least that",
+        ),
+        (
+            "[[sources]]\nname = 'hespress'\nurl = 'https://a.test/feed'\n"
+            "[[sources]]\nname = 'hespress'\nurl = 'https://b.test/feed'\n",
+            '[sources "hespress"] name: another source has this name;'
+            " each [[sources]] needs its own",
+        ),
+        (
+            "[[sources]]\nname = 'hespress'\nurl = 'https://a.test/feed'\ntopics = 'maroc'\n",
+            '[sources "hespress"] topics: must be a list of strings, e.g. topics = ["maroc"]',
+        ),
+        (
+            "[[sources]]\nname = 'hespress'\nurl = 'ftp://a.test/feed'\n",
+            '[sources "hespress"] url: must be an http:// or https:// address',
+        ),
+        (
+            "[bot]\ntimezone = 'Mars/Olympus'\n",
+            "[bot] timezone: unknown time zone 'Mars/Olympus'",
+        ),
+    ],
+)
+def test_config_errors_name_the_key_in_the_words_of_a_toml_writer(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, environ={})
+    assert str(raised.value) == f"{path}: {message}"
+
+
+async def test_a_config_without_default_digest_times_stops_start_up_naming_the_key(tmp_path):
+    path = write(tmp_path, "[digests]\ndefault_times = []\n")
+    finished = await run_akhbar("--config", str(path), "run")
+    assert finished.returncode == 2
+    assert finished.err.splitlines() == [
+        f"akhbar: {path}: [digests] default_times: needs at least one time,"
+        ' e.g. default_times = ["08:00"]'
+    ]

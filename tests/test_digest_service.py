@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from bot.config import BotConfig, Config, DigestConfig, StorageConfig
+from bot.config import BotConfig, Config, DigestConfig, SourceConfig, StorageConfig
 from bot.formatting import MESSAGE_LIMIT, telegram_length
 from bot.models import ChatRights, ScheduleRule, TargetChat, UnreachableReason
 from bot.services import open_services
@@ -27,12 +27,17 @@ def monday_seven(clock) -> None:
     clock.set(datetime(2025, 3, 3, 7, 0, tzinfo=UTC))
 
 
+# A configured source makes its topics known before any article carries them.
+DESK = SourceConfig(name="desk", url="https://news.test/feed", topics=("maroc", "sport"))
+
+
 @pytest.fixture
 async def services(tmp_path, clock):
     config = Config(
         storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
         bot=BotConfig(load_sample_news=False),
         digests=DigestConfig(max_per_source=2),
+        sources=(DESK,),
     )
     opened = await open_services(config, clock=clock)
     await opened.digests.remember_bot_username("akhbar_test_bot")
@@ -133,6 +138,29 @@ async def test_at_most_a_few_headlines_per_source_and_the_schedule_count(service
     await services.digests.run_schedule(schedule.id)
     [row] = await outbox_rows(services, GROUP)
     assert headlines(row.text) == ["فرانس 4", "فرانس 3", "هسبريس 4"]
+
+
+async def test_one_source_alone_still_fills_the_count_the_schedule_promises(services, clock):
+    schedule = await group_schedule(services, count=4)
+    await store(services, *(draft(f"هسبريس {n}", source="hespress", minutes=n) for n in range(6)))
+    clock.set(MONDAY_0800)
+    await services.digests.run_schedule(schedule.id)
+    [row] = await outbox_rows(services, GROUP)
+    assert headlines(row.text) == ["هسبريس 5", "هسبريس 4", "هسبريس 3", "هسبريس 2"]
+
+
+async def test_the_cap_gives_way_only_for_the_slots_other_sources_cannot_fill(services, clock):
+    schedule = await group_schedule(services, count=5)
+    await store(
+        services,
+        *(draft(f"هسبريس {n}", source="hespress", minutes=10 + n) for n in range(5)),
+        draft("فرانس 0", source="france24", minutes=0),
+    )
+    clock.set(MONDAY_0800)
+    await services.digests.run_schedule(schedule.id)
+    [row] = await outbox_rows(services, GROUP)
+    # two of hespress (the cap), france24's one, then the newest held back, in date order
+    assert headlines(row.text) == ["هسبريس 4", "هسبريس 3", "هسبريس 2", "هسبريس 1", "فرانس 0"]
 
 
 async def test_nothing_new_skips_the_digest_but_serves_the_slot(services, clock):
@@ -274,6 +302,7 @@ async def test_subscription_survives_a_restart(tmp_path, clock):
     config = Config(
         storage=StorageConfig(path=str(tmp_path / "a.sqlite3")),
         bot=BotConfig(load_sample_news=False),
+        sources=(DESK,),
     )
     first = await open_services(config, clock=clock)
     await subscriber(first, topics=["sport"])

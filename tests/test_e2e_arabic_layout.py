@@ -95,6 +95,6 @@ async def test_arabic_lists_use_the_arabic_comma(emulator, akhbar):
     await emulator.send_text(group, "/schedule 08:00 mon-wed maroc monde", user_id=ADMIN)
     created = (await emulator.next_message(group)).text
     assert "(الاثنين، الثلاثاء، الأربعاء)" in created
-    assert "المواضيع: maroc، monde" in created
+    assert "المواضيع: المغرب، العالم" in created
     await emulator.send_text(USER, "/latest اقتصاد")
-    assert "المواضيع المتوفرة: maroc، monde، sport" in (await emulator.next_message(USER)).text
+    assert "المواضيع المتوفرة: المغرب، العالم، رياضة" in (await emulator.next_message(USER)).text

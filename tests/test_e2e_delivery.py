@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.app import build_application, polling
+from bot.config import SourceConfig
 from bot.ptb.jobs import run_due_digests
 from tests.support.chat import ask
 from tests.support.digest_world import draft, outbox_rows, store
@@ -23,8 +24,11 @@ async def test_a_subscriber_receives_the_digest_at_its_time_and_never_an_article
 ):
     # The shipped sample has maroc headlines too: this test counts only its own.
     quiet = bot_config.bot.model_copy(update={"load_sample_news": False})
+    desk = SourceConfig(name="desk", url="https://news.test/feed", topics=("maroc", "sport"))
     app = build_application(
-        bot_config.model_copy(update={"bot": quiet}), clock=clock, poll_sources=False
+        bot_config.model_copy(update={"bot": quiet, "sources": (desk,)}),
+        clock=clock,
+        poll_sources=False,
     )
     async with polling(app, poll_timeout=1):
         services = app.bot_data.services

@@ -112,6 +112,16 @@ async def test_callback_data_over_64_bytes_is_refused(bot: TelegramBot) -> None:
         await bot.send_message(USER, "no", reply_markup=too_long)
 
 
+async def test_an_inline_keyboard_of_more_than_100_buttons_is_refused(bot: TelegramBot) -> None:
+    def keyboard(buttons: int) -> InlineKeyboardMarkup:
+        row = [InlineKeyboardButton(str(n), callback_data=str(n)) for n in range(buttons)]
+        return InlineKeyboardMarkup([row[i : i + 2] for i in range(0, buttons, 2)])
+
+    await bot.send_message(USER, "ok", reply_markup=keyboard(100))
+    with pytest.raises(BadRequest, match="Reply markup is too long"):
+        await bot.send_message(USER, "no", reply_markup=keyboard(101))
+
+
 async def test_unknown_chat_is_refused(bot: TelegramBot) -> None:
     with pytest.raises(BadRequest, match="Chat not found"):
         await bot.send_message(999, "hello")

@@ -164,5 +164,7 @@ async def test_unreachable_host_is_a_fetch_error(client):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(FetchError, match=r"could not download from 127\.0\.0\.1"):
+    with pytest.raises(
+        FetchError, match=r"^could not download from 127\.0\.0\.1: connection refused$"
+    ):
         await fetch(client, f"http://127.0.0.1:{port}/feed")

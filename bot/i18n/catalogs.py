@@ -25,6 +25,8 @@ _LANGUAGE_ALIASES = {
 _ARABIC_NAME_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي"})
 DOMAIN = "akhbar"
 PLURAL_SUFFIX = "-plural"  # a counted message's msgid_plural is its key plus this
+TOPIC_PREFIX = "topic-"  # a topic's display name is the message `topic-<stored id>`
+TOPIC_ALIASES_SUFFIX = "-also"
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
@@ -83,6 +85,19 @@ class Texts:
     def has(self, key: str) -> bool:
         return self._translations.gettext(key) != key
 
+    def topic(self, topic: str) -> str:
+        """A topic's name in this language (`maroc` → المغرب); a topic without a catalog
+        entry (a feed's own category) is shown as it is stored."""
+        key = f"{TOPIC_PREFIX}{topic}"
+        name = self._translations.gettext(key)
+        return topic if name == key else name
+
+    def topic_aliases(self, topic: str) -> list[str]:
+        """Other words readers of this language use for the topic (`topic-<id>-also`)."""
+        key = f"{TOPIC_PREFIX}{topic}{TOPIC_ALIASES_SUFFIX}"
+        words = self._translations.gettext(key)
+        return [] if words == key else [w.strip() for w in words.split(",") if w.strip()]
+
     def digits(self, text: str) -> str:
         """`text` with its digits in the configured style (Arabic-Indic only for Arabic)."""
         arabic_indic = self.is_rtl and self._style.digits == "arab"
@@ -132,6 +147,10 @@ class Catalogs:
     def __init__(self, default_language: str, style: TextStyle = TextStyle()) -> None:
         self.default_language = default_language
         self._texts = {lang: Texts(lang, _compile(lang), style) for lang in LANGUAGES}
+
+    @property
+    def all_texts(self) -> tuple[Texts, ...]:
+        return tuple(self._texts.values())
 
     def texts(self, language: str | None) -> Texts:
         return self._texts.get(language or "", self._texts[self.default_language])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -59,8 +61,34 @@ async def fetch_source(
         except httpx.TimeoutException as error:
             raise FetchTimeout(f"{request_url.host} did not answer in time") from error
         except httpx.HTTPError as error:
-            raise FetchError(f"could not download from {request_url.host}") from error
+            reason = _reason(error)
+            raise FetchError(f"could not download from {request_url.host}: {reason}") from error
     raise TooManyRedirects(f"more than {max_redirects} redirects")
+
+
+# The cause in words an operator acts on, from the exceptions under httpx's; never their
+# text, which may hold the address (and its credentials or token).
+_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
+    (socket.gaierror, "the name does not resolve (DNS)"),
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "the connection was cut"),
+    (ssl.SSLError, "TLS error (certificate or handshake)"),
+    (OSError, "cannot connect"),
+)
+
+
+def _reason(error: httpx.HTTPError) -> str:
+    causes = []
+    found: BaseException | None = error
+    while found is not None and len(causes) < 10:
+        causes.append(found)
+        found = found.__cause__ or found.__context__
+    for kind, reason in _CAUSES:
+        if any(isinstance(cause, kind) for cause in causes):
+            return reason
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "the server broke off the answer"
+    return "cannot connect" if isinstance(error, httpx.ConnectError) else type(error).__name__
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:

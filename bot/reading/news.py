@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 
 from aiosqlite import Connection
 
-from bot.errors import ArticleNotFound, NothingSearchable, QueryTooLong
+from bot.errors import ArticleNotFound, NothingSearchable, QueryTooLong, UnknownTopic
 from bot.formatting import Page
 from bot.models import Article
 from bot.reading import search_text
+from bot.reading.topics import Topics
 from storage import articles
 
 MAX_QUERY_LENGTH = 200
@@ -24,6 +26,7 @@ class Listing:
     page: Page
     total: int
     size: int  # articles per page
+    topic: str | None = None  # the stored id of the topic asked for, when it names one
 
 
 def _page_count(total: int, size: int) -> int:
@@ -33,20 +36,27 @@ def _page_count(total: int, size: int) -> int:
 class NewsService:
     """Queries over stored articles, paged for chat."""
 
-    def __init__(self, db: Connection, *, page_size: int) -> None:
+    def __init__(self, db: Connection, *, page_size: int, topics: Topics | None = None) -> None:
         self._db = db
         self.page_size = page_size
+        self._topics = topics
 
     async def latest(self, *, page: int = 1, topic: str | None = None, size: int | None = None):
-        """A page of the newest headlines, optionally of one topic."""
+        """A page of the newest headlines, optionally of one topic (named in any language)."""
         size = size or self.page_size
+        if topic is not None and self._topics is not None:
+            # An unknown word gives an empty listing: the reader is shown the topics there are.
+            with suppress(UnknownTopic):
+                topic = await self._topics.resolve(topic)
         total = await articles.count(self._db, topic=topic)
         page = min(max(page, 1), _page_count(total, size))
         found = await articles.newest(self._db, limit=size, offset=(page - 1) * size, topic=topic)
-        return Listing(tuple(found), Page(page, _page_count(total, size)), total, size)
+        return Listing(tuple(found), Page(page, _page_count(total, size)), total, size, topic)
 
     async def topics(self) -> list[str]:
-        """Topics that have articles, most used first."""
+        """Known topics, most used first."""
+        if self._topics is not None:
+            return await self._topics.known()
         return [topic for topic, _ in await articles.topics(self._db)]
 
     async def article(self, article_id: int) -> Article:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from bot.config import DigestConfig
 from bot.errors import BotCannotPost, NotChatAdmin, ScheduleNotFound, TooManySchedules
 from bot.i18n.languages import chat_zone
 from bot.models import ChatRights, Schedule, ScheduleRule, TargetChat
+from bot.reading.topics import Topics
 from bot.subscriptions.rules import ScheduleRequest, next_fire
 from storage import admin_targets, chats, schedules
 from storage.database import transaction
@@ -66,8 +68,10 @@ class ScheduleService:
         clock: Callable[[], datetime],
         default_tz: ZoneInfo,
         changes: ScheduleChanges | None = None,
+        topics: Topics | None = None,
     ) -> None:
         self._db = db
+        self._topics = topics
         self._settings = settings
         self._clock = clock
         self._default_tz = default_tz
@@ -83,8 +87,11 @@ class ScheduleService:
         thread_id: int | None,
         language: str,
     ) -> Schedule:
-        """Store a schedule for `target` after checking rights; raise TooManySchedules."""
+        """Store a schedule for `target` after checking rights; raise TooManySchedules, or
+        UnknownTopic when a topic word names none."""
         check_rights(rights)
+        if self._topics is not None:
+            request = replace(request, topics=await self._topics.resolve_all(request.topics))
         now = self._clock()
         chat_id = target.chat_id
         async with transaction(self._db):

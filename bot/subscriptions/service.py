@@ -14,7 +14,7 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.config import Config
-from bot.errors import NotSubscribed, UnknownTimeZone
+from bot.errors import NotSubscribed, UnknownTimeZone, UnknownTopic
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.languages import chat_zone
 from bot.models import (
@@ -27,17 +27,19 @@ from bot.models import (
     Subscription,
     UnreachableReason,
 )
+from bot.reading.topics import TopicPage, Topics, page_of_topics
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import MessageQueue
 from bot.subscriptions.rules import next_fire, parse_times
 from bot.subscriptions.schedules import ScheduleChanges, next_fire_in_chat, zone_of_chat
 from storage import admin_targets, chats, deliveries, schedules, subscriptions
-from storage import articles as stored_articles
 from storage.database import transaction
 
 log = logging.getLogger(__name__)
 
 PAUSED_UNREACHABLE = "unreachable"
+# Topics per page of the /topics keyboard: two buttons each, far below Telegram's 100.
+TOPICS_PER_PAGE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +79,12 @@ class SubscriptionService:
         config: Config,
         clock: Callable[[], datetime],
         changes: ScheduleChanges | None = None,
+        topics: Topics | None = None,
     ) -> None:
         self._db = db
+        self._topics = topics or Topics(
+            db, catalogs=catalogs, configured=[t for s in config.sources for t in s.topics]
+        )
         self._outbox = outbox
         self._catalogs = catalogs
         self._config = config
@@ -88,12 +94,14 @@ class SubscriptionService:
     async def subscribe(
         self, chat_id: int, topics: Sequence[str], *, language: str
     ) -> ScheduleChange:
-        """Subscribe (adding `topics`); a new subscriber gets the default digest times."""
+        """Subscribe (adding `topics`, named in any language); a new subscriber gets the
+        default digest times. Raise UnknownTopic when a word names no topic."""
+        topics = await self._topics.resolve_all(topics)
         async with transaction(self._db):
             await self._remember_language(chat_id, language)
             await subscriptions.create(self._db, chat_id, at=self._clock())
             current = await subscriptions.get(self._db, chat_id)
-            wanted = tuple(dict.fromkeys([*current.topics, *(t.casefold() for t in topics)]))
+            wanted = tuple(dict.fromkeys([*current.topics, *topics]))
             await subscriptions.save(self._db, replace(current, topics=wanted))
             created = None
             if not await schedules.of_chat(self._db, chat_id=chat_id):
@@ -135,15 +143,26 @@ class SubscriptionService:
         return await subscriptions.get(self._db, chat_id)
 
     async def available_topics(self, chat_id: int) -> list[str]:
-        """The chat's own topics, those of the configured sources, then those articles carry."""
+        """Every topic the chat can pick, in a stable order: the most used first, then the
+        configured ones without articles, then any the chat chose that no longer exist."""
         own = await subscriptions.get(self._db, chat_id)
         chosen = [*own.topics, *own.instant_topics] if own else []
-        configured = [topic for source in self._config.sources for topic in source.topics]
-        stored = [topic for topic, _ in await stored_articles.topics(self._db)]
-        return list(dict.fromkeys(t.casefold() for t in (*chosen, *configured, *stored)))
+        return list(dict.fromkeys([*await self._topics.known(), *chosen]))
+
+    async def topics_page(
+        self, chat_id: int, *, number: int = 1, containing: str | None = None
+    ) -> TopicPage:
+        """One page of the chat's topic keyboard (or the page holding `containing`)."""
+        every = await self.available_topics(chat_id)
+        return page_of_topics(every, size=TOPICS_PER_PAGE, number=number, containing=containing)
 
     async def toggle_topic(self, chat_id: int, topic: str, *, instant: bool = False):
-        """Add or remove a topic (or its instant pushes); subscribes the chat if needed."""
+        """Add or remove a topic (or its instant pushes); raise NotSubscribed, or UnknownTopic
+        when the topic to add is none of the known ones (a forged or outdated button)."""
+        current = await subscriptions.get(self._db, chat_id)
+        chosen = (*current.topics, *current.instant_topics) if current else ()
+        if topic.casefold() not in chosen and topic not in await self._topics.known():
+            raise UnknownTopic(topic[:60], tuple(await self._topics.known()))
         async with transaction(self._db):
             current = await subscriptions.get(self._db, chat_id)
             if current is None:
