@@ -20,11 +20,12 @@ from telegram.ext import (
 )
 
 from bot.clock import Clock, utc_now
-from bot.config import Config, SourceConfig
+from bot.config import Config
 from bot.i18n.catalogs import LANGUAGES
 from bot.ptb import jobs as digest_jobs
 from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
 from bot.ptb.delivery import start_delivery
+from bot.ptb.polling import start_source_polling
 from bot.services import open_services, outbox_settings
 from handlers import (
     errors,
@@ -35,7 +36,9 @@ from handlers import (
     reports,
     schedules,
     search,
+    sources,
     start,
+    stats,
     subscriptions,
 )
 
@@ -49,7 +52,6 @@ COMMANDS = (
     "subscribe", "unsubscribe", "topics", "digest", "timezone", "settings", "filter",
     "schedule", "schedules", "unschedule", "preview", "report",
 )  # fmt: skip
-FIRST_POLL_DELAY_SECONDS = 10
 
 
 def file_url_for(api_base_url: str) -> str:
@@ -94,6 +96,8 @@ def build_application(
         reports,
         subscriptions,
         schedules,
+        sources,
+        stats,
         membership,
         fallbacks,
     ):
@@ -124,8 +128,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
     )
     await digest_jobs.register_all(app)
     if poll_sources:
-        for source in config.sources:
-            _schedule_polling(app, source)
+        app.bot_data.source_polls = start_source_polling(app)
 
 
 async def _register_commands(app: AkhbarApp) -> None:
@@ -136,26 +139,10 @@ async def _register_commands(app: AkhbarApp) -> None:
         await app.bot.set_my_commands(commands, language_code=code)
 
 
-def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
-    async def poll(context: AkhbarContext) -> None:
-        report = await context.services.ingestion.ingest_source(source)
-        log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
-        if report.new:
-            await context.services.instant.push_new_articles()
-            context.wake_delivery()
-
-    app.job_queue.run_repeating(
-        poll,
-        interval=source.poll_minutes * 60,
-        first=FIRST_POLL_DELAY_SECONDS,
-        name=f"ingest:{source.name}",
-        # Jobs run as concurrent tasks (APScheduler's asyncio executor): a slow source holds
-        # only its own job (max_instances=1), never a digest job.
-        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
-    )
-
-
 async def _close(app: AkhbarApp) -> None:
+    source_polls, app.bot_data.source_polls = app.bot_data.source_polls, None
+    if source_polls is not None:
+        await source_polls.stop()
     delivery, app.bot_data.delivery = app.bot_data.delivery, None
     try:
         if delivery is not None:

@@ -13,9 +13,13 @@ from bot.config import Config
 from bot.delivery.outbox import Outbox, OutboxSettings
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.languages import LanguageService
-from bot.ingestion.service import IngestionService
+from bot.ingestion.addresses import AddressGuard
+from bot.ingestion.alerts import OperatorAlerts
+from bot.ingestion.catalog import SourceCatalog
+from bot.ingestion.service import IngestionService, PollObserver
 from bot.moderation.hiding import ImageHiding
 from bot.moderation.service import ModerationService, ModerationSettings
+from bot.operations.stats import StatsService
 from bot.reading import search_text
 from bot.reading.news import NewsService
 from bot.subscriptions.digests import DigestService
@@ -33,6 +37,7 @@ class Services:
     catalogs: Catalogs
     news: NewsService
     ingestion: IngestionService
+    sources: SourceCatalog
     languages: LanguageService
     clock: Clock
     outbox: Outbox
@@ -44,6 +49,7 @@ class Services:
     moderation_db: Connection
     moderation: ModerationService
     image_hiding: ImageHiding
+    stats: StatsService
 
     async def close(self) -> None:
         try:
@@ -90,11 +96,18 @@ def moderation_settings(config: Config) -> ModerationSettings:
     )
 
 
-async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
-    """Open the database and HTTP client and build every service on them."""
+async def open_services(
+    config: Config, *, clock: Clock = utc_now, on_poll: PollObserver | None = None
+) -> Services:
+    """Open the database and HTTP client and build every service on them; seed the sources."""
     db = await database.connect(config.storage.path, index_terms=search_text.index_text)
     http = http_client(config)
     catalogs = Catalogs(config.bot.default_language)
+    guard = AddressGuard(config.ingestion.allowed_networks)
+    source_catalog = SourceCatalog(
+        db, settings=config.ingestion, client=http, guard=guard, clock=clock
+    )
+    await source_catalog.seed(config.sources)
     outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
     tz = config.bot.tz
     moderation_db = await database.connect(config.storage.path, index_terms=search_text.index_text)
@@ -106,8 +119,16 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
         catalogs=catalogs,
         news=NewsService(db, page_size=config.bot.page_size),
         ingestion=IngestionService(
-            db, settings=config.ingestion, tz=config.bot.tz, client=http, clock=clock
+            db,
+            settings=config.ingestion,
+            tz=config.bot.tz,
+            client=http,
+            clock=clock,
+            guard=guard,
+            on_poll=on_poll,
+            alerts=OperatorAlerts(db, catalogs, config.moderation.operator_ids),
         ),
+        sources=source_catalog,
         languages=LanguageService(db, catalogs, clock=clock),
         clock=clock,
         outbox=outbox,
@@ -129,4 +150,5 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
         image_hiding=ImageHiding(
             db, outbox=outbox, moderation=moderation, catalogs=catalogs, clock=clock
         ),
+        stats=StatsService(db, outbox=outbox, clock=clock),
     )

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import build_application, polling
-from bot.config import BotConfig, Config, StorageConfig, TelegramConfig
+from bot.config import BotConfig, Config, IngestionConfig, StorageConfig, TelegramConfig
 from emulator import BotApiEmulator
 from tests.support.feeds import FeedServer
 
 TOKEN = "123456:TEST-secret-token"
 NOW = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)
+LOOPBACK = ("127.0.0.0/8",)
 
 
 @pytest.fixture
@@ -38,6 +39,8 @@ def bot_config(tmp_path, emulator) -> Config:
         ),
         storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
         bot=BotConfig(page_size=8),
+        # Feeds are served from 127.0.0.1, which the bot refuses unless allowed.
+        ingestion=IngestionConfig(allowed_networks=("127.0.0.0/8",)),
     )
 
 

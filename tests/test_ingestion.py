@@ -30,7 +30,9 @@ GOOD = rss(
 async def services(tmp_path, feeds):
     config = Config(
         storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
-        ingestion=IngestionConfig(max_bytes=50_000, timeout_seconds=5),
+        ingestion=IngestionConfig(
+            max_bytes=50_000, timeout_seconds=5, allowed_networks=("127.0.0.0/8",)
+        ),
     )
     opened = await open_services(config, clock=lambda: NOW)
     yield opened

@@ -7,6 +7,7 @@ from typing import Protocol
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.due_loop import DueLoop
 from bot.i18n.catalogs import Texts
 from bot.services import Services
 
@@ -22,11 +23,12 @@ class DeliveryControl(Protocol):
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("delivery", "services")
+    __slots__ = ("delivery", "services", "source_polls")
 
     def __init__(self) -> None:
         self.services: Services | None = None
         self.delivery: DeliveryControl | None = None
+        self.source_polls: DueLoop | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
@@ -36,6 +38,11 @@ class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
         if services is None:  # only before post_init or after post_shutdown
             raise RuntimeError("services are not open")
         return services
+
+    def wake_source_polls(self) -> None:
+        """A source's due time changed (added, resumed): look at the sources again now."""
+        if self.bot_data.source_polls is not None:
+            self.bot_data.source_polls.wake()
 
     def wake_delivery(self) -> None:
         """Tell the broadcast worker that new outbox rows are committed."""
