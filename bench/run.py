@@ -99,7 +99,11 @@ def _other_benchmarks(quick: bool) -> str:
     """Run the broadcast and moderation benchmarks (each in its own processes) and return
     their result tables; a quick run writes them under bench/results/ instead."""
     sections = []
-    for name, title in (("broadcast", "Broadcast engine"), ("moderation", "Image reports")):
+    for name, title in (
+        ("broadcast", "Broadcast engine"),
+        ("moderation", "Image reports"),
+        ("polling", "Source polling"),
+    ):
         out = (
             RESULTS / f"{name}_quick.md" if quick else Path(__file__).parent / f"{name}_results.md"
         )

@@ -15,6 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names
+from babel.numbers import format_decimal
 
 from bot.i18n.catalogs import Texts
 from bot.models import (
@@ -383,7 +384,7 @@ def sources_page(
         if s.error_kind:
             error = t(f"source-error-{s.error_kind}")
             lines.append("⚠️ " + text(t, "source-last-error", error=error))
-        rate = f"{item.articles_per_day:.1f}"
+        rate = format_decimal(round(item.articles_per_day, 1), format="0.#", locale=t.language)
         details = [t("source-rate", rate=rate)]
         if not s.is_paused:
             details.append(t("source-next-poll", when=_short_time(s.next_poll_at, tz)))

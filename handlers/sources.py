@@ -75,7 +75,22 @@ async def add_source(update: Update, context: AkhbarContext) -> None:
     if not context.args:
         await message.reply_html(formatting.text(t, "addsource-usage"))
         return
-    url, topics, language = _add_arguments(context.args)
+    # Fetching may take the whole timeout: do it beside the update queue, not in it, so
+    # nobody else waits for a slow site.
+    context.application.create_task(
+        _preview(update, context, t, *_add_arguments(context.args)), update=update
+    )
+
+
+async def _preview(
+    update: Update,
+    context: AkhbarContext,
+    t: Texts,
+    url: str,
+    topics: tuple[str, ...],
+    language: str | None,
+) -> None:
+    message = update.effective_message
     try:
         preview = await context.services.sources.preview(url, topics=topics, language=language)
     except SourceExists:

@@ -216,3 +216,11 @@ async def daily_articles(db: Connection, *, since_day: str) -> list[tuple[str, s
 async def names(db: Connection) -> Sequence[str]:
     rows = await db.execute_fetchall("SELECT name FROM sources WHERE url IS NOT NULL")
     return [row[0] for row in rows]
+
+
+async def postpone(db: Connection, names: Sequence[str], *, until: datetime) -> None:
+    """Move claimed sources to `until` (their host is busy: they are tried again then)."""
+    await db.executemany(
+        "UPDATE sources SET next_poll_at = ? WHERE name = ?",
+        [(_epoch(until), name) for name in names],
+    )

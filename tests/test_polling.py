@@ -38,7 +38,7 @@ async def polled(app, feeds, path: str, hits: int) -> None:
     """Wake the loop and wait until `path` was requested `hits` times in all."""
     app.bot_data.source_polls.wake()
     await eventually(lambda: feeds.hits[path] >= hits)
-    await eventually(lambda: app.bot_data.source_polls.last_run_at == app.bot_data.services.clock())
+    await eventually(lambda: app.bot_data.source_polls.is_idle)
 
 
 async def row(app, name: str):
@@ -159,9 +159,15 @@ async def test_one_host_gets_at_most_its_share_of_concurrent_fetches(bot_config,
         concurrency=8,
         per_host_concurrency=2,
     )
-    app = build_application(config, clock=lambda: NOW)
+    clock = Clock()
+    app = build_application(config, clock=clock)
     async with polling(app, poll_timeout=1):
-        await eventually(lambda: all(feeds.hits[p] == 1 for p in paths))
+        for fetched in (2, 4, 6, 8):  # two at a time; the host's others wait a second
+            await eventually(lambda n=fetched: sum(feeds.hits[p] for p in paths) == n)
+            await eventually(lambda: app.bot_data.source_polls.is_idle)
+            clock.now += timedelta(seconds=1)
+            app.bot_data.source_polls.wake()
+    assert all(feeds.hits[p] == 1 for p in paths)
     assert feeds.most_in_flight == 2
 
 

@@ -112,3 +112,20 @@ def test_every_error_kind_has_words_in_every_language():
     for language in LANGUAGES:
         t = catalogs.texts(language)
         assert all(t.has(f"source-error-{kind}") for kind in health.ERROR_KINDS), language
+
+
+async def test_due_sources_are_found_through_the_next_poll_index(bot_config):
+    services = await open_services(bot_config, clock=lambda: T0)
+    try:
+        plans = [
+            await services.db.execute_fetchall("EXPLAIN QUERY PLAN " + sql)
+            for sql in (
+                "SELECT min(next_poll_at) FROM sources"
+                " WHERE paused_reason IS NULL AND url IS NOT NULL",
+                "SELECT name FROM sources WHERE paused_reason IS NULL AND url IS NOT NULL"
+                " AND next_poll_at <= 0 ORDER BY next_poll_at LIMIT 16",
+            )
+        ]
+    finally:
+        await services.close()
+    assert all("USING INDEX sources_due" in rows[0][3] for rows in plans)

@@ -1,9 +1,12 @@
-"""The source polls a DueLoop runs: claim the due sources, fetch them with bounded concurrency."""
+"""The source polls a DueLoop runs: claim due sources as fetch slots free up, fetch them with
+bounded concurrency, and report what they brought."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+import contextlib
+import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -14,7 +17,10 @@ from bot.models import Source
 from storage import sources
 from storage.database import transaction
 
-AfterBatch = Callable[[list[SourceReport]], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+HOST_BUSY_DELAY = timedelta(seconds=1)
+AfterPolls = Callable[[list[SourceReport]], Awaitable[None]]
 
 
 async def _nothing(reports: list[SourceReport]) -> None:
@@ -22,10 +28,14 @@ async def _nothing(reports: list[SourceReport]) -> None:
 
 
 class SourcePoller:
-    """`run_due` for the sources' DueLoop: one batch of due sources, fetched concurrently.
+    """`run_due` for the sources' DueLoop.
 
-    At most `concurrency` fetches run at once, and at most `per_host_concurrency` to one host,
-    so a site with many feeds is not hammered when they fall due together.
+    It claims only as many due sources as there are free fetch slots and returns without
+    waiting for them, so one slow or silent site holds one slot, not a whole batch. At most
+    `concurrency` fetches run at once, and at most `per_host_concurrency` to one host, so a
+    site with many feeds is not hammered when they fall due together; the others of that host
+    are put back a second later. Finished polls are
+    handed to `after_polls` in groups, one group at a time.
     """
 
     def __init__(
@@ -33,37 +43,90 @@ class SourcePoller:
         ingestion: IngestionService,
         *,
         settings: IngestionConfig,
-        after_batch: AfterBatch = _nothing,
+        after_polls: AfterPolls = _nothing,
     ) -> None:
         self._ingestion = ingestion
         self._db = ingestion.db
-        self._settings = settings
-        self._after_batch = after_batch
-        self._all = asyncio.Semaphore(settings.concurrency)
-        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(settings.per_host_concurrency)
-        )
-        # A batch is several rounds of concurrent fetches; a larger one only waits longer.
-        self.batch_size = settings.concurrency * 4
+        self._after_polls = after_polls
+        self._slots = settings.concurrency
+        self._per_host = settings.per_host_concurrency
+        self._host_load: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+        self._finished: list[SourceReport] = []
+        self._report_ready = asyncio.Event()
+        self._reporter: asyncio.Task[None] | None = None
+        self.batch_size = settings.concurrency
         # Claimed sources move this far ahead: a crash mid-fetch delays them, never loses them.
         self._lease = timedelta(seconds=max(settings.timeout_seconds * 3, 60))
+
+    @property
+    def is_idle(self) -> bool:
+        """No fetch under way and every finished poll reported."""
+        return not self._tasks and (self._reporter is None or self._reporter.done())
 
     async def next_due(self) -> datetime | None:
         return await sources.next_due(self._db)
 
     async def run_due(self, now: datetime) -> int:
-        async with transaction(self._db):
-            due = await sources.claim_due(
-                self._db, now=now, until=now + self._lease, limit=self.batch_size
-            )
-        if not due:
+        """Claim due sources into the free slots (waiting for one when all are busy)."""
+        due_at = await sources.next_due(self._db)
+        if due_at is None or due_at > now:
             return 0
-        reports = await asyncio.gather(*(self._poll(source) for source in due))
-        await self._after_batch(list(reports))
-        return len(due)
+        while len(self._tasks) >= self._slots:
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+        limit = self._slots - len(self._tasks)
+        async with transaction(self._db):
+            due = await sources.claim_due(self._db, now=now, until=now + self._lease, limit=limit)
+            busy = [s.name for s in due if not self._start_if_host_free(s)]
+            # A busy host's sources wait in the database, not in a slot: a dead site with many
+            # feeds then slows only itself.
+            await sources.postpone(self._db, busy, until=now + HOST_BUSY_DELAY)
+        # A full claim tells the DueLoop to look again at once; fewer means nothing else is due.
+        return self.batch_size if len(due) == limit else len(due)
 
-    async def _poll(self, source: Source) -> SourceReport:
+    def _start_if_host_free(self, source: Source) -> bool:
         host = (urlsplit(source.url).hostname or "").lower()
-        # The host first: tasks waiting for a busy host must not hold the global slots.
-        async with self._hosts[host], self._all:
-            return await self._ingestion.poll(source)
+        if self._host_load[host] >= self._per_host:
+            return False
+        self._host_load[host] += 1
+        task = asyncio.create_task(self._poll(source, host), name=f"poll:{source.name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return True
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slot_freed.set()
+
+    async def _poll(self, source: Source, host: str) -> None:
+        try:
+            report = await self._ingestion.poll(source)
+        finally:
+            self._host_load[host] -= 1
+            if not self._host_load[host]:
+                del self._host_load[host]
+        self._finished.append(report)
+        self._report_ready.set()
+        if self._reporter is None or self._reporter.done():
+            self._reporter = asyncio.create_task(self._report(), name="poll-reports")
+
+    async def _report(self) -> None:
+        # One group at a time: instant pushes and wake-ups never run concurrently.
+        while self._report_ready.is_set():
+            self._report_ready.clear()
+            reports, self._finished = self._finished, []
+            try:
+                await self._after_polls(reports)
+            except Exception:
+                log.exception("handling %s finished polls failed", len(reports))
+
+    async def stop(self) -> None:
+        """Cancel the fetches under way (their sources stay claimed until the lease ends)."""
+        tasks = [*self._tasks, *([self._reporter] if self._reporter else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -7,13 +7,20 @@ from typing import Protocol
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.due_loop import DueLoop
 from bot.i18n.catalogs import Texts
 from bot.services import Services
 
 
 class DeliveryControl(Protocol):
     """The running broadcast worker, as handlers and wiring see it."""
+
+    def wake(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class SourcePollControl(Protocol):
+    """The running source polls, as handlers and wiring see them."""
 
     def wake(self) -> None: ...
 
@@ -28,7 +35,7 @@ class BotData:
     def __init__(self) -> None:
         self.services: Services | None = None
         self.delivery: DeliveryControl | None = None
-        self.source_polls: DueLoop | None = None
+        self.source_polls: SourcePollControl | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):

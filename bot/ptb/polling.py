@@ -12,14 +12,33 @@ from bot.ptb.context import AkhbarApp
 log = logging.getLogger(__name__)
 
 
-def start_source_polling(app: AkhbarApp) -> DueLoop:
+class SourcePolls:
+    """The running polls: the loop that finds due sources and the poller that fetches them."""
+
+    def __init__(self, loop: DueLoop, poller: SourcePoller) -> None:
+        self.loop = loop
+        self.poller = poller
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+    @property
+    def is_idle(self) -> bool:
+        return self.poller.is_idle
+
+    async def stop(self) -> None:
+        await self.loop.stop()
+        await self.poller.stop()
+
+
+def start_source_polling(app: AkhbarApp) -> SourcePolls:
     """Start polling due sources; new articles go to instant subscribers, then delivery wakes."""
     services = app.bot_data.services
 
-    async def after_batch(reports: list[SourceReport]) -> None:
+    async def after_polls(reports: list[SourceReport]) -> None:
         new = sum(report.new for report in reports)
         failed = sum(report.failed for report in reports)
-        log.info("polled %s sources: %s new articles, %s failed", len(reports), new, failed)
+        log.debug("polled %s sources: %s new articles, %s failed", len(reports), new, failed)
         if new:
             await services.instant.push_new_articles()
         # Health notices to operators may be queued too, with or without new articles.
@@ -27,7 +46,7 @@ def start_source_polling(app: AkhbarApp) -> DueLoop:
             app.bot_data.delivery.wake()
 
     poller = SourcePoller(
-        services.ingestion, settings=services.config.ingestion, after_batch=after_batch
+        services.ingestion, settings=services.config.ingestion, after_polls=after_polls
     )
     loop = DueLoop(
         "sources",
@@ -37,4 +56,4 @@ def start_source_polling(app: AkhbarApp) -> DueLoop:
         batch_size=poller.batch_size,
     )
     loop.start()
-    return loop
+    return SourcePolls(loop, poller)
