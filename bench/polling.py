@@ -142,6 +142,10 @@ def _summary(polls, feeds: int, interval: float, wall: float, cpu: float, rss_be
         if not outcome.startswith("failed") and _behaviour(n) in ("normal", "slow"):
             times[n].append(at)
     first_round = max((ts[0] for ts in times.values()), default=float("nan"))
+    dead_host = 2  # n % HOSTS of the feeds that time out (127.0.0.3)
+    first_round_others = max(
+        (ts[0] for n, ts in times.items() if n % HOSTS != dead_host), default=float("nan")
+    )
     gaps = [b - a for ts in times.values() for a, b in itertools.pairwise(ts)]
     # A healthy source is due `interval` after its last poll (jitter only shortens that); the
     # poll itself may take up to the timeout, so lateness is measured against that.
@@ -156,6 +160,7 @@ def _summary(polls, feeds: int, interval: float, wall: float, cpu: float, rss_be
         "outcomes": Counter(o.split(":")[0] for _, o, _ in polls),
         "failures": Counter(o for _, o, _ in polls if o.startswith("failed")),
         "first_round_s": first_round,
+        "first_round_others_s": first_round_others,
         "burst_rate": sum(1 for *_, at in polls if at <= first_round) / first_round,
         "steady_rate": len(after_first) / steady_window if steady_window > 0 else float("nan"),
         "needed_rate": feeds / interval,
@@ -179,7 +184,11 @@ def _markdown(r: dict, load: str) -> str:
     rows = [
         ("polls in all", f"{r['polls']:,} ({outcomes})"),
         ("failures by kind", failures),
-        ("first round: every source polled once after", f"{r['first_round_s']:.1f} s"),
+        ("first round: every healthy source polled once after", f"{r['first_round_s']:.1f} s"),
+        (
+            "… on every host but the one whose feeds time out (127.0.0.3)",
+            f"{r['first_round_others_s']:.1f} s",
+        ),
         ("polls per second, first round (all due at once)", f"{r['burst_rate']:.0f}/s"),
         (
             "polls per second, afterwards",

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from aiosqlite import Connection, Row
 
@@ -30,6 +31,11 @@ class FetchOutcome:
     new_url: str | None = None
     gone: bool = False
     alerted: bool = False
+
+
+def host_of(url: str) -> str:
+    """The host name a source's address names (lower case), as the per-host limit counts it."""
+    return (urlsplit(url).hostname or "").lower()
 
 
 def _epoch(moment: datetime | None) -> int | None:
@@ -66,15 +72,17 @@ async def add(db: Connection, source: Source, *, at: datetime) -> bool:
     """Add a source due at once; False when its name is taken. Rows that only held
     validators (written before sources lived here) take the address."""
     cursor = await db.execute(
-        "INSERT INTO sources (name, url, kind, language, topics, poll_minutes, added_at,"
-        " next_poll_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET url = excluded.url, kind = excluded.kind,"
+        "INSERT INTO sources (name, url, host, kind, language, topics, poll_minutes, added_at,"
+        " next_poll_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET url = excluded.url, host = excluded.host,"
+        " kind = excluded.kind,"
         " language = excluded.language, topics = excluded.topics,"
         " poll_minutes = excluded.poll_minutes, added_at = excluded.added_at,"
         " next_poll_at = excluded.next_poll_at WHERE sources.url IS NULL",
         (
             source.name,
             source.url,
+            host_of(source.url),
             source.kind,
             source.language,
             json.dumps(list(source.topics), ensure_ascii=False),
@@ -133,16 +141,24 @@ async def next_due(db: Connection) -> datetime | None:
     return _moment(rows[0][0])
 
 
-async def claim_due(db: Connection, *, now: datetime, until: datetime, limit: int) -> list[Source]:
-    """The sources due at `now`, earliest first, moved to `until` so no one claims them twice
-    while they are being fetched (a crash then only delays them)."""
+async def claim_due(
+    db: Connection,
+    *,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    busy_hosts: Sequence[str] = (),
+) -> list[Source]:
+    """The sources due at `now` whose host is not in `busy_hosts`, earliest first, moved to
+    `until` so no one claims them twice while they are fetched (a crash only delays them)."""
     rows = await db.execute_fetchall(
-        f"UPDATE sources SET next_poll_at = ? WHERE name IN (SELECT name FROM sources"
+        "UPDATE sources SET next_poll_at = ? WHERE name IN (SELECT name FROM sources"
         " WHERE paused_reason IS NULL AND url IS NOT NULL AND next_poll_at <= ?"
+        " AND host NOT IN (SELECT value FROM json_each(?))"
         f" ORDER BY next_poll_at LIMIT ?) RETURNING {_COLUMNS}",
-        (_epoch(until), _epoch(now), limit),
+        (_epoch(until), _epoch(now), json.dumps(list(busy_hosts)), limit),
     )
-    return sorted((_to_source(row) for row in rows), key=lambda s: s.name)
+    return sorted((_to_source(row) for row in rows), key=lambda s: (s.next_poll_at, s.name))
 
 
 async def record(db: Connection, name: str, outcome: FetchOutcome) -> None:
@@ -157,7 +173,7 @@ async def record(db: Connection, name: str, outcome: FetchOutcome) -> None:
         " failing_since = CASE WHEN :failed THEN coalesce(failing_since, :at) END,"
         " last_success_at = CASE WHEN :failed THEN last_success_at ELSE :at END,"
         " error_kind = :error_kind, last_error = :error, alerted = :alerted,"
-        " url = coalesce(:new_url, url),"
+        " url = coalesce(:new_url, url), host = coalesce(:new_host, host),"
         " paused_reason = CASE WHEN :gone THEN 'gone' ELSE paused_reason END"
         " WHERE name = :name",
         {
@@ -171,6 +187,7 @@ async def record(db: Connection, name: str, outcome: FetchOutcome) -> None:
             "error": outcome.error,
             "alerted": outcome.alerted,
             "new_url": outcome.new_url,
+            "new_host": host_of(outcome.new_url) if outcome.new_url else None,
             "gone": outcome.gone,
         },
     )
@@ -218,9 +235,9 @@ async def names(db: Connection) -> Sequence[str]:
     return [row[0] for row in rows]
 
 
-async def postpone(db: Connection, names: Sequence[str], *, until: datetime) -> None:
-    """Move claimed sources to `until` (their host is busy: they are tried again then)."""
+async def release(db: Connection, names: Sequence[str], *, due: datetime) -> None:
+    """Give back claimed sources that could not start (their host filled up): due at `due`."""
     await db.executemany(
         "UPDATE sources SET next_poll_at = ? WHERE name = ?",
-        [(_epoch(until), name) for name in names],
+        [(_epoch(due), name) for name in names],
     )

@@ -9,7 +9,6 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from bot.config import IngestionConfig
 from bot.ingestion.service import IngestionService, SourceReport
@@ -19,7 +18,6 @@ from storage.database import transaction
 
 log = logging.getLogger(__name__)
 
-HOST_BUSY_DELAY = timedelta(seconds=1)
 AfterPolls = Callable[[list[SourceReport]], Awaitable[None]]
 
 
@@ -33,8 +31,8 @@ class SourcePoller:
     It claims only as many due sources as there are free fetch slots and returns without
     waiting for them, so one slow or silent site holds one slot, not a whole batch. At most
     `concurrency` fetches run at once, and at most `per_host_concurrency` to one host, so a
-    site with many feeds is not hammered when they fall due together; the others of that host
-    are put back a second later. Finished polls are
+    site with many feeds is not hammered when they fall due together: a host at its limit is
+    left out of the next claims until one of its fetches ends. Finished polls are
     handed to `after_polls` in groups, one group at a time.
     """
 
@@ -78,16 +76,25 @@ class SourcePoller:
             await self._slot_freed.wait()
         limit = self._slots - len(self._tasks)
         async with transaction(self._db):
-            due = await sources.claim_due(self._db, now=now, until=now + self._lease, limit=limit)
-            busy = [s.name for s in due if not self._start_if_host_free(s)]
-            # A busy host's sources wait in the database, not in a slot: a dead site with many
-            # feeds then slows only itself.
-            await sources.postpone(self._db, busy, until=now + HOST_BUSY_DELAY)
+            # Hosts fetched as often as allowed are skipped: their sources wait in the database,
+            # not in a slot, so a dead site with many feeds slows only itself.
+            busy = [host for host, load in self._host_load.items() if load >= self._per_host]
+            due = await sources.claim_due(
+                self._db, now=now, until=now + self._lease, limit=limit, busy_hosts=busy
+            )
+            # One claim may bring more of one host than it may take: those stay due.
+            waiting = [s.name for s in due if not self._start_if_host_free(s)]
+            await sources.release(self._db, waiting, due=now)
+        if not due and self._tasks:
+            # Everything due belongs to hosts at their limit: wait for a fetch to end rather
+            # than ask the database again straight away.
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
         # A full claim tells the DueLoop to look again at once; fewer means nothing else is due.
         return self.batch_size if len(due) == limit else len(due)
 
     def _start_if_host_free(self, source: Source) -> bool:
-        host = (urlsplit(source.url).hostname or "").lower()
+        host = sources.host_of(source.url)
         if self._host_load[host] >= self._per_host:
             return False
         self._host_load[host] += 1

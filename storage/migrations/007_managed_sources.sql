@@ -2,6 +2,8 @@
 -- how healthy each one is. Rows written before this migration hold only fetch validators;
 -- they get their address when the configuration seeds them.
 ALTER TABLE sources ADD COLUMN url TEXT;
+-- The address's host name: the polling loop skips hosts already fetched as often as allowed.
+ALTER TABLE sources ADD COLUMN host TEXT;
 ALTER TABLE sources ADD COLUMN kind TEXT NOT NULL DEFAULT 'rss';
 ALTER TABLE sources ADD COLUMN language TEXT NOT NULL DEFAULT 'ar';
 ALTER TABLE sources ADD COLUMN topics TEXT NOT NULL DEFAULT '[]';
