@@ -221,15 +221,6 @@ async def articles_per_day(db: Connection, *, since_day: str, days: int) -> dict
     return {row[0]: row[1] / days for row in rows}
 
 
-async def daily_articles(db: Connection, *, since_day: str) -> list[tuple[str, str, int]]:
-    """(source, day, new articles) rows from `since_day` on."""
-    rows = await db.execute_fetchall(
-        "SELECT source, day, articles FROM source_days WHERE day >= ? ORDER BY day, source",
-        (since_day,),
-    )
-    return [(row[0], row[1], row[2]) for row in rows]
-
-
 async def names(db: Connection) -> Sequence[str]:
     rows = await db.execute_fetchall("SELECT name FROM sources WHERE url IS NOT NULL")
     return [row[0] for row in rows]

@@ -109,3 +109,12 @@ async def test_cli_import_reports_added_present_and_refused_then_lists_and_expor
     assert code == 0 and "Local: paused" in out
     code, out, err = await run_cli("--config", str(config), "sources", "remove", "Nope")
     assert code == 1 and "no source is called" in err
+    feeds.publish("/extra.xml", rss(item("خبر إضافي", "https://news.test/extra")))
+    code, out, err = await run_cli(
+        "--config", str(config), "sources", "add", feeds.url("/extra.xml"), "--topic", "sport",
+        "--name", "extra",
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"added extra: {feeds.url('/extra.xml')}, 1 articles now" in out and "خبر إضافي" in out
+    code, out, err = await run_cli("--config", str(config), "sources", "add", "http://10.0.0.9/")
+    assert code == 1 and "private-address" in err
