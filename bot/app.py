@@ -1,4 +1,4 @@
-"""Builds the Telegram Application: defaults, handler areas in order, jobs and resources."""
+"""Builds the Telegram Application: defaults, handler areas in order, loops and resources."""
 
 from __future__ import annotations
 
@@ -22,10 +22,13 @@ from telegram.ext import (
 from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.i18n.catalogs import LANGUAGES
+from bot.ops import Operations
 from bot.ptb import jobs as digest_jobs
 from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
 from bot.ptb.delivery import start_delivery
 from bot.ptb.polling import start_source_polling
+from bot.ptb.serving import ObservedRequest, schedule_backups
+from bot.ptb.updates import ChatOrderedProcessor, update_type
 from bot.services import open_services, outbox_settings
 from handlers import (
     errors,
@@ -52,6 +55,12 @@ COMMANDS = (
     "subscribe", "unsubscribe", "topics", "digest", "timezone", "settings", "filter",
     "schedule", "schedules", "unschedule", "preview", "report",
 )  # fmt: skip
+OPERATOR_COMMANDS = (
+    "reports", "unhide", "ignorereports", "reportthreshold",
+    "sources", "addsource", "removesource", "pausesource", "resumesource", "stats",
+)  # fmt: skip
+# Updates handled at once; one chat's updates still run one at a time, in order.
+CONCURRENT_UPDATES = 32
 
 
 def file_url_for(api_base_url: str) -> str:
@@ -65,6 +74,7 @@ def build_application(
 ) -> AkhbarApp:
     """The bot, wired but not started; resources open in post_init and close in post_shutdown."""
     base_url = str(config.telegram.api_base_url)
+    ops = Operations(config, commands=(*COMMANDS, *OPERATOR_COMMANDS))
     app = (
         ApplicationBuilder()
         .token(config.token)
@@ -79,10 +89,14 @@ def build_application(
         )
         .context_types(ContextTypes(context=AkhbarContext, bot_data=BotData))
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .request(ObservedRequest(ops.telegram, connection_pool_size=256))
+        .get_updates_request(ObservedRequest(ops.telegram, connection_pool_size=1))
+        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, ops.metrics))
         .post_init(lambda application: _open(application, config, clock, poll_sources))
         .post_shutdown(_close)
         .build()
     )
+    app.bot_data.ops = ops
     # Order matters: within a group the first matching handler wins, and the fallbacks
     # (unknown command, stale button) must only see what no area answered. Membership comes
     # before them too: a group's migration notice is a message the fallbacks would otherwise see.
@@ -102,8 +116,14 @@ def build_application(
         fallbacks,
     ):
         area.register(app)
+    app.add_error_handler(_count_error)
     errors.register(app)
     return app
+
+
+async def _count_error(update: object, context: AkhbarContext) -> None:
+    if isinstance(update, Update) and context.bot_data.ops is not None:
+        context.bot_data.ops.metrics.observe_update_error(update_type(update))
 
 
 async def _ignore(update: Update, context: AkhbarContext) -> None:
@@ -111,7 +131,10 @@ async def _ignore(update: Update, context: AkhbarContext) -> None:
 
 
 async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool) -> None:
-    services = await open_services(config, clock=clock)
+    ops = app.bot_data.ops
+    services = await open_services(
+        config, clock=clock, on_poll=ops.metrics.observe_source_poll if ops else None
+    )
     app.bot_data.services = services
     if config.bot.load_sample_news:
         report = await services.ingestion.load_sample_if_empty()
@@ -120,13 +143,22 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
     await _register_commands(app)
     # Digests written by `akhbar digest send` (no bot at hand) link to this username.
     await services.digests.remember_bot_username(app.bot.username)
-    app.bot_data.delivery = await start_delivery(
+    delivery = app.bot_data.delivery = await start_delivery(
         app,
         events=services.subscriptions,
         settings=outbox_settings(config),
         allow_paid_broadcast=config.delivery.paid_broadcast,
+        observer=ops.metrics.observe_send if ops else None,
     )
-    await digest_jobs.register_all(app)
+    if ops is not None:
+        ops.watch(
+            db=services.db,
+            outbox=services.outbox,
+            is_worker_running=lambda: delivery.worker.is_running,
+            clock=clock,
+        )
+    app.bot_data.scheduler = digest_jobs.start_scheduler(app)
+    schedule_backups(app, config)
     if poll_sources:
         app.bot_data.source_polls = start_source_polling(app)
 
@@ -143,6 +175,9 @@ async def _close(app: AkhbarApp) -> None:
     source_polls, app.bot_data.source_polls = app.bot_data.source_polls, None
     if source_polls is not None:
         await source_polls.stop()
+    scheduler, app.bot_data.scheduler = app.bot_data.scheduler, None
+    if scheduler is not None:
+        await scheduler.stop()
     delivery, app.bot_data.delivery = app.bot_data.delivery, None
     try:
         if delivery is not None:

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import source_commands
-from bot.config import TOKEN_ENV, Config, load_config
-from bot.errors import ConfigError
+from bot.config import TOKEN_ENV, TOKEN_FORM, Config, load_config
+from bot.errors import AkhbarError, BackupError, ConfigError
 from bot.ingestion.service import SourceReport
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact_standard_streams, token_forms
+from bot.ops import backup as backups
+from bot.ops import probe, webhook_secret
 from bot.services import open_services
 from storage import stats as storage_stats
+
+if TYPE_CHECKING:
+    from bot.ptb.context import AkhbarApp
 
 EXIT_USAGE = 2
 
@@ -30,7 +38,20 @@ def _parser() -> argparse.ArgumentParser:
         help="configuration file (default: %(default)s)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling) and poll the sources")
+    commands.add_parser("run", help="run the bot (polling or webhook) and poll the sources")
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot without Telegram: a local web chat with the real bot"
+    )
+    sandbox.add_argument("--port", type=int, default=8765, help="web chat port (0 = any free)")
+    sandbox.add_argument("--open", action="store_true", help="open the page in a browser")
+    sandbox.add_argument("--fresh", action="store_true", help="start from an empty database")
+    sandbox.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default: %(default)s; anything else is reachable"
+        " from other machines)",
+    )
     commands.add_parser("ingest", help="fetch every configured source once and report")
     importer = commands.add_parser("import", help="import a news dump or a feed file")
     importer.add_argument("path", type=Path, help="a plain-text news dump or an RSS/Atom file")
@@ -47,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         " the running bot delivers it",
     )
     send.add_argument("--chat", type=int, default=None, help="only this chat id")
+    _ops_commands(commands)
     return parser
 
 
@@ -68,6 +90,16 @@ def _add_sources_parser(commands) -> None:
     exporter.add_argument("path", type=Path, nargs="?", default=None)
 
 
+def _ops_commands(commands: argparse._SubParsersAction) -> None:
+    commands.add_parser("health", help="ask the running bot whether it is ready (exit 0 or 1)")
+    backup = commands.add_parser("backup", help="copy the live database and verify the copy")
+    backup.add_argument(
+        "path", type=Path, nargs="?", default=None, help="target file (default: [backup] directory)"
+    )
+    restore = commands.add_parser("restore", help="put a backup back (the bot must be stopped)")
+    restore.add_argument("path", type=Path, help="a backup made by `akhbar backup`")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -75,13 +107,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"akhbar: {error}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(config.token)
-    if args.command == "run":
-        return _run(config)
-    return asyncio.run(_COMMANDS[args.command](config, args))
+    config = webhook_secret(config)
+    secrets = _secrets(config)
+    redact_standard_streams(*secrets)
+    configure_logging(*secrets, level=config.logging.level, format=config.logging.format)
+    try:
+        if args.command == "run":
+            return _run(config, args.config)
+        if args.command == "sandbox":
+            return _sandbox(config, args)
+        if args.command in _FILLING_COMMANDS:
+            _make_default_data_folder(config, args.config)
+        return asyncio.run(_COMMANDS[args.command](config, args))
+    except AkhbarError as error:
+        print(f"akhbar: {error}", file=sys.stderr)
+        return 1
 
 
-def _run(config: Config) -> int:
+def _make_default_data_folder(config: Config, config_path: Path) -> None:
+    """Create the `data` folder next to the config file when the database goes there.
+
+    Only that folder: a missing folder anywhere else is more likely a typo, and is reported.
+    """
+    folder = Path(config.storage.path).parent
+    if folder == config_path.parent / "data" and not folder.exists():
+        folder.mkdir()
+        print(f"akhbar: created the folder {folder} for the database", file=sys.stderr)
+
+
+def _run(config: Config, config_path: Path) -> int:
     if not config.token:
         print(
             f"akhbar: no bot token: set the environment variable {TOKEN_ENV}"
@@ -89,13 +143,83 @@ def _run(config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from telegram import Update
+    if not TOKEN_FORM.fullmatch(config.token):
+        print(f"akhbar: the bot token is malformed: {_CHECK_TOKEN}", file=sys.stderr)
+        return EXIT_USAGE
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
     from bot.app import build_application
 
     app = build_application(config)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds)
+    api = config.telegram.api_base_url
+    try:
+        asyncio.run(_serve(app, config, config_path))
+    except InvalidToken:
+        print(f"akhbar: {api} rejected the bot token: {_CHECK_TOKEN}", file=sys.stderr)
+        return EXIT_USAGE
+    except TelegramError as error:
+        # BadRequest is a NetworkError to python-telegram-bot, but the API did answer.
+        unreachable = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+        problem = "cannot reach the Telegram Bot API at" if unreachable else "start-up refused by"
+        print(f"akhbar: {problem} {api}: {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _sandbox(config: Config, args: argparse.Namespace) -> int:
+    # `sandbox` and `emulator` are top-level packages of the repository, not in the wheel: an
+    # editable install from a clone finds them next to `bot/`.
+    clone = Path(__file__).resolve().parents[1]
+    if (clone / "sandbox" / "__init__.py").is_file() and str(clone) not in sys.path:
+        sys.path.append(str(clone))
+    try:
+        from sandbox import PortInUse, SandboxOptions, run_sandbox
+    except ImportError:
+        print(
+            "akhbar: the sandbox needs a clone of the repository (the `sandbox` and `emulator`"
+            " packages are not installed); run it from the clone's folder",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    options = SandboxOptions(
+        port=args.port, host=args.listen, open_browser=args.open, fresh=args.fresh
+    )
+    try:
+        asyncio.run(run_sandbox(config, options))
+    except PortInUse as error:
+        print(f"akhbar: {error}; choose another with --port N (0 = any free port)", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+async def _serve(app: AkhbarApp, config: Config, config_path: Path) -> None:
+    """Initialise the bot (getMe) first, then take the database's lock and run until SIGTERM.
+
+    Initialised here, a rejected token or an unreachable API raises alone, before any folder is
+    made; serving finds the bot already initialised.
+    """
+    from bot.ptb.serving import serve
+
+    await app.initialize()
+    _make_default_data_folder(config, config_path)  # once Telegram has accepted the token
+    # Held while the bot runs: `akhbar restore` refuses to replace the database under it.
+    with _database_lock(config):
+        await serve(app, config)
+
+
+def _database_lock(config: Config) -> contextlib.AbstractContextManager[None]:
+    if config.storage.path == ":memory:":
+        return contextlib.nullcontext()
+    return backups.hold_database(Path(config.storage.path))
+
+
+def _secrets(config: Config) -> tuple[str, ...]:
+    """Every secret the process knows, in every form it may be written in."""
+    return (
+        *token_forms(config.token),
+        config.telegram.secret_token.get_secret_value(),
+        config.http.metrics_token.get_secret_value(),
+    )
 
 
 def _print_report(number: int, total: int, report: SourceReport) -> None:
@@ -105,6 +229,8 @@ def _print_report(number: int, total: int, report: SourceReport) -> None:
         outcome = "not modified"
     else:
         outcome = f"{report.new} new, {report.duplicate} duplicate"
+        if report.shortened:
+            outcome += f" ({report.shortened} shortened to the [ingestion] title/body limits)"
     print(f"[{number}/{total}] {report.name}: {outcome}", file=sys.stderr, flush=True)
 
 
@@ -147,7 +273,7 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _stats(config: Config, args: argparse.Namespace) -> int:
-    services = await open_services(config)
+    services = await open_services(config, create=False)
     try:
         numbers = await storage_stats.collect(services.db)
         outbox = await services.outbox.stats()
@@ -166,7 +292,7 @@ async def _stats(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _digest(config: Config, args: argparse.Namespace) -> int:
-    services = await open_services(config)
+    services = await open_services(config, create=False)
     try:
         queued = await services.digests.send_now(args.chat)
     finally:
@@ -184,12 +310,58 @@ async def _sources(config: Config, args: argparse.Namespace) -> int:
         await services.close()
 
 
+_CHECK_TOKEN = (
+    f"check {TOKEN_ENV} (or [telegram] token): it must be the whole token @BotFather gave,"
+    " in the form 123456789:AAE…"
+)
+# The commands that may start a new database; the others need the bot's existing one.
+_FILLING_COMMANDS = frozenset({"ingest", "import"})  # and run
+
+
+async def _health(config: Config, args: argparse.Namespace) -> int:
+    url = probe.readyz_url(config)
+    if url is None:
+        print("akhbar: the HTTP server is off ([http] enabled = false)", file=sys.stderr)
+        return 1
+    answer = await probe.probe(url)
+    for line in answer.lines:
+        print(line)
+    print("ready" if answer.ready else "not ready")
+    return 0 if answer.ready else 1
+
+
+async def _backup(config: Config, args: argparse.Namespace) -> int:
+    database = Path(config.storage.path)
+    target = args.path or Path(config.backup.directory) / backups.backup_name(datetime.now(UTC))
+    try:
+        await backups.back_up(database, target)
+    except BackupError as error:
+        print(f"akhbar: backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up {database} to {target} (integrity check: ok)")
+    return 0
+
+
+async def _restore(config: Config, args: argparse.Namespace) -> int:
+    database = Path(config.storage.path)
+    try:
+        await asyncio.to_thread(backups.restore, args.path, database)
+    except AkhbarError as error:  # BackupError, DatabaseBusy
+        print(f"akhbar: restore refused: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {args.path} to {database}")
+    return 0
+
+
 _COMMANDS = {
     "ingest": _ingest,
     "import": _import,
     "stats": _stats,
     "digest": _digest,
     "sources": _sources,
+    "health": _health,
+    "backup": _backup,
+    "restore": _restore,
 }
 
 if __name__ == "__main__":

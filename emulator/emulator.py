@@ -25,6 +25,7 @@ from .simulation import (
     user_message,
 )
 from .state import ChatRecord, EmulatorState, MemberRecord, MessageRecord, UserRecord
+from .webhooks import WebhookDelivery, WebhookPusher
 
 _SEND_METHODS = frozenset({"sendmessage", "sendphoto"})
 
@@ -55,6 +56,7 @@ class BotApiEmulator:
         self.api = BotApi(self.state)
         self._log = CallLog(max_logged_requests)
         self._server = ApiServer(self.api, token, self._log)
+        self._webhooks = WebhookPusher(self.api)
         self._cursors: dict[int, int] = {}
 
     # Lifecycle
@@ -62,10 +64,12 @@ class BotApiEmulator:
     async def start(self) -> BotApiEmulator:
         """Start serving on an ephemeral port."""
         await self._server.start()
+        self._webhooks.start()
         return self
 
     async def stop(self) -> None:
         """Stop serving; pending long polls return empty."""
+        await self._webhooks.stop()
         await self._server.stop()
 
     async def __aenter__(self) -> BotApiEmulator:
@@ -161,6 +165,25 @@ class BotApiEmulator:
                 (new, {"migrate_from_chat_id": old.id}),
             ):
                 self.api.push_update("message", user_message(self.state, admin, chat, **content))
+
+    def create_topic(self, chat_id: int, name: str, *, user_id: int) -> int:
+        """Open a topic in a forum group, as its creator; return its message_thread_id."""
+        chat = self._chat(chat_id)
+        if not chat.is_forum:
+            raise ValueError(f"chat {chat_id} is not a forum")
+        user = self.state.add_user(user_id)
+        topic = {"name": name, "icon_color": 0x6FB9F0}
+        payload = user_message(self.state, user, chat, forum_topic_created=topic)
+        payload.update(message_thread_id=payload["message_id"], is_topic_message=True)
+        return payload["message_id"]
+
+    def serve_url(self, url: str, data: bytes) -> None:
+        """Photos sent by this URL get these bytes, as if Telegram had downloaded them."""
+        self.state.files.serve_url(url, data)
+
+    def on_call(self, listener: Callable[[ApiCall], None]) -> None:
+        """Call `listener` with every Bot API request answered from now on."""
+        self._log.listen(listener)
 
     def block(self, chat_id: int) -> None:
         """Answer 403 (blocked by the user / kicked from the chat) to sends into this chat."""
@@ -335,6 +358,16 @@ class BotApiEmulator:
             and call.method.lower() in _SEND_METHODS
             and str(call.params.get("chat_id")) == wanted
         ]
+
+    @property
+    def webhook_url(self) -> str:
+        """Return the URL setWebhook registered ("" when the bot polls)."""
+        return self.state.webhook_url
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Return every POST of an update to the webhook, with the status the bot answered."""
+        return list(self._webhooks.deliveries)
 
     @property
     def callback_answers(self) -> dict[str, CallbackAnswer]:

@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot import formatting
-from bot.operations.charts import ChartLabels
 from bot.ptb.context import AkhbarApp, AkhbarContext
+from bot.statistics.charts import ChartLabels
 from handlers.sources import operator_texts
 
 

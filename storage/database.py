@@ -4,13 +4,21 @@ transactions that several coroutines can share one connection with."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import aiosqlite
+
+from bot.errors import DatabaseUnavailable
+from storage.backups import copy_database
+
+log = logging.getLogger(__name__)
 
 TermsFunction = Callable[[str | None], str]
 
@@ -19,19 +27,47 @@ _write_locks: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
 )
 
 
-async def connect(path: str | Path, *, index_terms: TermsFunction) -> aiosqlite.Connection:
-    """Open the database, register the indexing function and apply pending migrations."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = await aiosqlite.connect(path)
+async def connect(
+    path: str | Path, *, index_terms: TermsFunction, create: bool = True
+) -> aiosqlite.Connection:
+    """Open the database (a new file only if `create`), register the indexing function and
+    apply pending migrations; raise DatabaseUnavailable when it cannot be opened.
+
+    A missing folder is never created here: which folders may be made is the caller's call.
+    """
+    db = await _open(str(path), create=create)
     db.row_factory = aiosqlite.Row
     try:
         await _configure(db, index_terms)
+        if str(path) != ":memory:":
+            await _backup_before_migrating(db, Path(path))
         await migrate(db)
     except BaseException:
         await db.close()
         raise
     return db
+
+
+async def _open(path: str, *, create: bool) -> aiosqlite.Connection:
+    target, is_uri = (path, False) if path == ":memory:" else _checked_target(Path(path), create)
+    try:
+        return await aiosqlite.connect(target, uri=is_uri)
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(f"{path}: cannot be opened: {error}") from None
+
+
+def _checked_target(file: Path, create: bool) -> tuple[str, bool]:
+    """What to hand sqlite3.connect for `file`, and whether it is a URI; raise when missing."""
+    if not file.parent.is_dir():
+        raise DatabaseUnavailable(f"{file}: the folder {file.parent} does not exist")
+    if create:
+        return str(file), False
+    if not file.exists():
+        raise DatabaseUnavailable(
+            f"{file}: no database there yet (run, ingest or import makes one)"
+        )
+    # mode=rw opens an existing file and never creates one, whatever happens meanwhile.
+    return f"{file.resolve().as_uri()}?mode=rw", True
 
 
 async def _configure(db: aiosqlite.Connection, index_terms: TermsFunction) -> None:
@@ -48,10 +84,27 @@ def _migrations() -> list[tuple[int, str]]:
     return [(int(p.name.split("_", 1)[0]), p.read_text(encoding="utf-8")) for p in scripts]
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
-    """Apply the migrations newer than `PRAGMA user_version`; return the resulting version."""
+async def _backup_before_migrating(db: aiosqlite.Connection, path: Path) -> None:
+    """Copy an existing database next to itself before a migration changes its schema."""
+    version = await _user_version(db)
+    pending = [number for number, _ in _migrations() if number > version]
+    if version == 0 or not pending:
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.before-{pending[0]:03d}-{stamp}.sqlite3")
+    await asyncio.to_thread(copy_database, path, target)
+    log.info("backed up the database to %s before migrating to %s", target, pending[-1])
+
+
+async def _user_version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cursor:
         (version,) = await cursor.fetchone()
+    return version
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply the migrations newer than `PRAGMA user_version`; return the resulting version."""
+    version = await _user_version(db)
     for number, script in _migrations():
         if number <= version:
             continue

@@ -125,7 +125,7 @@ async def test_an_operator_pauses_resumes_and_removes_a_source(bot_config, emula
     assert "موقوف" in listing.text and "الجلب القادم" not in listing.text
     assert resumed.text == "استُؤنف جلب «127.0.0.1» ابتداء من الآن."
     assert removed.text.startswith("حُذف المصدر «127.0.0.1»")
-    assert unknown.text == "لا يوجد مصدر باسم «127.0.0.1». راجع /sources."
+    assert unknown.text == "لا يوجد مصدر باسم «127.0.0.1». راجع \u200e/sources."
     assert usage.text.startswith("اكتب اسم المصدر")
     assert empty.text.startswith("لا توجد مصادر بعد")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from bot.app import build_application, polling
@@ -199,3 +200,28 @@ async def test_stuck_sources_and_the_poll_observer(bot_config, feeds):
         ("down", "failed:server-error", 0),
         ("up", "not_modified", 0),
     ]
+
+
+async def test_a_failed_poll_is_logged_as_a_failure_never_as_zero_new(bot_config, feeds, caplog):
+    feeds.publish("/ok.xml", rss(item("خبر", "https://news.test/ok")))
+    clock = Clock()
+    config = configured(
+        bot_config,
+        feeds,
+        SourceConfig(name="ok", url=feeds.url("/ok.xml"), poll_minutes=5),
+        SourceConfig(name="gone", url=feeds.url("/gone.xml"), poll_minutes=5),  # 404
+    )
+    caplog.set_level(logging.DEBUG)
+    app = build_application(config, clock=clock)
+    async with polling(app, poll_timeout=1):
+        await polled(app, feeds, "/ok.xml", 1)
+        await eventually(lambda: feeds.hits["/gone.xml"] == 1)
+        clock.now += timedelta(minutes=20)  # both due again (the failing one backed off)
+        await polled(app, feeds, "/ok.xml", 2)
+        await eventually(lambda: feeds.hits["/gone.xml"] == 2)
+        await eventually(lambda: app.bot_data.source_polls.is_idle)
+    logged = [record.getMessage() for record in caplog.records if record.name.startswith("bot")]
+    assert "ingested ok: 1 new, 0 duplicate" in logged
+    assert "ingested ok: not modified" in logged  # at DEBUG: thousands of sources answer 304
+    assert not [line for line in logged if line.startswith("ingested gone")]
+    assert logged.count("source gone failed: 127.0.0.1 has nothing at this address (404)") == 2

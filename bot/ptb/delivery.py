@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -38,7 +38,9 @@ from bot.delivery.outbox import (
     TransientFailure,
     Unreachable,
 )
+from bot.delivery.outcomes import SendObserver
 from bot.delivery.worker import OutboxWorker
+from bot.logs import Redactor, token_forms
 from bot.models import UnreachableReason
 from bot.moderation.hiding import placeholder_image
 from bot.ptb.context import AkhbarApp
@@ -89,6 +91,8 @@ class TelegramSender:
         placeholder: bytes | None = None,
     ) -> None:
         self._bot = bot
+        # Telegram's error descriptions are stored in the outbox and logged: never the token.
+        self._redact = Redactor(token_forms(bot.token))
         self._paid = allow_paid_broadcast
         self._placeholder = placeholder
         self._placeholder_file_id: str | None = None
@@ -97,21 +101,22 @@ class TelegramSender:
     async def send(self, chat_id: int, text: str, *, thread_id: int | None) -> SendOutcome:
         """Send and translate telegram.error into a domain outcome."""
         return await _outcome(
-            self._bot.post_message(chat_id, text, thread_id=thread_id, paid=self._paid)
+            self._bot.post_message(chat_id, text, thread_id=thread_id, paid=self._paid),
+            self._redact,
         )
 
     async def edit_to_placeholder(
         self, chat_id: int, message_id: int, *, caption: str | None
     ) -> SendOutcome:
         """Replace the message's photo with the placeholder; "not modified" counts as done."""
-        outcome = await _outcome(self._edit(chat_id, message_id, caption))
+        outcome = await _outcome(self._edit(chat_id, message_id, caption), self._redact)
         if isinstance(outcome, Rejected) and "not modified" in outcome.reason.lower():
             return Delivered()
         return outcome
 
     async def delete(self, chat_id: int, message_id: int) -> SendOutcome:
         """Delete a message the bot sent."""
-        return await _outcome(self._bot.delete_message(chat_id, message_id))
+        return await _outcome(self._bot.delete_message(chat_id, message_id), self._redact)
 
     async def _edit(self, chat_id: int, message_id: int, caption: str | None) -> None:
         if self._placeholder_file_id is None:
@@ -143,8 +148,9 @@ def _largest_photo(answer: Message | bool) -> str | None:
     return None
 
 
-async def _outcome(request: Awaitable[object]) -> SendOutcome:
-    """Await one Bot API request and translate telegram.error into a domain outcome."""
+async def _outcome(request: Awaitable[object], redact: Callable[[str], str]) -> SendOutcome:
+    """Await one Bot API request and translate telegram.error into a domain outcome whose
+    reason has passed through `redact`."""
     try:
         await request
     except RetryAfter as error:
@@ -152,13 +158,13 @@ async def _outcome(request: Awaitable[object]) -> SendOutcome:
     except ChatMigrated as error:
         return Migrated(error.new_chat_id)
     except Forbidden as error:
-        return Unreachable(UnreachableReason.from_telegram(error.message), error.message)
+        return Unreachable(UnreachableReason.from_telegram(error.message), redact(error.message))
     except BadRequest as error:  # before NetworkError: PTB derives BadRequest from it
-        return Rejected(error.message)
+        return Rejected(redact(error.message))
     except TimedOut:
         return TransientFailure("timed out")
     except (NetworkError, TelegramError) as error:
-        return TransientFailure(f"{type(error).__name__}: {error.message}")
+        return TransientFailure(redact(f"{type(error).__name__}: {error.message}"))
     return Delivered()
 
 
@@ -216,6 +222,7 @@ async def open_delivery(
     clock: Clock,
     allow_paid_broadcast: bool = False,
     worker_id: str | None = None,
+    observer: SendObserver | None = None,
 ) -> DeliveryHandle:
     """Open a worker connection and a Bot on the aiohttp transport, and start draining."""
     bot = BroadcastBot(
@@ -227,7 +234,9 @@ async def open_delivery(
     await bot.initialize()
     db = await database.connect(db_path, index_terms=search_text.index_text)
     sender = TelegramSender(bot, allow_paid_broadcast=allow_paid_broadcast)
-    worker = OutboxWorker(db, sender, events, settings=settings, clock=clock, worker_id=worker_id)
+    worker = OutboxWorker(
+        db, sender, events, settings=settings, clock=clock, worker_id=worker_id, observer=observer
+    )
     worker.start()
     return DeliveryHandle(worker, bot, db)
 
@@ -239,6 +248,7 @@ async def start_delivery(
     settings: OutboxSettings,
     worker_id: str = "akhbar",
     allow_paid_broadcast: bool = False,
+    observer: SendObserver | None = None,
 ) -> DeliveryHandle:
     """Start the worker for a running application (call from post_init, after services).
 
@@ -258,4 +268,5 @@ async def start_delivery(
         clock=services.clock,
         worker_id=worker_id,
         allow_paid_broadcast=allow_paid_broadcast,
+        observer=observer,
     )

@@ -10,7 +10,7 @@ from aiosqlite import Connection
 
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
-from bot.operations.charts import ChartData, ChartLabels, render, series_for
+from bot.statistics.charts import ChartData, ChartLabels, render, series_for
 from storage import stats as storage_stats
 
 CHART_DAYS = 14
