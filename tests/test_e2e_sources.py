@@ -165,3 +165,14 @@ async def test_stats_give_operators_the_numbers_and_a_chart(bot_config, emulator
     png = emulator.state.files.data(chart.photo_file_ids[-1])
     assert png.startswith(b"\x89PNG")
     (tmp_path / "stats.png").write_bytes(png)
+
+
+async def test_a_source_added_in_chat_offers_its_topics_to_subscribers(bot_config, emulator, feeds):
+    feeds.publish("/f.xml", rss(item("خبر", "https://news.test/1")))
+    app = build_application(operated(bot_config), clock=lambda: NOW, poll_sources=False)
+    async with polling(app, poll_timeout=1):
+        preview = await ask(emulator, f"/addsource {feeds.url('/f.xml')} rugby")
+        await press(emulator, preview, "أضف المصدر")
+        await ask(emulator, "/subscribe", chat_id=USER)
+        keyboard = await ask(emulator, "/topics", chat_id=USER)
+    assert any("rugby" in text for text, _ in keyboard.buttons)

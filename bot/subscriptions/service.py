@@ -33,6 +33,7 @@ from bot.subscriptions.rules import next_fire, parse_times
 from bot.subscriptions.schedules import ScheduleChanges, next_fire_in_chat, zone_of_chat
 from storage import admin_targets, chats, deliveries, schedules, subscriptions
 from storage import articles as stored_articles
+from storage import sources as stored_sources
 from storage.database import transaction
 
 log = logging.getLogger(__name__)
@@ -135,10 +136,12 @@ class SubscriptionService:
         return await subscriptions.get(self._db, chat_id)
 
     async def available_topics(self, chat_id: int) -> list[str]:
-        """The chat's own topics, those of the configured sources, then those articles carry."""
+        """The chat's own topics, those of the sources, then those articles carry."""
         own = await subscriptions.get(self._db, chat_id)
         chosen = [*own.topics, *own.instant_topics] if own else []
-        configured = [topic for source in self._config.sources for topic in source.topics]
+        # The database's sources: config.toml's seeded them, operators may have added more.
+        known = await stored_sources.all_sources(self._db)
+        configured = [topic for source in known for topic in source.topics]
         stored = [topic for topic, _ in await stored_articles.topics(self._db)]
         return list(dict.fromkeys(t.casefold() for t in (*chosen, *configured, *stored)))
 
