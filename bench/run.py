@@ -105,6 +105,7 @@ def _other_benchmarks(quick: bool) -> str:
         ("scale", "Subscribers at scale"),
         ("broadcast", "Broadcast engine"),
         ("moderation", "Image reports"),
+        ("polling", "Source polling"),
     ):
         out = (
             RESULTS / f"{name}_quick.md" if quick else Path(__file__).parent / f"{name}_results.md"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,13 +20,13 @@ from telegram.ext import (
 )
 
 from bot.clock import Clock, utc_now
-from bot.config import Config, SourceConfig
+from bot.config import Config
 from bot.i18n.catalogs import LANGUAGES
-from bot.ingestion.service import SourceReport
 from bot.ops import Operations
 from bot.ptb import jobs as digest_jobs
 from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
 from bot.ptb.delivery import start_delivery
+from bot.ptb.polling import start_source_polling
 from bot.ptb.serving import ObservedRequest, schedule_backups
 from bot.ptb.updates import ChatOrderedProcessor, update_type
 from bot.services import open_services, outbox_settings
@@ -40,7 +39,9 @@ from handlers import (
     reports,
     schedules,
     search,
+    sources,
     start,
+    stats,
     subscriptions,
 )
 
@@ -54,8 +55,10 @@ COMMANDS = (
     "subscribe", "unsubscribe", "topics", "digest", "timezone", "settings", "filter",
     "schedule", "schedules", "unschedule", "preview", "report",
 )  # fmt: skip
-OPERATOR_COMMANDS = ("reports", "unhide", "ignorereports", "reportthreshold")
-FIRST_POLL_DELAY_SECONDS = 10
+OPERATOR_COMMANDS = (
+    "reports", "unhide", "ignorereports", "reportthreshold",
+    "sources", "addsource", "removesource", "pausesource", "resumesource", "stats",
+)  # fmt: skip
 # Updates handled at once; one chat's updates still run one at a time, in order.
 CONCURRENT_UPDATES = 32
 
@@ -107,6 +110,8 @@ def build_application(
         reports,
         subscriptions,
         schedules,
+        sources,
+        stats,
         membership,
         fallbacks,
     ):
@@ -126,7 +131,10 @@ async def _ignore(update: Update, context: AkhbarContext) -> None:
 
 
 async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool) -> None:
-    services = await open_services(config, clock=clock)
+    ops = app.bot_data.ops
+    services = await open_services(
+        config, clock=clock, on_poll=ops.metrics.observe_source_poll if ops else None
+    )
     app.bot_data.services = services
     if config.bot.load_sample_news:
         report = await services.ingestion.load_sample_if_empty()
@@ -135,7 +143,6 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
     await _register_commands(app)
     # Digests written by `akhbar digest send` (no bot at hand) link to this username.
     await services.digests.remember_bot_username(app.bot.username)
-    ops = app.bot_data.ops
     delivery = app.bot_data.delivery = await start_delivery(
         app,
         events=services.subscriptions,
@@ -153,8 +160,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
     app.bot_data.scheduler = digest_jobs.start_scheduler(app)
     schedule_backups(app, config)
     if poll_sources:
-        for source in config.sources:
-            _schedule_polling(app, source)
+        app.bot_data.source_polls = start_source_polling(app)
 
 
 async def _register_commands(app: AkhbarApp) -> None:
@@ -165,42 +171,10 @@ async def _register_commands(app: AkhbarApp) -> None:
         await app.bot.set_my_commands(commands, language_code=code)
 
 
-def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
-    async def poll(context: AkhbarContext) -> None:
-        started = time.perf_counter()
-        report = await context.services.ingestion.ingest_source(source)
-        if context.bot_data.ops is not None:
-            context.bot_data.ops.metrics.observe_source_poll(
-                source.name, _poll_outcome(report), time.perf_counter() - started, report.new
-            )
-        if report.failed:
-            return  # ingest_source logged why; "0 new" would read as a fetch that worked
-        if report.not_modified:
-            log.info("ingested %s: not modified", source.name)
-        else:
-            log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
-        if report.new:
-            await context.services.instant.push_new_articles()
-            context.wake_delivery()
-
-    app.job_queue.run_repeating(
-        poll,
-        interval=source.poll_minutes * 60,
-        first=FIRST_POLL_DELAY_SECONDS,
-        name=f"ingest:{source.name}",
-        # Jobs run as concurrent tasks (APScheduler's asyncio executor): a slow source holds
-        # only its own job (max_instances=1), never a digest job.
-        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
-    )
-
-
-def _poll_outcome(report: SourceReport) -> str:
-    if report.failed:
-        return f"failed:{report.error_kind or 'error'}"
-    return "not_modified" if report.not_modified else "fetched"
-
-
 async def _close(app: AkhbarApp) -> None:
+    source_polls, app.bot_data.source_polls = app.bot_data.source_polls, None
+    if source_polls is not None:
+        await source_polls.stop()
     scheduler, app.bot_data.scheduler = app.bot_data.scheduler, None
     if scheduler is not None:
         await scheduler.stop()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import source_commands
 from bot.config import TOKEN_ENV, TOKEN_FORM, Config, load_config
 from bot.errors import AkhbarError, BackupError, ConfigError
 from bot.ingestion.service import SourceReport
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("--language", choices=("ar", "fr", "en"), default="ar")
     importer.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
     commands.add_parser("stats", help="show what the database holds")
+    _add_sources_parser(commands)
     digest = commands.add_parser("digest", help="digests: compose and queue one now")
     digest_commands = digest.add_subparsers(dest="digest_command", required=True, metavar="ACTION")
     send = digest_commands.add_parser(
@@ -69,6 +71,24 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--chat", type=int, default=None, help="only this chat id")
     _ops_commands(commands)
     return parser
+
+
+def _add_sources_parser(commands) -> None:
+    parser = commands.add_parser("sources", help="manage the news sources (kept in the database)")
+    actions = parser.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="every source with its health")
+    add = actions.add_parser("add", help="fetch a feed (or a site's page) once, then add it")
+    add.add_argument("url")
+    add.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
+    add.add_argument("--language", choices=("ar", "fr", "en"), default=None)
+    add.add_argument("--name", default=None, help="source name (default: from the address)")
+    for action in ("remove", "pause", "resume"):
+        actions.add_parser(action, help=f"{action} a source").add_argument("name")
+    importer = actions.add_parser("import", help="add the feeds of an OPML file")
+    importer.add_argument("path", type=Path)
+    importer.add_argument("--language", choices=("ar", "fr", "en"), default="ar")
+    exporter = actions.add_parser("export", help="write every source as OPML (default: stdout)")
+    exporter.add_argument("path", type=Path, nargs="?", default=None)
 
 
 def _ops_commands(commands: argparse._SubParsersAction) -> None:
@@ -257,10 +277,11 @@ async def _ingest(config: Config, args: argparse.Namespace) -> int:
     _quiet_source_warnings()
     services = await open_services(config)
     try:
-        total = len(config.sources)
+        polled = [s for s in await services.sources.all() if not s.is_paused]
+        total = len(polled)
         print(f"ingesting {total} sources…", file=sys.stderr, flush=True)
         reports = await services.ingestion.ingest_all(
-            config.sources, on_report=lambda n, r: _print_report(n, total, r)
+            polled, on_report=lambda n, r: _print_report(n, total, r)
         )
     finally:
         await services.close()
@@ -322,6 +343,14 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _sources(config: Config, args: argparse.Namespace) -> int:
+    services = await open_services(config)
+    try:
+        return await source_commands.run(services, args)
+    finally:
+        await services.close()
+
+
 _CHECK_TOKEN = (
     f"check {TOKEN_ENV} (or [telegram] token): it must be the whole token @BotFather gave,"
     " in the form 123456789:AAE…"
@@ -371,6 +400,7 @@ _COMMANDS = {
     "import": _import,
     "stats": _stats,
     "digest": _digest,
+    "sources": _sources,
     "health": _health,
     "backup": _backup,
     "restore": _restore,

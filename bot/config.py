@@ -6,6 +6,7 @@ import os
 import re
 import tomllib
 from datetime import time, timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -141,6 +142,27 @@ class IngestionConfig(_Section):
     max_body_chars: Annotated[int, Field(ge=100, le=10_000_000)] = 100_000
     max_redirects: Annotated[int, Field(ge=0, le=10)] = 3
     user_agent: str = "Akhbar/0.1 (news bot)"
+    # Source polling (one loop over the database's due sources).
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 16
+    per_host_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
+    jitter_fraction: Annotated[float, Field(ge=0, le=0.5)] = 0.1
+    max_backoff_hours: Annotated[float, Field(gt=0, le=24 * 7)] = 24.0
+    alert_after_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 6.0
+    # Networks (CIDR) sources may resolve to although loopback/private/link-local: the bot
+    # refuses them by default so it cannot be used to probe the operator's own network.
+    allowed_networks: tuple[str, ...] = ()
+    max_opml_bytes: Annotated[int, Field(ge=1024, le=50_000_000)] = 1_000_000
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        values = tuple(value) if isinstance(value, list) else value
+        for item in values if isinstance(values, tuple) else ():
+            try:
+                ip_network(item, strict=False)
+            except (TypeError, ValueError):
+                raise ValueError(f"{item!r} is not a network like 127.0.0.0/8") from None
+        return values
 
 
 class DigestConfig(_Section):

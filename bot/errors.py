@@ -45,8 +45,17 @@ class FeedNotFound(FetchError):
     """A source answered that nothing is at its address (404 or 410)."""
 
 
+class SourceGone(FeedNotFound):
+    """A source answered 410 Gone: it will not come back."""
+
+
 class SourceHttpError(FetchError):
     """A source answered with an error status other than 404 and 410."""
+
+    def __init__(self, message: str, *, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
 
 
 class TooManyRedirects(FetchError):
@@ -55,6 +64,22 @@ class TooManyRedirects(FetchError):
 
 class UnsupportedUrl(FetchError):
     """A source address, or a redirect, is not an http(s) URL."""
+
+
+class PrivateAddress(UnsupportedUrl):
+    """A source address, or a redirect, leads to a loopback, private or link-local address."""
+
+
+class SourceExists(AkhbarError):
+    """A source with this name or address is already known."""
+
+
+class SourceNotFound(AkhbarError):
+    """No source has this name."""
+
+
+class BadOpml(AkhbarError):
+    """An OPML file that cannot be read safely (too large, not XML, entities, DTD)."""
 
 
 class BadSchedule(AkhbarError):

@@ -15,10 +15,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names, get_timezone_location
+from babel.numbers import format_decimal
 
 from bot.i18n import bidi
 from bot.i18n.catalogs import Texts
-from bot.models import Article, KeywordFilters, ReviewItem, Schedule, ScheduleRule, SettingsView
+from bot.models import (
+    Article,
+    KeywordFilters,
+    PauseReason,
+    ReviewItem,
+    Schedule,
+    ScheduleRule,
+    SettingsView,
+    Source,
+    SourceHealth,
+)
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -419,6 +430,78 @@ def review_list(t: Texts, items: Sequence[ReviewItem], threshold: int) -> str:
                  reports=t.plural("count-reports", threshold))  # fmt: skip
         lines.append(escape(line))
     return "\n".join(lines)
+
+
+# Sources and statistics (operators)
+
+
+def _short_time(moment: datetime | None, tz: ZoneInfo) -> str:
+    return "—" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _source_state(t: Texts, source: Source) -> str:
+    if source.paused_reason == PauseReason.GONE:
+        return t("source-state-gone")
+    return t("source-state-paused" if source.is_paused else "source-state-active")
+
+
+def sources_page(
+    t: Texts, items: Sequence[SourceHealth], page: Page, total: int, tz: ZoneInfo
+) -> str:
+    """One page of /sources: each source's state, last success, last error, rate, next poll."""
+    if not items:
+        return text(t, "sources-empty")
+    title = text(t, "sources-title", count=total, page=page.number, pages=page.count)
+    blocks = [f"<b>{title}</b>"]
+    for item in items:
+        s = item.source
+        success = (
+            t("source-last-success", when=_short_time(s.last_success_at, tz))
+            if s.last_success_at
+            else t("source-never")
+        )
+        lines = [f"<b>{escape(s.name)}</b> · {escape(_source_state(t, s))}", escape(success)]
+        if s.error_kind:
+            error = t(f"source-error-{s.error_kind}")
+            lines.append("⚠️ " + text(t, "source-last-error", error=error))
+        rate = format_decimal(round(item.articles_per_day, 1), format="0.#", locale=t.language)
+        details = [t("source-rate", rate=rate)]
+        if not s.is_paused:
+            details.append(t("source-next-poll", when=_short_time(s.next_poll_at, tz)))
+        lines.append(escape(" · ".join(details)))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def source_preview(
+    t: Texts, source: Source, *, count: int, headlines: Sequence[str], discovered: bool
+) -> str:
+    """What /addsource found before it is saved."""
+    topics = "، ".join(source.topics) if t.language == "ar" else ", ".join(source.topics)
+    body = text(
+        t, "addsource-preview", count=count, url=source.url, name=source.name,
+        language=source.language, topics=topics or t("addsource-no-topics"),
+    )  # fmt: skip
+    lines = [body]
+    if discovered:
+        lines.append(f"<i>{text(t, 'addsource-discovered')}</i>")
+    lines.extend(f"• {escape(title)}" for title in headlines)
+    return "\n".join(lines)
+
+
+def stats_summary(t: Texts, numbers: dict[str, int | str], outbox: dict[str, int]) -> str:
+    """The /stats numbers, labelled in the operator's language."""
+    lines = [f"<b>{text(t, 'stats-title')}</b>"]
+    for name, value in numbers.items():
+        key = "stats-newest-article" if name.startswith("newest") else f"stats-{_slug(name)}"
+        label = t(key) if t.has(key) else name
+        lines.append(f"{escape(label)}: <b>{escape(str(value))}</b>")
+    lines.append(text(t, "stats-outbox", **outbox))
+    return "\n".join(lines)
+
+
+def _slug(name: str) -> str:
+    return name.replace(" ", "-")
 
 
 def hidden_image_fallback(caption_html: str | None, note: str) -> str:

@@ -282,3 +282,45 @@ class AuditEntry:
     image_id: int | None
     subject_id: int | None
     details: str
+
+
+# Sources
+
+
+class PauseReason(StrEnum):
+    OPERATOR = "operator"
+    GONE = "gone"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A news source as the database keeps it: what to fetch, when, and how it has fared."""
+
+    name: str
+    url: str
+    kind: str = "rss"
+    language: str = "ar"
+    topics: tuple[str, ...] = ()
+    poll_minutes: int = 30
+    paused_reason: PauseReason | None = None
+    next_poll_at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+    failing_since: datetime | None = None
+    error_kind: str | None = None
+    last_error: str | None = None
+    last_success_at: datetime | None = None
+    alerted: bool = False
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_reason is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """A source and its recent article rate, as /sources and `akhbar sources list` show it."""
+
+    source: Source
+    articles_per_day: float

@@ -13,9 +13,13 @@ from bot.config import Config
 from bot.delivery import Outbox, OutboxSettings
 from bot.i18n import Catalogs, LanguageService
 from bot.i18n.catalogs import TextStyle
-from bot.ingestion import IngestionService
+from bot.ingestion import IngestionService, PollObserver
+from bot.ingestion.addresses import AddressGuard
+from bot.ingestion.alerts import OperatorAlerts
+from bot.ingestion.catalog import SourceCatalog
 from bot.moderation import ImageHiding, ModerationService, ModerationSettings
 from bot.reading import NewsService, Topics, search_index, search_text
+from bot.statistics.stats import StatsService
 from bot.subscriptions import (
     DigestService,
     InstantService,
@@ -35,6 +39,7 @@ class Services:
     news: NewsService
     topics: Topics
     ingestion: IngestionService
+    sources: SourceCatalog
     languages: LanguageService
     clock: Clock
     outbox: Outbox
@@ -48,6 +53,7 @@ class Services:
     moderation_db: Connection
     moderation: ModerationService
     image_hiding: ImageHiding
+    stats: StatsService
 
     async def close(self) -> None:
         try:
@@ -94,9 +100,16 @@ def moderation_settings(config: Config) -> ModerationSettings:
     )
 
 
-async def open_services(config: Config, *, clock: Clock = utc_now, create: bool = True) -> Services:
+async def open_services(
+    config: Config,
+    *,
+    clock: Clock = utc_now,
+    create: bool = True,
+    on_poll: PollObserver | None = None,
+) -> Services:
     """Open the database (a new one only if `create`) and HTTP client and build every service
-    on them; raise DatabaseUnavailable when the database cannot be opened."""
+    on them, and seed the sources; raise DatabaseUnavailable when the database cannot be
+    opened. `on_poll` is told of every source poll (metrics)."""
     db = await database.connect(
         config.storage.path, index_terms=search_text.index_text, create=create
     )
@@ -104,6 +117,11 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
     http = http_client(config)
     style = TextStyle(config.bot.date_style, config.bot.arabic_locale, config.bot.digits)
     catalogs = Catalogs(config.bot.default_language, style)
+    guard = AddressGuard(config.ingestion.allowed_networks)
+    source_catalog = SourceCatalog(
+        db, settings=config.ingestion, client=http, guard=guard, clock=clock
+    )
+    await source_catalog.seed(config.sources)
     outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
     tz = config.bot.tz
     changes = ScheduleChanges()
@@ -119,8 +137,16 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
         news=NewsService(db, page_size=config.bot.page_size, topics=topics),
         topics=topics,
         ingestion=IngestionService(
-            db, settings=config.ingestion, tz=config.bot.tz, client=http, clock=clock
+            db,
+            settings=config.ingestion,
+            tz=config.bot.tz,
+            client=http,
+            clock=clock,
+            guard=guard,
+            on_poll=on_poll,
+            alerts=OperatorAlerts(db, catalogs, config.moderation.operator_ids),
         ),
+        sources=source_catalog,
         languages=LanguageService(db, catalogs, default_tz=tz, clock=clock),
         clock=clock,
         outbox=outbox,
@@ -156,4 +182,5 @@ async def open_services(config: Config, *, clock: Clock = utc_now, create: bool 
         image_hiding=ImageHiding(
             db, outbox=outbox, moderation=moderation, catalogs=catalogs, clock=clock
         ),
+        stats=StatsService(db, outbox=outbox, clock=clock),
     )

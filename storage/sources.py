@@ -1,49 +1,227 @@
-"""Per-source fetch state: validators for conditional GET and the last outcome."""
+"""News sources: what to fetch, when next, fetch validators and health."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from aiosqlite import Connection
+from aiosqlite import Connection, Row
 
-from storage.timestamps import to_db
+from bot.models import PauseReason, Source
+from storage.timestamps import optional_from_db, optional_to_db
+
+_COLUMNS = (
+    "name, url, kind, language, topics, poll_minutes, paused_reason, next_poll_at, etag,"
+    " last_modified, failures, failing_since, error_kind, last_error, last_success_at, alerted"
+)
 
 
 @dataclass(frozen=True, slots=True)
-class SourceState:
-    name: str
+class FetchOutcome:
+    """What one poll of a source changes in its row."""
+
+    at: datetime
+    next_poll_at: datetime
     etag: str | None = None
     last_modified: str | None = None
-    last_error: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    new_url: str | None = None
+    gone: bool = False
+    alerted: bool = False
 
 
-async def get(db: Connection, name: str) -> SourceState:
-    """The stored state of a source (empty when it was never fetched)."""
-    rows = await db.execute_fetchall(
-        "SELECT name, etag, last_modified, last_error FROM sources WHERE name = ?", (name,)
+def host_of(url: str) -> str:
+    """The host name a source's address names (lower case), as the per-host limit counts it."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _to_source(row: Row) -> Source:
+    reason = row["paused_reason"]
+    return Source(
+        name=row["name"],
+        url=row["url"],
+        kind=row["kind"],
+        language=row["language"],
+        topics=tuple(json.loads(row["topics"])),
+        poll_minutes=row["poll_minutes"],
+        paused_reason=PauseReason(reason) if reason else None,
+        next_poll_at=optional_from_db(row["next_poll_at"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        failures=row["failures"],
+        failing_since=optional_from_db(row["failing_since"]),
+        error_kind=row["error_kind"],
+        last_error=row["last_error"],
+        last_success_at=optional_from_db(row["last_success_at"]),
+        alerted=bool(row["alerted"]),
     )
-    if not rows:
-        return SourceState(name=name)
-    row = rows[0]
-    return SourceState(row["name"], row["etag"], row["last_modified"], row["last_error"])
 
 
-async def record_fetch(
+async def add(db: Connection, source: Source, *, at: datetime) -> bool:
+    """Add a source due at once; False when its name is taken. Rows that only held
+    validators (written before sources lived here) take the address."""
+    cursor = await db.execute(
+        "INSERT INTO sources (name, url, host, kind, language, topics, poll_minutes, added_at,"
+        " next_poll_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET url = excluded.url, host = excluded.host,"
+        " kind = excluded.kind,"
+        " language = excluded.language, topics = excluded.topics,"
+        " poll_minutes = excluded.poll_minutes, added_at = excluded.added_at,"
+        " next_poll_at = excluded.next_poll_at WHERE sources.url IS NULL",
+        (
+            source.name,
+            source.url,
+            host_of(source.url),
+            source.kind,
+            source.language,
+            json.dumps(list(source.topics), ensure_ascii=False),
+            source.poll_minutes,
+            optional_to_db(at),
+            optional_to_db(at),
+        ),
+    )
+    return cursor.rowcount > 0
+
+
+async def get(db: Connection, name: str) -> Source | None:
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM sources WHERE name = ? AND url IS NOT NULL", (name,)
+    )
+    return _to_source(rows[0]) if rows else None
+
+
+async def by_url(db: Connection, url: str) -> Source | None:
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM sources WHERE url = ? LIMIT 1", (url,)
+    )
+    return _to_source(rows[0]) if rows else None
+
+
+async def all_sources(db: Connection) -> list[Source]:
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM sources WHERE url IS NOT NULL ORDER BY name"
+    )
+    return [_to_source(row) for row in rows]
+
+
+async def remove(db: Connection, name: str) -> bool:
+    cursor = await db.execute("DELETE FROM sources WHERE name = ? AND url IS NOT NULL", (name,))
+    return cursor.rowcount > 0
+
+
+async def set_paused(
+    db: Connection, name: str, reason: PauseReason | None, *, next_poll_at: datetime
+) -> bool:
+    """Pause (with a reason) or resume (None, polled at `next_poll_at`) a source."""
+    cursor = await db.execute(
+        "UPDATE sources SET paused_reason = ?, next_poll_at = ?, failures = 0,"
+        " failing_since = NULL, error_kind = NULL, last_error = NULL"
+        " WHERE name = ? AND url IS NOT NULL",
+        (None if reason is None else reason.value, optional_to_db(next_poll_at), name),
+    )
+    return cursor.rowcount > 0
+
+
+async def next_due(db: Connection) -> datetime | None:
+    """The earliest due time of any polled source (read from the sources_due index)."""
+    rows = await db.execute_fetchall(
+        "SELECT min(next_poll_at) FROM sources WHERE paused_reason IS NULL AND url IS NOT NULL"
+    )
+    return optional_from_db(rows[0][0])
+
+
+async def claim_due(
     db: Connection,
-    name: str,
     *,
-    at: datetime,
-    etag: str | None,
-    last_modified: str | None,
-    error: str | None,
-) -> None:
-    """Remember the outcome of fetching a source; validators are kept when not replaced."""
+    now: datetime,
+    until: datetime,
+    limit: int,
+    busy_hosts: Sequence[str] = (),
+) -> list[Source]:
+    """The sources due at `now` whose host is not in `busy_hosts`, earliest first, moved to
+    `until` so no one claims them twice while they are fetched (a crash only delays them)."""
+    rows = await db.execute_fetchall(
+        "UPDATE sources SET next_poll_at = ? WHERE name IN (SELECT name FROM sources"
+        " WHERE paused_reason IS NULL AND url IS NOT NULL AND next_poll_at <= ?"
+        " AND host NOT IN (SELECT value FROM json_each(?))"
+        f" ORDER BY next_poll_at LIMIT ?) RETURNING {_COLUMNS}",
+        (optional_to_db(until), optional_to_db(now), json.dumps(list(busy_hosts)), limit),
+    )
+    return sorted((_to_source(row) for row in rows), key=lambda s: (s.next_poll_at, s.name))
+
+
+async def record(db: Connection, name: str, outcome: FetchOutcome) -> None:
+    """Store the outcome of one poll: validators, health, next due time."""
+    failed = outcome.error_kind is not None
     await db.execute(
-        "INSERT INTO sources (name, etag, last_modified, last_fetched_at, last_error)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-        " etag = coalesce(excluded.etag, etag),"
-        " last_modified = coalesce(excluded.last_modified, last_modified),"
-        " last_fetched_at = excluded.last_fetched_at, last_error = excluded.last_error",
-        (name, etag, last_modified, to_db(at), error),
+        "UPDATE sources SET last_fetched_at = :at, next_poll_at = :next,"
+        " etag = CASE WHEN :failed THEN etag ELSE coalesce(:etag, etag) END,"
+        " last_modified = CASE WHEN :failed THEN last_modified"
+        " ELSE coalesce(:last_modified, last_modified) END,"
+        " failures = CASE WHEN :failed THEN failures + 1 ELSE 0 END,"
+        " failing_since = CASE WHEN :failed THEN coalesce(failing_since, :at) END,"
+        " last_success_at = CASE WHEN :failed THEN last_success_at ELSE :at END,"
+        " error_kind = :error_kind, last_error = :error, alerted = :alerted,"
+        " url = coalesce(:new_url, url), host = coalesce(:new_host, host),"
+        " paused_reason = CASE WHEN :gone THEN 'gone' ELSE paused_reason END"
+        " WHERE name = :name",
+        {
+            "name": name,
+            "at": optional_to_db(outcome.at),
+            "next": optional_to_db(outcome.next_poll_at),
+            "failed": failed,
+            "etag": outcome.etag,
+            "last_modified": outcome.last_modified,
+            "error_kind": outcome.error_kind,
+            "error": outcome.error,
+            "alerted": outcome.alerted,
+            "new_url": outcome.new_url,
+            "new_host": host_of(outcome.new_url) if outcome.new_url else None,
+            "gone": outcome.gone,
+        },
+    )
+
+
+async def failing_since(db: Connection, *, before: datetime) -> list[Source]:
+    """Polled sources that have failed without a success since before `before`."""
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM sources WHERE url IS NOT NULL AND paused_reason IS NULL"
+        " AND failing_since <= ? ORDER BY failing_since",
+        (optional_to_db(before),),
+    )
+    return [_to_source(row) for row in rows]
+
+
+async def count_new_articles(db: Connection, name: str, new: int, *, day: str) -> None:
+    if new:
+        await db.execute(
+            "INSERT INTO source_days (source, day, articles) VALUES (?, ?, ?)"
+            " ON CONFLICT (source, day) DO UPDATE SET articles = articles + excluded.articles",
+            (name, day, new),
+        )
+
+
+async def articles_per_day(db: Connection, *, since_day: str, days: int) -> dict[str, float]:
+    """Each source's mean new articles per day over the `days` days from `since_day`."""
+    rows = await db.execute_fetchall(
+        "SELECT source, sum(articles) FROM source_days WHERE day >= ? GROUP BY source",
+        (since_day,),
+    )
+    return {row[0]: row[1] / days for row in rows}
+
+
+async def names(db: Connection) -> Sequence[str]:
+    rows = await db.execute_fetchall("SELECT name FROM sources WHERE url IS NOT NULL")
+    return [row[0] for row in rows]
+
+
+async def release(db: Connection, names: Sequence[str], *, due: datetime) -> None:
+    """Give back claimed sources that could not start (their host filled up): due at `due`."""
+    await db.executemany(
+        "UPDATE sources SET next_poll_at = ? WHERE name = ?",
+        [(optional_to_db(due), name) for name in names],
     )

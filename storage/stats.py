@@ -31,3 +31,29 @@ async def collect(db: Connection) -> dict[str, int | str]:
     rows = await db.execute_fetchall("SELECT datetime(max(sort_at), 'unixepoch') FROM articles")
     numbers["newest article (UTC)"] = rows[0][0] or "—"
     return numbers
+
+
+_DAILY = {
+    "deliveries": "SELECT date(delivered_at, 'unixepoch'), count(*) FROM deliveries"
+    " WHERE delivered_at >= ? GROUP BY 1",
+    "subscribers": "SELECT date(created_at, 'unixepoch'), count(*) FROM subscriptions"
+    " WHERE created_at >= ? GROUP BY 1",
+    "reports": "SELECT date(created_at, 'unixepoch'), count(*) FROM reports"
+    " WHERE created_at >= ? GROUP BY 1",
+}
+
+
+async def daily(db: Connection, *, since: int) -> dict[str, dict[str, int]]:
+    """Per UTC day (YYYY-MM-DD) since the epoch second `since`: deliveries, new subscribers,
+    reports, and new articles per source (key "articles:<source>")."""
+    series: dict[str, dict[str, int]] = {}
+    for name, sql in _DAILY.items():
+        rows = await db.execute_fetchall(sql, (since,))
+        series[name] = {row[0]: row[1] for row in rows}
+    rows = await db.execute_fetchall(
+        "SELECT source, day, articles FROM source_days WHERE day >= date(?, 'unixepoch')",
+        (since,),
+    )
+    for source, day, count in rows:
+        series.setdefault(f"articles:{source}", {})[day] = count
+    return series

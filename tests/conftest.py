@@ -14,7 +14,14 @@ import pytest
 
 from bot.app import build_application, polling
 from bot.clock import utc_now
-from bot.config import BotConfig, Config, DeliveryConfig, StorageConfig, TelegramConfig
+from bot.config import (
+    BotConfig,
+    Config,
+    DeliveryConfig,
+    IngestionConfig,
+    StorageConfig,
+    TelegramConfig,
+)
 from bot.delivery.outbox import Outbox
 from bot.ptb.delivery import DeliveryHandle
 from bot.reading import search_text
@@ -24,6 +31,8 @@ from tests.support import NOW, TOKEN
 from tests.support.clock import FakeClock
 from tests.support.delivery import FAST, RecordedEvents, worker_starter
 from tests.support.feeds import FeedServer
+
+LOOPBACK = ("127.0.0.0/8",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,6 +89,8 @@ def bot_config(db_path, emulator) -> Config:
         # Telegram's per-chat gaps (1 s, 3 s per group) would make every second digest to a
         # chat wait in real time; pacing has its own tests in test_outbox_e2e.
         delivery=DeliveryConfig(per_chat_interval_seconds=0.01, per_group_per_minute=600),
+        # Feeds are served from 127.0.0.1, which the bot refuses unless allowed.
+        ingestion=IngestionConfig(allowed_networks=LOOPBACK),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.app import build_application, polling
 from bot.config import BotConfig
-from tests.conftest import NOW
+from tests.support import NOW
 from tests.test_e2e_reading import ask
 
 ADMIN = 42

@@ -30,7 +30,9 @@ GOOD = rss(
 async def services(tmp_path, feeds):
     config = Config(
         storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
-        ingestion=IngestionConfig(max_bytes=50_000, timeout_seconds=5),
+        ingestion=IngestionConfig(
+            max_bytes=50_000, timeout_seconds=5, allowed_networks=("127.0.0.0/8",)
+        ),
     )
     opened = await open_services(config, clock=lambda: NOW)
     yield opened
@@ -119,7 +121,12 @@ async def limited(tmp_path):
     """Services whose [ingestion] keeps titles to 100 characters and bodies to 1,000."""
     config = Config(
         storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
-        ingestion=IngestionConfig(max_bytes=50_000, max_title_chars=100, max_body_chars=1_000),
+        ingestion=IngestionConfig(
+            max_bytes=50_000,
+            max_title_chars=100,
+            max_body_chars=1_000,
+            allowed_networks=("127.0.0.0/8",),  # the feeds are served from loopback
+        ),
     )
     opened = await open_services(config, clock=lambda: NOW)
     yield opened

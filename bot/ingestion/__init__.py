@@ -1,5 +1,5 @@
 """Getting the news in: fetching feeds and pages, parsing RSS/Atom and text dumps, storing."""
 
-from bot.ingestion.service import IngestionService, SourceReport
+from bot.ingestion.service import IngestionService, PollObserver, SourceReport
 
-__all__ = ["IngestionService", "SourceReport"]
+__all__ = ["IngestionService", "PollObserver", "SourceReport"]

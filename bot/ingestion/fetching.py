@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 import httpx
@@ -14,14 +16,18 @@ from bot.errors import (
     FeedTooLarge,
     FetchError,
     FetchTimeout,
+    SourceGone,
     SourceHttpError,
     TooManyRedirects,
     UnsupportedUrl,
 )
+from bot.ingestion.addresses import AddressGuard
 
-__all__ = ["FetchResult", "fetch_source"]
+__all__ = ["FetchResult", "fetch_source", "retry_after_seconds"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
 _SCHEMES = ("http", "https")
 
 
@@ -34,6 +40,8 @@ class FetchResult:
     last_modified: str | None
     final_url: str
     status: int
+    # The address to use from now on when every redirect on the way was permanent (301/308).
+    moved_to: str | None = None
 
 
 async def fetch_source(
@@ -44,20 +52,31 @@ async def fetch_source(
     last_modified: str | None,
     max_bytes: int,
     max_redirects: int = 3,
+    guard: AddressGuard | None = None,
 ) -> FetchResult:
-    """GET `url` (http/https only, on every hop) and return its body, at most `max_bytes` long."""
+    """GET `url` (http/https only, on every hop) and return its body, at most `max_bytes` long.
+
+    With a `guard`, every hop's host is checked before it is contacted.
+    """
     headers = _conditional_headers(etag, last_modified)
-    for _ in range(max_redirects + 1):
+    all_permanent = True
+    for hops in range(max_redirects + 1):
         request_url = _checked_url(url)
+        if guard is not None:
+            await guard.check(request_url)
         try:
             async with client.stream(
                 "GET", request_url, headers=headers, follow_redirects=False
             ) as response:
                 location = response.headers.get("location")
                 if response.status_code in _REDIRECTS and location:
+                    all_permanent = all_permanent and response.status_code in _PERMANENT
                     url = urljoin(str(response.url), location)
                     continue
-                return await _read_result(response, etag, last_modified, max_bytes)
+                result = await _read_result(response, etag, last_modified, max_bytes)
+                if hops and all_permanent:
+                    result = replace(result, moved_to=str(request_url))
+                return result
         except httpx.TimeoutException as error:
             raise FetchTimeout(f"{request_url.host} did not answer in time") from error
         except httpx.HTTPError as error:
@@ -120,10 +139,19 @@ async def _read_result(
         content = None
     elif 200 <= status < 300:
         content = await _read_capped(response, max_bytes)
-    elif status in (404, 410):
-        raise FeedNotFound(f"{host} has nothing at this address ({status})")
+    elif status == 410:
+        raise SourceGone(f"{host} says this address is gone for good (410)")
+    elif status == 404:
+        raise FeedNotFound(f"{host} has nothing at this address (404)")
     else:
-        raise SourceHttpError(f"{host} answered {status} {response.reason_phrase}".strip())
+        retry_after = None
+        if status in _RETRY_AFTER_STATUSES:
+            retry_after = retry_after_seconds(response.headers.get("retry-after"), _now())
+        raise SourceHttpError(
+            f"{host} answered {status} {response.reason_phrase}".strip(),
+            status=status,
+            retry_after=retry_after,
+        )
     if content is not None:
         # A fresh body makes the old validators stale, even when the server sends none.
         etag = last_modified = None
@@ -148,3 +176,23 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
         if len(body) > max_bytes:
             raise too_large
     return bytes(body)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Seconds a Retry-After header asks for (a number or an HTTP date); None when unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdecimal():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - now).total_seconds(), 0.0)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -16,12 +19,15 @@ import httpx
 from aiosqlite import Connection
 
 from bot.config import IngestionConfig, SourceConfig
-from bot.errors import AkhbarError, FeedParseError, FeedTooLarge
+from bot.errors import AkhbarError, FeedParseError, FeedTooLarge, SourceGone
+from bot.ingestion import health
+from bot.ingestion.addresses import AddressGuard
+from bot.ingestion.alerts import OperatorAlerts
 from bot.ingestion.dumps import parse_dump, parse_topic_index, with_topics
 from bot.ingestion.feed_parsing import parse_feed
-from bot.ingestion.fetching import fetch_source
+from bot.ingestion.fetching import FetchResult, fetch_source
 from bot.ingestion.limits import within_limits
-from bot.models import ArticleDraft
+from bot.models import ArticleDraft, Source
 from bot.reading import search_text
 from storage import articles, sources
 from storage.database import transaction
@@ -34,6 +40,32 @@ SAMPLE_SOURCE = "هسبريس"
 SAMPLE_LINK_TEMPLATE = "https://www.hespress.com/?s={title}"
 
 
+class PollObserver(Protocol):
+    """Told of every poll: outcome is "fetched", "not_modified" or "failed:<kind>"."""
+
+    def __call__(
+        self, source_name: str, outcome: str, seconds: float, new_articles: int
+    ) -> None: ...
+
+
+def no_poll_observer(source_name: str, outcome: str, seconds: float, new_articles: int) -> None:
+    """The default observer: nothing to count."""
+
+
+def as_source(source: SourceConfig | Source) -> Source:
+    """A configured source as the database keeps it."""
+    if isinstance(source, Source):
+        return source
+    return Source(
+        name=source.name, url=source.url, kind=source.kind, language=source.language,
+        topics=source.topics, poll_minutes=source.poll_minutes,
+    )  # fmt: skip
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(UTC).date().isoformat()
+
+
 @dataclass(frozen=True, slots=True)
 class SourceReport:
     """What one pass over one source did."""
@@ -43,8 +75,8 @@ class SourceReport:
     duplicate: int = 0
     error: str | None = None
     not_modified: bool = False
+    error_kind: str | None = None  # bot.ingestion.health's name for the error
     shortened: int = 0  # articles whose title or body was cut to the [ingestion] limits
-    error_kind: str = ""  # the error's class name, for metrics
 
     @property
     def failed(self) -> bool:
@@ -80,12 +112,24 @@ class IngestionService:
         tz: ZoneInfo,
         client: httpx.AsyncClient,
         clock: Callable[[], datetime],
+        guard: AddressGuard | None = None,
+        on_poll: PollObserver | None = None,
+        alerts: OperatorAlerts | None = None,
+        draw: Callable[[], float] = random.random,
     ) -> None:
         self._db = db
         self._settings = settings
         self._tz = tz
         self._client = client
         self._clock = clock
+        self._guard = guard
+        self._on_poll = on_poll or no_poll_observer
+        self._alerts = alerts
+        self._draw = draw
+
+    @property
+    def db(self) -> Connection:
+        return self._db
 
     async def store(self, drafts: Sequence[ArticleDraft]) -> tuple[int, int]:
         """Store drafts oldest first so ids follow the source's order; return (new, duplicate).
@@ -109,51 +153,121 @@ class IngestionService:
         new = await articles.insert_many(self._db, items)
         return new, len(items) - new
 
-    async def ingest_source(self, source: SourceConfig) -> SourceReport:
-        """One pass over one source; failures are reported, never raised."""
-        state = await sources.get(self._db, source.name)
+    async def ingest_source(self, source: SourceConfig | Source) -> SourceReport:
+        """Poll one source now (adding it first when the database does not know it yet)."""
+        stored = await sources.get(self._db, source.name)
+        if stored is None:
+            async with transaction(self._db):
+                await sources.add(self._db, as_source(source), at=self._clock())
+            stored = await sources.get(self._db, source.name)
+        return await self.poll(stored)
+
+    async def poll(self, source: Source) -> SourceReport:
+        """Fetch one source, store its new articles and its health; failures are reported,
+        never raised, and tell the poll observer in both cases."""
+        started = time.monotonic()
         try:
             result = await fetch_source(
                 self._client,
                 source.url,
-                etag=state.etag,
-                last_modified=state.last_modified,
+                etag=source.etag,
+                last_modified=source.last_modified,
                 max_bytes=self._settings.max_bytes,
                 max_redirects=self._settings.max_redirects,
+                guard=self._guard,
             )
             parsed = [] if result.content is None else self._parse(source, result.content)
         except AkhbarError as error:
-            log.warning("source %s failed: %s", source.name, error)
-            async with transaction(self._db):
-                await self._record(source.name, error=str(error) or type(error).__name__)
-            return SourceReport(
-                source.name, error=str(error) or type(error).__name__, error_kind=_kind(error)
-            )
+            report = await self._failed(source, error)
+            self._observe(source.name, f"failed:{report.error_kind}", started, 0)
+            return report
+        report = await self._fetched(source, result, parsed)
+        if report.not_modified:
+            log.debug("ingested %s: not modified", source.name)  # most polls: not worth INFO
+        else:
+            log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
+        outcome = "not_modified" if report.not_modified else "fetched"
+        self._observe(source.name, outcome, started, report.new)
+        return report
+
+    def _observe(self, name: str, outcome: str, started: float, new: int) -> None:
+        try:
+            self._on_poll(name, outcome, time.monotonic() - started, new)
+        except Exception:  # an observer's bug must not stop polling
+            log.exception("poll observer failed for %s", name)
+
+    async def _fetched(
+        self, source: Source, result: FetchResult, parsed: list[ArticleDraft]
+    ) -> SourceReport:
         drafts, shortened = self._within_limits(parsed)
         if shortened:
             log.warning("source %s: %s article(s) shortened to the limits", source.name, shortened)
+        now = self._clock()
+        interval = timedelta(minutes=source.poll_minutes)
+        outcome = sources.FetchOutcome(
+            at=now,
+            next_poll_at=health.next_poll_after_success(
+                now, interval=interval, jitter=self._settings.jitter_fraction, draw=self._draw()
+            ),
+            etag=result.etag,
+            last_modified=result.last_modified,
+            new_url=result.moved_to,
+        )
+        if result.moved_to:
+            log.info("source %s moved permanently to %s", source.name, result.moved_to)
         # The articles and the validators they were fetched with are committed together; the
         # fetch stays outside the transaction so the network never holds the connection.
         async with transaction(self._db):
             new, duplicate = await self._store(drafts)
-            await self._record(
-                source.name, error=None, etag=result.etag, last_modified=result.last_modified
-            )
+            await sources.count_new_articles(self._db, source.name, new, day=_day(now))
+            await sources.record(self._db, source.name, outcome)
+            if source.alerted and self._alerts is not None:
+                await self._alerts.recovered(source, now=now)
         return SourceReport(
             source.name, new, duplicate, not_modified=result.content is None, shortened=shortened
         )
 
-    async def _record(self, name: str, *, error: str | None, **validators: str | None) -> None:
-        await sources.record_fetch(
-            self._db,
-            name,
-            at=self._clock(),
-            etag=validators.get("etag"),
-            last_modified=validators.get("last_modified"),
-            error=error,
+    async def _failed(self, source: Source, error: AkhbarError) -> SourceReport:
+        now = self._clock()
+        kind = health.error_kind(error)
+        message = str(error) or type(error).__name__
+        log.warning("source %s failed: %s", source.name, message)
+        failures = source.failures + 1
+        since = source.failing_since or now
+        alert = health.should_alert(
+            since, now, after=timedelta(hours=self._settings.alert_after_hours),
+            alerted=source.alerted,
+        )  # fmt: skip
+        outcome = sources.FetchOutcome(
+            at=now,
+            next_poll_at=health.next_poll_after_failure(
+                now,
+                interval=timedelta(minutes=source.poll_minutes),
+                failures=failures,
+                retry_after=getattr(error, "retry_after", None),
+                max_backoff=timedelta(hours=self._settings.max_backoff_hours),
+                jitter=self._settings.jitter_fraction,
+                draw=self._draw(),
+            ),
+            error_kind=kind,
+            error=message,
+            gone=isinstance(error, SourceGone),
+            alerted=source.alerted or alert,
         )
+        async with transaction(self._db):
+            await sources.record(self._db, source.name, outcome)
+            if self._alerts is not None and outcome.gone:
+                await self._alerts.gone(source, now=now)
+            elif self._alerts is not None and alert:
+                await self._alerts.failing(source, kind, since=since, now=now)
+        return SourceReport(source.name, error=message, error_kind=kind)
 
-    def _parse(self, source: SourceConfig, content: bytes) -> list[ArticleDraft]:
+    async def stuck_sources(self, now: datetime) -> list[Source]:
+        """Polled sources failing for longer than `[ingestion] alert_after_hours`."""
+        after = timedelta(hours=self._settings.alert_after_hours)
+        return await sources.failing_since(self._db, before=now - after)
+
+    def _parse(self, source: Source, content: bytes) -> list[ArticleDraft]:
         if source.kind == "dump":
             return parse_dump(
                 _decode(content),
@@ -169,10 +283,10 @@ class IngestionService:
 
     async def ingest_all(
         self,
-        all_sources: Sequence[SourceConfig],
+        all_sources: Sequence[SourceConfig | Source],
         on_report: Callable[[int, SourceReport], None] | None = None,
     ) -> list[SourceReport]:
-        """One pass over every source in turn; one failing source never stops the others."""
+        """One pass over the given sources in turn; one failing source never stops the others."""
         reports = []
         for number, source in enumerate(all_sources, start=1):
             report = await self.ingest_source(source)
@@ -246,9 +360,3 @@ def _decode(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FeedParseError("not UTF-8 text") from None
-
-
-def _kind(error: Exception) -> str:
-    """FetchTimeout -> fetch_timeout."""
-    name = type(error).__name__
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

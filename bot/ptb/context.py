@@ -21,6 +21,14 @@ class DeliveryControl(Protocol):
     async def stop(self) -> None: ...
 
 
+class SourcePollControl(Protocol):
+    """The running source polls, as handlers and wiring see them."""
+
+    def wake(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class SchedulerControl(Protocol):
     """The running digest scheduler, as wiring sees it."""
 
@@ -32,11 +40,12 @@ class SchedulerControl(Protocol):
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("delivery", "ops", "scheduler", "services")
+    __slots__ = ("delivery", "ops", "scheduler", "services", "source_polls")
 
     def __init__(self) -> None:
         self.services: Services | None = None
         self.delivery: DeliveryControl | None = None
+        self.source_polls: SourcePollControl | None = None
         self.ops: Operations | None = None
         self.scheduler: SchedulerControl | None = None
 
@@ -48,6 +57,11 @@ class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
         if services is None:  # only before post_init or after post_shutdown
             raise RuntimeError("services are not open")
         return services
+
+    def wake_source_polls(self) -> None:
+        """A source's due time changed (added, resumed): look at the sources again now."""
+        if self.bot_data.source_polls is not None:
+            self.bot_data.source_polls.wake()
 
     def wake_delivery(self) -> None:
         """Tell the broadcast worker that new outbox rows are committed."""

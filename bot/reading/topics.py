@@ -18,7 +18,7 @@ from aiosqlite import Connection
 from bot.errors import UnknownTopic
 from bot.i18n.catalogs import Catalogs
 from bot.reading import search_text
-from storage import articles
+from storage import articles, sources
 
 # Every stored topic is read to resolve a word; feeds' categories stay in the hundreds.
 MAX_TOPICS = 5000
@@ -61,9 +61,13 @@ class Topics:
         self._keys_of: dict[str, frozenset[str]] = {}
 
     async def known(self) -> list[str]:
-        """Every known topic id, the most used first, then configured ones without articles."""
+        """Every known topic id, the most used first, then those of the sources (configured or
+        added by operators) without articles yet."""
         stored = [topic for topic, _ in await articles.topics(self._db, limit=MAX_TOPICS)]
-        return list(dict.fromkeys([*stored, *self._configured]))
+        polled = [
+            topic for source in await sources.all_sources(self._db) for topic in source.topics
+        ]
+        return list(dict.fromkeys([*stored, *self._configured, *polled]))
 
     async def resolve(self, word: str) -> str:
         """The id of the topic `word` names; raise UnknownTopic (with the known ones)."""

@@ -22,6 +22,8 @@ def write_config(tmp_path: Path, feed_url: str, extra: str = "") -> Path:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[storage]\npath = "akhbar.sqlite3"\n'
+        # The feeds are served from loopback, which the bot refuses unless allowed.
+        f'[ingestion]\nallowed_networks = ["127.0.0.0/8"]\n'
         f'[[sources]]\nname = "local"\nurl = "{feed_url}"\ntopics = ["maroc"]\n{extra}',
         encoding="utf-8",
     )

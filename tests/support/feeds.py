@@ -1,7 +1,9 @@
-"""A loopback web server that serves feeds, with ETag support and per-path request counts."""
+"""A loopback web server that serves feeds, with ETag support and per-path request counts;
+paths can also answer an error status, redirect, or answer slowly."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import Counter
 
@@ -15,8 +17,22 @@ class FeedServer:
         self._bodies: dict[str, tuple[bytes, str]] = {}
         self.hits: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
+        self._answers: dict[str, tuple[int, dict[str, str]]] = {}
+        self.delays: dict[str, float] = {}
+        self.in_flight = 0
+        self.most_in_flight = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
+
+    def answer(self, path: str, status: int, headers: dict[str, str] | None = None) -> None:
+        """Answer `status` (with `headers`) at `path` instead of its body, until `restore`."""
+        self._answers[path] = (status, headers or {})
+
+    def redirect(self, path: str, to: str, status: int = 301) -> None:
+        self.answer(path, status, {"Location": to})
+
+    def restore(self, path: str) -> None:
+        self._answers.pop(path, None)
 
     def publish(self, path: str, body: bytes | str, content_type: str = "application/rss+xml"):
         data = body.encode("utf-8") if isinstance(body, str) else body
@@ -27,6 +43,19 @@ class FeedServer:
 
     async def _serve(self, request: web.Request) -> web.Response:
         self.hits[request.path] += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if request.path in self.delays:
+                await asyncio.sleep(self.delays[request.path])
+            return self._respond(request)
+        finally:
+            self.in_flight -= 1
+
+    def _respond(self, request: web.Request) -> web.Response:
+        if request.path in self._answers:
+            status, headers = self._answers[request.path]
+            return web.Response(status=status, headers=headers)
         if request.path not in self._bodies:
             return web.Response(status=404, text="not found")
         body, content_type = self._bodies[request.path]

@@ -1,0 +1,1 @@
+"""What operators see of the running bot: statistics and their chart."""
