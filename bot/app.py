@@ -27,8 +27,10 @@ from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
 from bot.ptb.delivery import start_delivery
 from bot.services import open_services, outbox_settings
 from handlers import (
+    autopost,
     errors,
     fallbacks,
+    inline,
     language,
     membership,
     news,
@@ -47,9 +49,10 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 COMMANDS = (
     "start", "help", "latest", "read", "search", "language",
     "subscribe", "unsubscribe", "topics", "digest", "timezone", "settings", "filter",
-    "schedule", "schedules", "unschedule", "preview", "report",
+    "schedule", "schedules", "unschedule", "preview", "report", "autopost",
 )  # fmt: skip
 FIRST_POLL_DELAY_SECONDS = 10
+AUTOPOST_FLUSH_SECONDS = 60
 
 
 def file_url_for(api_base_url: str) -> str:
@@ -94,6 +97,8 @@ def build_application(
         reports,
         subscriptions,
         schedules,
+        autopost,
+        inline,
         membership,
         fallbacks,
     ):
@@ -123,6 +128,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
         allow_paid_broadcast=config.delivery.paid_broadcast,
     )
     await digest_jobs.register_all(app)
+    _schedule_autopost_digests(app)
     if poll_sources:
         for source in config.sources:
             _schedule_polling(app, source)
@@ -142,6 +148,7 @@ def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
         log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
         if report.new:
             await context.services.instant.push_new_articles()
+            await context.services.autopost.post_new_articles()
             context.wake_delivery()
 
     app.job_queue.run_repeating(
@@ -151,6 +158,20 @@ def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
         name=f"ingest:{source.name}",
         # Jobs run as concurrent tasks (APScheduler's asyncio executor): a slow source holds
         # only its own job (max_instances=1), never a digest job.
+        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+    )
+
+
+def _schedule_autopost_digests(app: AkhbarApp) -> None:
+    async def flush(context: AkhbarContext) -> None:
+        if await context.services.autopost.flush_due():
+            context.wake_delivery()
+
+    app.job_queue.run_repeating(
+        flush,
+        interval=AUTOPOST_FLUSH_SECONDS,
+        first=AUTOPOST_FLUSH_SECONDS,
+        name="autopost:more-news",
         job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
     )
 

@@ -104,3 +104,20 @@ class NotModerator(AkhbarError):
 
 class BadThreshold(AkhbarError):
     """A report threshold that is not a whole number between 1 and the allowed maximum."""
+
+
+class BadAutopost(AkhbarError):
+    """An /autopost request with a pace or quiet hours that cannot be used."""
+
+    def __init__(self, problem: str, text: str) -> None:
+        super().__init__(f"{problem}: {text}")
+        self.problem = problem
+        self.text = text
+
+
+class TooManyAutopostRules(AkhbarError):
+    """The chat already has as many auto-posting rules as allowed."""
+
+
+class AutopostRuleNotFound(AkhbarError):
+    """No auto-posting rule has that number in the chat."""

@@ -18,6 +18,8 @@ from bot.moderation.hiding import ImageHiding
 from bot.moderation.service import ModerationService, ModerationSettings
 from bot.reading import search_text
 from bot.reading.news import NewsService
+from bot.reading.shares import ShareService
+from bot.subscriptions.autopost import AutopostService
 from bot.subscriptions.digests import DigestService
 from bot.subscriptions.instant import InstantService
 from bot.subscriptions.schedules import ScheduleService
@@ -44,6 +46,8 @@ class Services:
     moderation_db: Connection
     moderation: ModerationService
     image_hiding: ImageHiding
+    autopost: AutopostService
+    shares: ShareService
 
     async def close(self) -> None:
         try:
@@ -129,4 +133,14 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
         image_hiding=ImageHiding(
             db, outbox=outbox, moderation=moderation, catalogs=catalogs, clock=clock
         ),
+        autopost=AutopostService(
+            db,
+            outbox=outbox,
+            catalogs=catalogs,
+            images=moderation,
+            settings=config.autopost,
+            default_tz=tz,
+            clock=clock,
+        ),
+        shares=ShareService(db, tz=tz, clock=clock),
     )

@@ -16,6 +16,8 @@ from handlers._replies import replace_message, topic_of
 
 MAX_COUNT = 20
 MAX_TOPIC_LENGTH = 60
+# `/latest shared`: today's most shared articles instead of the newest.
+MOST_SHARED_WORDS = ("shared", "partagés", "partages", "مشاركة", "الأكثر_مشاركة")
 READ_SHORTCUT = r"^/read_(\d{1,9})(?:@\w+)?$"
 
 
@@ -42,6 +44,12 @@ def _render_latest(context: AkhbarContext, t: Texts, listing: Listing, topic: st
 
 async def latest(update: Update, context: AkhbarContext) -> None:
     t = await context.texts(update)
+    args = context.args or []
+    if len(args) == 1 and args[0].casefold() in MOST_SHARED_WORDS:
+        found = await context.services.shares.most_shared_today(limit=MAX_COUNT)
+        text = formatting.most_shared(t, found, context.services.config.bot.tz)
+        await update.effective_message.reply_html(text)
+        return
     count, topic = _parse_latest_args(context.args or [])
     if count is not None and not 1 <= count <= MAX_COUNT:
         await update.effective_message.reply_html(

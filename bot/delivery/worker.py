@@ -49,6 +49,7 @@ from bot.delivery.outcomes import (
 )
 from bot.delivery.pacing import Pacer
 from bot.delivery.progress import ProgressRecorder
+from bot.models import PhotoPost
 from storage import outbox as rows_db
 from storage.outbox import ClaimedRow, RowProgress
 
@@ -58,6 +59,7 @@ log = logging.getLogger("bot.delivery.outbox")
 
 # The next request of a row: edit rows go edit -> (refused) delete -> (deleted) send.
 STEP_SEND, STEP_EDIT, STEP_DELETE = "send", "edit", "delete"
+_MIN_RECHECK_SECONDS = 0.01
 
 
 @dataclass(slots=True)
@@ -74,6 +76,8 @@ class _Job:
     step: str = STEP_SEND
     edit_message_id: int | None = None
     edit_caption: str | None = None
+    photo: PhotoPost | None = None
+    link_preview: bool = False
     status: str = "queued"
     not_before: float = 0.0
     last_error: str | None = None
@@ -81,9 +85,13 @@ class _Job:
 
     @classmethod
     def of(cls, row: ClaimedRow) -> _Job:
+        photo = None
+        if row.photo_url is not None and row.image_id is not None:
+            photo = PhotoPost(row.photo_url, row.image_id, row.report_button or "")
         return cls(
             row.id, row.chat_id, row.thread_id, row.parts, row.next_part, row.attempts,
-            row.started_at, row.step, row.edit_message_id, row.edit_caption,
+            row.started_at, row.step, row.edit_message_id, row.edit_caption, photo,
+            row.link_preview,
         )  # fmt: skip
 
     def progress(self) -> RowProgress:
@@ -278,8 +286,10 @@ class OutboxWorker:
                 continue
             ready_at = self._pacer.chat_ready_at(job.chat_id)
             if self._chat_owner.get(job.chat_id, job.id) != job.id or ready_at == math.inf:
-                # Another row is sending to this chat: look again one interval later.
-                self._schedule(job, now + self._settings.per_chat_interval_seconds)
+                # Another row is sending to this chat: look again one interval later (never
+                # "now" again: with a zero interval this loop would spin without yielding).
+                later = max(self._settings.per_chat_interval_seconds, _MIN_RECHECK_SECONDS)
+                self._schedule(job, now + later)
             elif ready_at > now:
                 self._schedule(job, ready_at)
             else:
@@ -310,6 +320,14 @@ class OutboxWorker:
     def _request(self, job: _Job) -> Awaitable[SendOutcome]:
         if job.step == STEP_SEND:
             text = job.parts[job.next_part]
+            if job.photo is not None and job.next_part == 0:
+                return self._sender.send_photo(
+                    job.chat_id, job.photo, caption=text, thread_id=job.thread_id
+                )
+            if job.link_preview:
+                return self._sender.send(
+                    job.chat_id, text, thread_id=job.thread_id, link_preview=True
+                )
             return self._sender.send(job.chat_id, text, thread_id=job.thread_id)
         message_id = job.edit_message_id
         if message_id is None:

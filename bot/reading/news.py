@@ -55,7 +55,7 @@ class NewsService:
             raise ArticleNotFound(article_id)
         return found
 
-    async def search(self, query: str, *, page: int = 1) -> Listing:
+    async def search(self, query: str, *, page: int = 1, size: int | None = None) -> Listing:
         """Rank articles matching every word of `query`, whatever their vowels, forms or affixes."""
         if len(query) > MAX_QUERY_LENGTH:
             raise QueryTooLong(query)
@@ -63,11 +63,8 @@ class NewsService:
         if match is None:
             raise NothingSearchable(query)
         page = max(page, 1)
+        size = size or self.page_size
         found, total = await articles.search(
-            self._db,
-            match,
-            limit=self.page_size,
-            offset=(page - 1) * self.page_size,
-            window=SEARCH_WINDOW,
+            self._db, match, limit=size, offset=(page - 1) * size, window=SEARCH_WINDOW
         )
-        return Listing(tuple(found), Page(page, _page_count(total, self.page_size)), total)
+        return Listing(tuple(found), Page(page, _page_count(total, size)), total)
