@@ -55,3 +55,11 @@ def report_markup(t: Texts, image_id: int) -> InlineKeyboardMarkup:
     data = report_callback_data(image_id)
     button = InlineKeyboardButton(t("button-report-image"), callback_data=data)
     return InlineKeyboardMarkup([[button]])
+
+
+AUTOPOST_PREFIX = "ap1"
+
+
+def autopost_menu_button(t: Texts) -> InlineKeyboardButton:
+    """The /settings button that opens auto-posting for the channel an admin picked."""
+    return InlineKeyboardButton(t("button-autopost"), callback_data=f"{AUTOPOST_PREFIX}:m")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import formatting
 from bot.errors import (
@@ -16,10 +16,12 @@ from bot.errors import (
     TooManyAutopostRules,
 )
 from bot.i18n.catalogs import Texts
-from bot.models import TargetChat
+from bot.models import AutopostStyle, TargetChat
 from bot.ptb.chat_rights import rights_in
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.subscriptions.autopost_requests import AutopostRequest, parse
+from handlers._keyboards import AUTOPOST_PREFIX
+from handlers._replies import replace_message
 
 
 def _title(t: Texts, target: TargetChat) -> str:
@@ -149,5 +151,69 @@ def _refusal(t: Texts, error: Exception, target: TargetChat, context: AkhbarCont
     return formatting.text(t, "autopost-too-many", chat=title, max=limit)
 
 
+# The /settings button flow, for the channel an admin picked (by @name or a forwarded post).
+CALLBACK_PREFIX = AUTOPOST_PREFIX
+_STYLES = {style.value: style for style in AutopostStyle}
+
+
+def _menu_markup(t: Texts, has_rules: bool) -> InlineKeyboardMarkup:
+    styles = [
+        InlineKeyboardButton(
+            t(f"autopost-style-{style.value}"), callback_data=f"{CALLBACK_PREFIX}:a:{style.value}"
+        )
+        for style in AutopostStyle
+    ]
+    rows = [styles]
+    if has_rules:
+        rows.append(
+            [InlineKeyboardButton(t("button-autopost-off"), callback_data=f"{CALLBACK_PREFIX}:x")]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+async def _menu_text(context: AkhbarContext, t: Texts, target: TargetChat) -> tuple[str, bool]:
+    rules = await context.services.autopost.of_chat(target.chat_id)
+    default_cap = context.services.config.autopost.default_hourly_cap
+    listing = formatting.autopost_list(t, _title(t, target), rules, default_cap=default_cap)
+    return f"{listing}\n\n{formatting.text(t, 'autopost-menu-hint')}", bool(rules)
+
+
+async def menu_button_pressed(update: Update, context: AkhbarContext) -> None:
+    query = update.callback_query
+    t = await context.texts(update)
+    _, action, *rest = query.data.split(":")
+    user_id = update.effective_user.id
+    chosen = await context.services.schedules.chosen_channel(update.effective_chat.id)
+    target = None if chosen is None else await context.services.schedules.known_chat(chosen)
+    if target is None:
+        await replace_message(query, formatting.text(t, "autopost-usage-private"), None)
+        return
+    # getChatMember on every press: a button in an old message is no proof of rights today.
+    rights = await rights_in(context, target, user_id)
+    try:
+        if action == "a" and rest and rest[0] in _STYLES:
+            request = AutopostRequest(style=_STYLES[rest[0]])
+            await context.services.autopost.create(
+                target, request, rights=rights, user_id=user_id, thread_id=None,
+                language=t.language,
+            )  # fmt: skip
+        elif action == "x":
+            await context.services.autopost.remove(
+                target.chat_id, number=None, thread_id=None, rights=rights
+            )
+        elif not rights.is_admin:
+            raise NotChatAdmin()
+    except (NotChatAdmin, BotCannotPost, TooManyAutopostRules) as error:
+        await query.answer(_refusal(t, error, target, context), show_alert=True)
+        return
+    text, has_rules = await _menu_text(context, t, target)
+    await replace_message(query, text, _menu_markup(t, has_rules))
+
+
 def register(app: AkhbarApp) -> None:
     app.add_handler(CommandHandler("autopost", autopost))
+    app.add_handler(
+        CallbackQueryHandler(
+            menu_button_pressed, pattern=rf"^{CALLBACK_PREFIX}:(m|x|a:(headline|summary|photo))$"
+        )
+    )

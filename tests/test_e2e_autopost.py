@@ -3,6 +3,7 @@ its polling jobs, the outbox worker and the Bot API emulator."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from bot.app import build_application, polling
 from bot.config import DeliveryConfig, SourceConfig
 from emulator import BotApiEmulator, SentMessage
+from emulator.simulation import sender_and_chat, user_message
 from storage import autopost_items
 from tests.conftest import NOW
 from tests.support.digest_world import MovableClock, outbox_rows
@@ -350,3 +352,46 @@ async def test_an_admin_never_gets_old_news_when_auto_posting_starts(emulator, f
     assert [m.text.splitlines()[0] for m in posts(emulator, CHANNEL)] == [
         "خبر عاجل رقم 2 من الرباط"
     ]
+
+
+async def press(emulator: BotApiEmulator, message: SentMessage, data: str, user_id: int = ADMIN):
+    """Tap a button and return the message once the bot has edited it (or the alert)."""
+    query = await emulator.press_button(message.chat_id, message.message_id, data, user_id=user_id)
+    answer = await emulator.wait_for_callback_answer(query)
+
+    def current() -> SentMessage:
+        [now] = [m for m in emulator.sent(message.chat_id) if m.message_id == message.message_id]
+        return now
+
+    async with asyncio.timeout(5):
+        while not answer.show_alert and current().text == message.text:
+            await emulator.api.messages_changed.wait(1)
+    return current(), answer
+
+
+async def test_settings_buttons_turn_a_picked_channel_s_auto_posting_on_and_off(emulator, app):
+    channel_with_admin(emulator)
+    user, chat = sender_and_chat(emulator.state, ADMIN, None)
+    origin = {"type": "channel", "chat": emulator.state.chats[CHANNEL].json, "message_id": 3,
+              "date": 1}  # fmt: skip
+    forwarded = user_message(emulator.state, user, chat, text="خبر", forward_origin=origin)
+    emulator.api.push_update("message", forwarded)
+    assert (await emulator.next_message(ADMIN)).text.startswith("تم اختيار «قناة الأخبار»")
+    settings = await ask(emulator, ADMIN, "/settings")
+    [(label, data)] = [b for b in settings.buttons if b[1].startswith("ap1:")]
+    assert label == "📡 النشر التلقائي في قناتي"
+    menu, _ = await press(emulator, settings, data)
+    assert menu.text.startswith("لا يوجد نشر تلقائي في قناة الأخبار.")
+    summary = next(d for text, d in menu.buttons if text == "عنوان وملخص")
+    menu, _ = await press(emulator, menu, summary)
+    assert "1. كل المواضيع · عنوان وملخص · بحد أقصى 10 في الساعة" in menu.text
+    [rule] = await services(app).autopost.of_chat(CHANNEL)
+    assert rule.created_by == ADMIN
+    emulator.set_member(CHANNEL, ADMIN, "member")  # no longer an admin: the next tap is refused
+    stop = next(d for text, d in menu.buttons if text == "⏹ إيقاف النشر التلقائي")
+    _, answer = await press(emulator, menu, stop)
+    assert answer.text == "هذا الأمر لمشرفي قناة الأخبار فقط." and answer.show_alert
+    emulator.set_member(CHANNEL, ADMIN, "administrator")
+    menu, _ = await press(emulator, menu, stop)
+    assert menu.text.startswith("لا يوجد نشر تلقائي في قناة الأخبار.")
+    assert await services(app).autopost.of_chat(CHANNEL) == []
