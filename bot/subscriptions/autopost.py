@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import zip_longest
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -186,9 +187,14 @@ class AutopostService:
         # The posts, the decisions and the moved mark are one transaction: a restart redoes a
         # step whole or not at all, and the outbox keys keep a post from being queued twice.
         async with transaction(self._db):
-            queued = 0
-            for chat_id, chat_rules in by_chat.items():
-                queued += await self._post_to_chat(chat_id, chat_rules, found, images, username)
+            per_chat = [
+                await self._post_to_chat(chat_id, chat_rules, found, images, username)
+                for chat_id, chat_rules in by_chat.items()
+            ]
+            # Queued round-robin across chats: the worker claims rows in id order, and a window
+            # of one chat's posts would wait on that chat's own pace instead of filling the
+            # overall rate with other chats.
+            queued = await self._outbox.enqueue(_interleaved(per_chat))
             await bot_settings.put(self._db, WATERMARK, str(ids[-1]))
         if queued:
             log.info("auto-posting: %s posts queued for %s new articles", queued, len(found))
@@ -215,8 +221,10 @@ class AutopostService:
         found: Sequence[Article],
         images: dict[int, int],
         username: str | None,
-    ) -> int:
-        # Runs inside the caller's transaction. The first rule that takes an article posts it.
+    ) -> list[OutgoingMessage]:
+        """Decide the chat's new articles and return its posts to queue (decisions and
+        deliveries are written here, inside the caller's transaction). The first rule that
+        takes an article posts it."""
         taken: dict[int, list[Article]] = defaultdict(list)
         claimed: set[int] = set()
         for rule in rules:
@@ -225,7 +233,7 @@ class AutopostService:
                     claimed.add(article.id)
                     taken[rule.id].append(article)
         if not claimed:
-            return 0
+            return []
         decided = await autopost_items.decided_among(
             self._db, chat_id=chat_id, article_ids=sorted(claimed)
         )
@@ -264,11 +272,10 @@ class AutopostService:
                     messages.append(self._message(rule, article, t, tz, username, images))
                     posted.append(article.id)
         await autopost_items.record(self._db, items, at=now)
-        await self._outbox.enqueue(messages)
         await deliveries.record(
             self._db, chat_id=chat_id, article_ids=posted, kind="autopost", at=now
         )
-        return len(messages)
+        return messages
 
     def _message(
         self,
@@ -315,12 +322,16 @@ class AutopostService:
         queued = 0
         async with self._pass:
             now = self._clock()
-            groups = await autopost_items.held_due(self._db, now=now, limit=HELD_GROUPS_PER_FLUSH)
             username = await bot_settings.get(self._db, BOT_USERNAME)
-            for group in groups:
-                async with transaction(self._db):
-                    queued += await self._flush(group, now, username)
-        return queued
+            while True:
+                groups = await autopost_items.held_due(
+                    self._db, now=now, limit=HELD_GROUPS_PER_FLUSH
+                )
+                for group in groups:
+                    async with transaction(self._db):
+                        queued += await self._flush(group, now, username)
+                if len(groups) < HELD_GROUPS_PER_FLUSH:
+                    return queued
 
     async def _flush(self, group: HeldGroup, now: datetime, username: str | None) -> int:
         rule = await autopost_rules.get(self._db, group.rule_id)
@@ -349,6 +360,12 @@ class AutopostService:
             )  # fmt: skip
         await autopost_items.fold(self._db, group)
         return 1 if found else 0
+
+
+def _interleaved(per_chat: Sequence[Sequence[OutgoingMessage]]) -> list[OutgoingMessage]:
+    """The first post of every chat, then the second of every chat, and so on."""
+    rounds = zip_longest(*per_chat)
+    return [message for batch in rounds for message in batch if message is not None]
 
 
 def post_key(chat_id: int, article_id: int) -> str:
