@@ -1,4 +1,4 @@
-"""Builds the Telegram Application: defaults, handler areas in order, jobs and resources."""
+"""Builds the Telegram Application: defaults, handler areas in order, loops and resources."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
         settings=outbox_settings(config),
         allow_paid_broadcast=config.delivery.paid_broadcast,
     )
-    await digest_jobs.register_all(app)
+    app.bot_data.scheduler = digest_jobs.start_scheduler(app)
     _schedule_autopost_digests(app)
     if poll_sources:
         for source in config.sources:
@@ -145,7 +145,12 @@ async def _register_commands(app: AkhbarApp) -> None:
 def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
     async def poll(context: AkhbarContext) -> None:
         report = await context.services.ingestion.ingest_source(source)
-        log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
+        if report.failed:
+            return  # ingest_source logged why; "0 new" would read as a fetch that worked
+        if report.not_modified:
+            log.info("ingested %s: not modified", source.name)
+        else:
+            log.info("ingested %s: %s new, %s duplicate", source.name, report.new, report.duplicate)
         if report.new:
             await context.services.instant.push_new_articles()
             await context.services.autopost.post_new_articles()
@@ -177,6 +182,9 @@ def _schedule_autopost_digests(app: AkhbarApp) -> None:
 
 
 async def _close(app: AkhbarApp) -> None:
+    scheduler, app.bot_data.scheduler = app.bot_data.scheduler, None
+    if scheduler is not None:
+        await scheduler.stop()
     delivery, app.bot_data.delivery = app.bot_data.delivery, None
     try:
         if delivery is not None:

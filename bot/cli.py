@@ -7,13 +7,17 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import TOKEN_ENV, Config, load_config
-from bot.errors import ConfigError
+from bot.config import TOKEN_ENV, TOKEN_FORM, Config, load_config
+from bot.errors import AkhbarError, ConfigError
 from bot.ingestion.service import SourceReport
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact_standard_streams, token_forms
 from bot.services import open_services
 from storage import stats as storage_stats
+
+if TYPE_CHECKING:
+    from bot.ptb.context import AkhbarApp
 
 EXIT_USAGE = 2
 
@@ -30,6 +34,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the bot (long polling) and poll the sources")
+    sandbox = commands.add_parser(
+        "sandbox", help="try the bot without Telegram: a local web chat with the real bot"
+    )
+    sandbox.add_argument("--port", type=int, default=8765, help="web chat port (0 = any free)")
+    sandbox.add_argument("--open", action="store_true", help="open the page in a browser")
+    sandbox.add_argument("--fresh", action="store_true", help="start from an empty database")
+    sandbox.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default: %(default)s; anything else is reachable"
+        " from other machines)",
+    )
     commands.add_parser("ingest", help="fetch every configured source once and report")
     importer = commands.add_parser("import", help="import a news dump or a feed file")
     importer.add_argument("path", type=Path, help="a plain-text news dump or an RSS/Atom file")
@@ -55,13 +72,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"akhbar: {error}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(config.token)
-    if args.command == "run":
-        return _run(config)
-    return asyncio.run(_COMMANDS[args.command](config, args))
+    redact_standard_streams(*token_forms(config.token))
+    configure_logging(*token_forms(config.token))
+    try:
+        if args.command == "run":
+            return _run(config, args.config)
+        if args.command == "sandbox":
+            return _sandbox(config, args)
+        if args.command in _FILLING_COMMANDS:
+            _make_default_data_folder(config, args.config)
+        return asyncio.run(_COMMANDS[args.command](config, args))
+    except AkhbarError as error:
+        print(f"akhbar: {error}", file=sys.stderr)
+        return 1
 
 
-def _run(config: Config) -> int:
+def _make_default_data_folder(config: Config, config_path: Path) -> None:
+    """Create the `data` folder next to the config file when the database goes there.
+
+    Only that folder: a missing folder anywhere else is more likely a typo, and is reported.
+    """
+    folder = Path(config.storage.path).parent
+    if folder == config_path.parent / "data" and not folder.exists():
+        folder.mkdir()
+        print(f"akhbar: created the folder {folder} for the database", file=sys.stderr)
+
+
+def _run(config: Config, config_path: Path) -> int:
     if not config.token:
         print(
             f"akhbar: no bot token: set the environment variable {TOKEN_ENV}"
@@ -69,13 +106,70 @@ def _run(config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if not TOKEN_FORM.fullmatch(config.token):
+        print(f"akhbar: the bot token is malformed: {_CHECK_TOKEN}", file=sys.stderr)
+        return EXIT_USAGE
     from telegram import Update
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
     from bot.app import build_application
 
     app = build_application(config)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds)
+    api = config.telegram.api_base_url
+    try:
+        _initialize(app)
+        _make_default_data_folder(config, config_path)  # once Telegram has accepted the token
+        app.run_polling(
+            allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds
+        )
+    except InvalidToken:
+        print(f"akhbar: {api} rejected the bot token: {_CHECK_TOKEN}", file=sys.stderr)
+        return EXIT_USAGE
+    except TelegramError as error:
+        # BadRequest is a NetworkError to python-telegram-bot, but the API did answer.
+        unreachable = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+        problem = "cannot reach the Telegram Bot API at" if unreachable else "start-up refused by"
+        print(f"akhbar: {problem} {api}: {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _sandbox(config: Config, args: argparse.Namespace) -> int:
+    # `sandbox` and `emulator` are top-level packages of the repository, not in the wheel: an
+    # editable install from a clone finds them next to `bot/`.
+    clone = Path(__file__).resolve().parents[1]
+    if (clone / "sandbox" / "__init__.py").is_file() and str(clone) not in sys.path:
+        sys.path.append(str(clone))
+    try:
+        from sandbox import PortInUse, SandboxOptions, run_sandbox
+    except ImportError:
+        print(
+            "akhbar: the sandbox needs a clone of the repository (the `sandbox` and `emulator`"
+            " packages are not installed); run it from the clone's folder",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    options = SandboxOptions(
+        port=args.port, host=args.listen, open_browser=args.open, fresh=args.fresh
+    )
+    try:
+        asyncio.run(run_sandbox(config, options))
+    except PortInUse as error:
+        print(f"akhbar: {error}; choose another with --port N (0 = any free port)", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _initialize(app: AkhbarApp) -> None:
+    """Initialise the bot (getMe) in the loop run_polling then uses.
+
+    run_polling's own first attempt would log a failure with two tracebacks before raising it;
+    done here, a rejected token or an unreachable API raises alone, and run_polling finds the
+    bot already initialised.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(app.initialize())
 
 
 def _print_report(number: int, total: int, report: SourceReport) -> None:
@@ -85,6 +179,8 @@ def _print_report(number: int, total: int, report: SourceReport) -> None:
         outcome = "not modified"
     else:
         outcome = f"{report.new} new, {report.duplicate} duplicate"
+        if report.shortened:
+            outcome += f" ({report.shortened} shortened to the [ingestion] title/body limits)"
     print(f"[{number}/{total}] {report.name}: {outcome}", file=sys.stderr, flush=True)
 
 
@@ -126,7 +222,7 @@ async def _import(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _stats(config: Config, args: argparse.Namespace) -> int:
-    services = await open_services(config)
+    services = await open_services(config, create=False)
     try:
         numbers = await storage_stats.collect(services.db)
         outbox = await services.outbox.stats()
@@ -145,7 +241,7 @@ async def _stats(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _digest(config: Config, args: argparse.Namespace) -> int:
-    services = await open_services(config)
+    services = await open_services(config, create=False)
     try:
         queued = await services.digests.send_now(args.chat)
     finally:
@@ -155,6 +251,12 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+_CHECK_TOKEN = (
+    f"check {TOKEN_ENV} (or [telegram] token): it must be the whole token @BotFather gave,"
+    " in the form 123456789:AAE…"
+)
+# The commands that may start a new database; the others need the bot's existing one.
+_FILLING_COMMANDS = frozenset({"ingest", "import"})  # and run
 _COMMANDS = {"ingest": _ingest, "import": _import, "stats": _stats, "digest": _digest}
 
 if __name__ == "__main__":

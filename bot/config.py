@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from bot.errors import ConfigError
@@ -23,6 +25,9 @@ from bot.errors import ConfigError
 Language = Literal["ar", "fr", "en"]
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+# What @BotFather hands out: the bot's id, a colon, then letters, digits, "_" and "-".
+TOKEN_FORM = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,100}")
+FREE_BROADCAST_PER_SECOND = 30  # Telegram's limit without paid broadcasts
 
 
 def _http_url(value: str) -> str:
@@ -56,6 +61,9 @@ class BotConfig(_Section):
     page_size: Annotated[int, Field(ge=1, le=20)] = 8
     load_sample_news: bool = True
     admin_chat_id: int | None = None
+    date_style: Literal["long", "numeric"] = "long"
+    arabic_locale: Literal["ar_MA", "ar_DZ", "ar_TN", "ar_EG", "ar_SA", "ar"] = "ar_MA"
+    digits: Literal["latn", "arab"] = "latn"
 
     @field_validator("timezone")
     @classmethod
@@ -74,6 +82,8 @@ class BotConfig(_Section):
 class IngestionConfig(_Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
     max_bytes: Annotated[int, Field(ge=1024)] = 5_000_000
+    max_title_chars: Annotated[int, Field(ge=20, le=4000)] = 500
+    max_body_chars: Annotated[int, Field(ge=100, le=10_000_000)] = 100_000
     max_redirects: Annotated[int, Field(ge=0, le=10)] = 3
     user_agent: str = "Akhbar/0.1 (news bot)"
 
@@ -120,9 +130,19 @@ class DeliveryConfig(_Section):
     overall_per_second: Annotated[float, Field(gt=0, le=1000)] = 30.0
     per_chat_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
     per_group_per_minute: Annotated[float, Field(gt=0, le=600)] = 20.0
-    concurrency: Annotated[int, Field(ge=1, le=256)] = 32
+    # The most requests in flight; the engine sizes them from the rate × the round trip.
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 256
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     paid_broadcast: bool = False
+
+    @model_validator(mode="after")
+    def _paid_rate(self) -> DeliveryConfig:
+        if self.overall_per_second > FREE_BROADCAST_PER_SECOND and not self.paid_broadcast:
+            raise ValueError(
+                f"overall_per_second = {self.overall_per_second:g} is above"
+                f" {FREE_BROADCAST_PER_SECOND}/s and needs paid_broadcast = true"
+            )
+        return self
 
 
 class ModerationConfig(_Section):
@@ -192,7 +212,7 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
         telegram["api_base_url"] = environ[BASE_URL_ENV]
     relative_to = path.parent
     try:
-        config = Config.model_validate(data, strict=False)
+        config = Config.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_describe(path, error)) from None
     return _resolve_storage(config, relative_to)
@@ -204,6 +224,12 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start + 1})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 

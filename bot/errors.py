@@ -9,6 +9,10 @@ class ConfigError(AkhbarError):
     """The configuration file is missing, malformed or holds a bad value."""
 
 
+class DatabaseUnavailable(AkhbarError):
+    """The database file, or the folder it belongs in, is missing or cannot be opened."""
+
+
 class FetchError(AkhbarError):
     """A source could not be downloaded."""
 
@@ -82,6 +86,10 @@ class TooManySchedules(AkhbarError):
     """The chat already has as many schedules as the configuration allows."""
 
 
+class UnknownChat(AkhbarError):
+    """The bot has never seen a chat with this id."""
+
+
 class NotSubscribed(AkhbarError):
     """The chat has no subscription, and the request needs one."""
 
@@ -104,6 +112,14 @@ class NotModerator(AkhbarError):
 
 class BadThreshold(AkhbarError):
     """A report threshold that is not a whole number between 1 and the allowed maximum."""
+
+
+class ThresholdTooLow(BadThreshold):
+    """A chat admin asked for a lower bar than the global one (only operators may)."""
+
+    def __init__(self, floor: int) -> None:
+        super().__init__(floor)
+        self.floor = floor
 
 
 class BadAutopost(AkhbarError):

@@ -73,6 +73,15 @@ def text(t: Texts, key: str, /, **values: object) -> str:
     return escape(t(key, **values))
 
 
+def help_text(t: Texts, intro_html: str, sections: Sequence[str]) -> str:
+    """/help and /start: an introduction, then each section's commands under a bold title."""
+    blocks = [intro_html]
+    for section in sections:
+        blocks.append(f"<b>{text(t, f'help-{section}-title')}</b>\n{text(t, f'help-{section}')}")
+    blocks.append(text(t, "help-buttons"))
+    return "\n\n".join(blocks)
+
+
 def operator_alert(update_id: int | None, summary: str) -> str:
     """The note the operator's chat gets when a handler fails."""
     return f"⚠️ update {update_id}: <code>{escape(summary)}</code>"
@@ -111,7 +120,8 @@ def _headline_list(
     for article in articles:
         headline = article.title if title_limit is None else shorten(article.title, title_limit)
         lines.append(f"<b>{article.id}.</b> {escape(headline)}")
-        lines.append(f"<i>{escape(_source_and_date(t, article, tz))}</i> · /read_{article.id}")
+        source = escape(_source_and_date(t, article, tz))
+        lines.append(f"<i>{source}</i> · {read_command(t, article.id)}")
     if page is not None and page.count > 1:
         lines += ["", text(t, "page-of", page=page.number, pages=page.count)]
     return "\n".join(lines)
@@ -125,7 +135,8 @@ def _source_and_date(t: Texts, article: Article, tz: ZoneInfo) -> str:
 
 def format_day(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
     """A date in the reader's language, in the configured time zone."""
-    return format_date(moment.astimezone(tz).date(), t("date-pattern"), locale=t.language)
+    day = format_date(moment.astimezone(tz).date(), t.date_pattern, locale=t.locale)
+    return t.digits(day)
 
 
 def article_view(
@@ -141,7 +152,7 @@ def article_view(
     body = [piece for block in blocks for piece in block]
     if not body:
         note = "read-headline-only-link" if article.url else "read-headline-only"
-        body = [f"<i>{text(t, note)}</i>"]
+        body = [f"<i>{text(t, note, source=article.source)}</i>"]
     if article.image_url and image_hidden:
         body = [f"<i>{text(t, 'image-hidden-note')}</i>", *body]
     elif article.image_url:
@@ -212,11 +223,16 @@ def read_link(bot_username: str, article_id: int) -> str:
     return f"https://t.me/{bot_username}?start=read_{article_id}"
 
 
-def _digest_line(number: int, article: Article, bot_username: str | None) -> str:
+def read_command(t: Texts, article_id: int) -> str:
+    """`/read_<id>`, tappable, its slash kept beside it in right-to-left text."""
+    return t.command(f"/read_{article_id}")
+
+
+def _digest_line(t: Texts, number: int, article: Article, bot_username: str | None) -> str:
     title = shorten(article.title, MAX_DIGEST_TITLE)
     source = f" · <i>{escape(article.source)}</i>"
     if bot_username is None:
-        return f"<b>{number}.</b> {escape(title)}{source} · /read_{article.id}"
+        return f"<b>{number}.</b> {escape(title)}{source} · {read_command(t, article.id)}"
     link = html.escape(read_link(bot_username, article.id))
     return f'<b>{number}.</b> <a href="{link}">{escape(title)}</a>{source}'
 
@@ -232,7 +248,7 @@ def digest_parts(
     """A digest: a dated heading and numbered headlines that open in the bot, in parts of at
     most 4096 characters cut only between headlines."""
     heading = f"<b>{text(t, 'digest-heading', date=format_day(t, moment, tz))}</b>\n"
-    lines = [_digest_line(n, a, bot_username) for n, a in enumerate(articles, start=1)]
+    lines = [_digest_line(t, n, a, bot_username) for n, a in enumerate(articles, start=1)]
     return pack([heading, *lines], separator="\n")
 
 
@@ -247,31 +263,36 @@ def instant_message(t: Texts, article: Article, *, tz: ZoneInfo, bot_username: s
     header = f"⚡ <b>{escape(article.title[:MAX_DIGEST_TITLE])}</b>"
     source = f"<i>{escape(_source_and_date(t, article, tz))}</i>"
     if bot_username is None:
-        return f"{header}\n{source}\n/read_{article.id}"
+        return f"{header}\n{source}\n{t.layout(f'/read_{article.id}')}"
     link = html.escape(read_link(bot_username, article.id))
     return f'{header}\n{source}\n<a href="{link}">{text(t, "instant-read")}</a>'
 
 
 def _listed(t: Texts, values: Sequence[str], empty_key: str) -> str:
-    return ", ".join(values) if values else t(empty_key)
+    return t.join(values) if values else t(empty_key)
 
 
 def schedule_when(t: Texts, rule: ScheduleRule) -> str:
     """When a rule fires, in words: `08:00 19:30 (Mon, Tue)` in the reader's language."""
     if rule.cron:
         return f"cron {rule.cron}"
-    times = " ".join(moment.strftime("%H:%M") for moment in rule.times)
+    times = t.digits(" ".join(moment.strftime("%H:%M") for moment in rule.times))
     if not rule.days:
         return f"{times} ({t('days-every')})"
-    names = get_day_names("abbreviated", locale=t.language)
-    return f"{times} ({', '.join(names[day] for day in rule.days)})"
+    names = get_day_names("abbreviated", locale=t.locale)
+    return f"{times} ({t.join([names[day] for day in rule.days])})"
+
+
+def schedules_when(t: Texts, schedules: Sequence[Schedule]) -> str:
+    """When several schedules fire, listed in the reader's punctuation; "none" without any."""
+    return t.join([schedule_when(t, s.rule) for s in schedules]) or t("settings-none")
 
 
 def next_run_text(t: Texts, moment: datetime | None, tz: ZoneInfo) -> str:
     if moment is None:
         return "—"
     local = moment.astimezone(tz)
-    return f"{format_day(t, local, tz)} {local.strftime('%H:%M')}"
+    return f"{format_day(t, local, tz)} {t.digits(local.strftime('%H:%M'))}"
 
 
 def schedule_created(
@@ -281,7 +302,8 @@ def schedule_created(
     """The confirmation of a new schedule."""
     return text(
         t, "schedule-created", number=number, chat=chat, when=schedule_when(t, schedule.rule),
-        topics=_listed(t, schedule.topics, "topics-all"), count=schedule.item_count,
+        topics=_listed(t, schedule.topics, "topics-all"),
+        headlines=t.plural("count-headlines", schedule.item_count),
         next=next_run_text(t, next_run, tz),
     )  # fmt: skip
 
@@ -296,7 +318,8 @@ def schedule_list(
     for number, (schedule, next_run) in enumerate(items, start=1):
         line = text(
             t, "schedules-line", number=number, when=schedule_when(t, schedule.rule),
-            topics=_listed(t, schedule.topics, "topics-all"), count=schedule.item_count,
+            topics=_listed(t, schedule.topics, "topics-all"),
+            headlines=t.plural("count-headlines", schedule.item_count),
             next=next_run_text(t, next_run, tz),
         )  # fmt: skip
         if schedule.is_paused:
@@ -324,7 +347,7 @@ def settings_summary(
     """/settings: subscription, topics, instant topics, digest times, zone, language, filters."""
     sub = view.subscription
     tz = ZoneInfo(view.timezone)
-    when = "; ".join(schedule_when(t, s.rule) for s in view.schedules) or t("settings-none")
+    when = schedules_when(t, view.schedules)
     filters = sub.filters if sub else KeywordFilters()
     words = [*(f"+{w}" for w in filters.include), *(f"-{w}" for w in filters.exclude)]
     return text(
@@ -344,10 +367,16 @@ def review_list(t: Texts, items: Sequence[ReviewItem], threshold: int) -> str:
     lines = [f"<b>{text(t, 'reports-title')}</b>", ""]
     for item in items:
         status = t("image-status-hidden" if item.image.is_hidden else "image-status-visible")
-        line = t("reports-item", id=item.image.id, count=item.weight, threshold=threshold,
-                 status=status)  # fmt: skip
+        line = t("reports-item", id=item.image.id, count=item.weight, status=status,
+                 reports=t.plural("count-reports", threshold))  # fmt: skip
         lines.append(escape(line))
     return "\n".join(lines)
+
+
+def hidden_image_fallback(caption_html: str | None, note: str) -> str:
+    """The text re-sent when a photo message had to be deleted: its caption and the note."""
+    escaped = escape(note)
+    return f"{caption_html}\n\n{escaped}" if caption_html else escaped
 
 
 # Auto-posting and inline sharing

@@ -94,6 +94,8 @@ class Schedule:
     paused_reason: str | None = None
     last_slot: datetime | None = None
     last_article_id: int | None = None
+    # Epoch seconds of the next fire time: 0 = not computed yet, None = never fires again.
+    next_fire_at: int | None = 0
 
     @property
     def is_paused(self) -> bool:

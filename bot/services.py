@@ -10,20 +10,21 @@ from aiosqlite import Connection
 
 from bot.clock import Clock, utc_now
 from bot.config import Config
-from bot.delivery.outbox import Outbox, OutboxSettings
-from bot.i18n.catalogs import Catalogs
-from bot.i18n.languages import LanguageService
-from bot.ingestion.service import IngestionService
-from bot.moderation.hiding import ImageHiding
-from bot.moderation.service import ModerationService, ModerationSettings
-from bot.reading import search_text
-from bot.reading.news import NewsService
+from bot.delivery import Outbox, OutboxSettings
+from bot.i18n import Catalogs, LanguageService
+from bot.i18n.catalogs import TextStyle
+from bot.ingestion import IngestionService
+from bot.moderation import ImageHiding, ModerationService, ModerationSettings
+from bot.reading import NewsService, search_text
 from bot.reading.shares import ShareService
+from bot.subscriptions import (
+    DigestService,
+    InstantService,
+    ScheduleService,
+    SubscriptionService,
+)
 from bot.subscriptions.autopost import AutopostService
-from bot.subscriptions.digests import DigestService
-from bot.subscriptions.instant import InstantService
-from bot.subscriptions.schedules import ScheduleService
-from bot.subscriptions.service import SubscriptionService
+from bot.subscriptions.schedules import ScheduleChanges
 from storage import database
 
 
@@ -42,6 +43,8 @@ class Services:
     schedules: ScheduleService
     digests: DigestService
     instant: InstantService
+    # Schedule services call it after moving a next fire time; the scheduler loop listens.
+    schedule_changes: ScheduleChanges
     # Moderation runs `BEGIN IMMEDIATE` transactions: it gets a connection of its own.
     moderation_db: Connection
     moderation: ModerationService
@@ -94,13 +97,18 @@ def moderation_settings(config: Config) -> ModerationSettings:
     )
 
 
-async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
-    """Open the database and HTTP client and build every service on them."""
-    db = await database.connect(config.storage.path, index_terms=search_text.index_text)
+async def open_services(config: Config, *, clock: Clock = utc_now, create: bool = True) -> Services:
+    """Open the database (a new one only if `create`) and HTTP client and build every service
+    on them; raise DatabaseUnavailable when the database cannot be opened."""
+    db = await database.connect(
+        config.storage.path, index_terms=search_text.index_text, create=create
+    )
     http = http_client(config)
-    catalogs = Catalogs(config.bot.default_language)
+    style = TextStyle(config.bot.date_style, config.bot.arabic_locale, config.bot.digits)
+    catalogs = Catalogs(config.bot.default_language, style)
     outbox = Outbox(db, clock=clock, settings=outbox_settings(config))
     tz = config.bot.tz
+    changes = ScheduleChanges()
     moderation_db = await database.connect(config.storage.path, index_terms=search_text.index_text)
     moderation = ModerationService(moderation_db, settings=moderation_settings(config), clock=clock)
     return Services(
@@ -112,13 +120,15 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
         ingestion=IngestionService(
             db, settings=config.ingestion, tz=config.bot.tz, client=http, clock=clock
         ),
-        languages=LanguageService(db, catalogs, clock=clock),
+        languages=LanguageService(db, catalogs, default_tz=tz, clock=clock),
         clock=clock,
         outbox=outbox,
         subscriptions=SubscriptionService(
-            db, outbox=outbox, catalogs=catalogs, config=config, clock=clock
+            db, outbox=outbox, catalogs=catalogs, config=config, clock=clock, changes=changes
         ),
-        schedules=ScheduleService(db, settings=config.digests, clock=clock),
+        schedules=ScheduleService(
+            db, settings=config.digests, clock=clock, default_tz=tz, changes=changes
+        ),
         digests=DigestService(
             db,
             outbox=outbox,
@@ -128,6 +138,7 @@ async def open_services(config: Config, *, clock: Clock = utc_now) -> Services:
             clock=clock,
         ),
         instant=InstantService(db, outbox=outbox, catalogs=catalogs, default_tz=tz, clock=clock),
+        schedule_changes=changes,
         moderation_db=moderation_db,
         moderation=moderation,
         image_hiding=ImageHiding(

@@ -16,6 +16,7 @@ class CallLog:
     def __init__(self, max_size: int | None = None) -> None:
         self._calls: deque[ApiCall] = deque(maxlen=max_size)
         self._appended = Signal()
+        self._listeners: list[Callable[[ApiCall], None]] = []
 
     def __iter__(self) -> Iterator[ApiCall]:
         return iter(self._calls)
@@ -27,6 +28,12 @@ class CallLog:
         """Record a call and wake waiters."""
         self._calls.append(call)
         self._appended.wake()
+        for listener in self._listeners:
+            listener(call)
+
+    def listen(self, listener: Callable[[ApiCall], None]) -> None:
+        """Call `listener` with every call logged from now on."""
+        self._listeners.append(listener)
 
     def wake(self) -> None:
         """Wake waiters without a new call (used on shutdown)."""

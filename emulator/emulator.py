@@ -163,6 +163,25 @@ class BotApiEmulator:
             ):
                 self.api.push_update("message", user_message(self.state, admin, chat, **content))
 
+    def create_topic(self, chat_id: int, name: str, *, user_id: int) -> int:
+        """Open a topic in a forum group, as its creator; return its message_thread_id."""
+        chat = self._chat(chat_id)
+        if not chat.is_forum:
+            raise ValueError(f"chat {chat_id} is not a forum")
+        user = self.state.add_user(user_id)
+        topic = {"name": name, "icon_color": 0x6FB9F0}
+        payload = user_message(self.state, user, chat, forum_topic_created=topic)
+        payload.update(message_thread_id=payload["message_id"], is_topic_message=True)
+        return payload["message_id"]
+
+    def serve_url(self, url: str, data: bytes) -> None:
+        """Photos sent by this URL get these bytes, as if Telegram had downloaded them."""
+        self.state.files.serve_url(url, data)
+
+    def on_call(self, listener: Callable[[ApiCall], None]) -> None:
+        """Call `listener` with every Bot API request answered from now on."""
+        self._log.listen(listener)
+
     def block(self, chat_id: int) -> None:
         """Answer 403 (blocked by the user / kicked from the chat) to sends into this chat."""
         self.api.blocked_chats.add(chat_id)

@@ -175,6 +175,7 @@ class FileStore:
         self._photos: dict[str, tuple[dict[str, Any], ...]] = {}
         self._key_by_file_id: dict[str, str] = {}
         self._data: dict[str, bytes] = {}
+        self.url_data: dict[str, bytes] = {}
 
     def photo(self, source: UploadedFile | str) -> tuple[str, tuple[dict[str, Any], ...]]:
         """Return (description of the source, PhotoSize list) for a URL, file_id or upload."""
@@ -184,7 +185,7 @@ class FileStore:
         if source in self._key_by_file_id:
             return source, self._photos[self._key_by_file_id[source]]
         if source.lower().startswith(("http://", "https://")):
-            return source, self._sizes(source, None)
+            return source, self._sizes(source, self.url_data.get(source))
         raise bad_request("wrong file identifier/HTTP URL specified")
 
     def _sizes(self, key: str, data: bytes | None) -> tuple[dict[str, Any], ...]:
@@ -206,6 +207,10 @@ class FileStore:
                 self._key_by_file_id[size["file_id"]] = key
                 self._data[size["file_id"]] = data or b""
         return sizes
+
+    def serve_url(self, url: str, data: bytes) -> None:
+        """Answer photo URLs with these bytes, as if Telegram had downloaded them."""
+        self.url_data[url] = data
 
     def data(self, file_id: str) -> bytes | None:
         """Return the bytes behind a file_id (empty for URLs), or None if unknown."""

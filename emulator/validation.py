@@ -43,7 +43,8 @@ def normalise_parse_mode(parse_mode: str | None) -> str | None:
 
 
 def parse_text(source: str, parse_mode: str | None, entities: Any = None) -> ParsedText:
-    """Return the text Telegram would store; Markdown is passed through unparsed."""
+    """Return the text Telegram would store, with the bot commands it finds in it marked;
+    Markdown is passed through unparsed."""
     if parse_mode == "HTML":
         try:
             parsed = parse_html(source)
@@ -51,7 +52,39 @@ def parse_text(source: str, parse_mode: str | None, entities: Any = None) -> Par
             raise bad_request(f"can't parse entities: {error}") from None
     else:
         parsed = ParsedText(source, tuple(entities or ()))
-    return _strip(parsed)
+    return _with_commands(_strip(parsed))
+
+
+# Telegram (tdlib's find_bot_commands) takes a `/command` only where the character before and
+# the one after are not a letter, a digit, `_`, `/`, `<` or `>`: invisible direction marks
+# (format characters) do not hide a command.
+_BOT_COMMAND = re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])")
+_NO_COMMANDS_INSIDE = frozenset({"code", "pre", "text_link", "url"})
+
+
+def bot_commands(text: str) -> list[dict[str, Any]]:
+    """The bot_command entities Telegram detects in a message's text."""
+    return [
+        {"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m[0])}
+        for m in _BOT_COMMAND.finditer(text)
+    ]
+
+
+def _with_commands(parsed: ParsedText) -> ParsedText:
+    shielded = [e for e in parsed.entities if e["type"] in _NO_COMMANDS_INSIDE]
+    found = [
+        command
+        for command in bot_commands(parsed.text)
+        if not any(_overlap(command, entity) for entity in shielded)
+    ]
+    if not found:
+        return parsed
+    ordered = sorted([*parsed.entities, *found], key=lambda e: (e["offset"], -e["length"]))
+    return ParsedText(parsed.text, tuple(ordered))
+
+
+def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["offset"] < b["offset"] + b["length"] and b["offset"] < a["offset"] + a["length"]
 
 
 def _strip(parsed: ParsedText) -> ParsedText:

@@ -38,11 +38,18 @@ def listing_markup(t: Texts, articles, page: Page, data_for_page) -> InlineKeybo
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def source_markup(t: Texts, url: str | None) -> InlineKeyboardMarkup | None:
-    """A "read at the source" button, when the article has an address."""
-    if not url:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t("button-source"), url=url)]])
+def source_markup(
+    t: Texts, url: str | None, *, related_to: int | None = None
+) -> InlineKeyboardMarkup | None:
+    """A "read at the source" button when the article has an address, and a "related news"
+    button when it is given the article to relate to."""
+    rows = []
+    if url:
+        rows.append([InlineKeyboardButton(t("button-source"), url=url)])
+    if related_to is not None:
+        data = f"q1:{related_to}"
+        rows.append([InlineKeyboardButton(t("button-related"), callback_data=data)])
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def fits_callback(data: str) -> bool:

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot import formatting
+from bot.logs import Redactor, token_forms
 from bot.ptb.context import AkhbarApp, AkhbarContext
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ async def _tell_operator(update_id: int | None, context: AkhbarContext) -> None:
     if not admin_chat:
         return
     summary = f"{type(context.error).__name__}: {context.error}"
-    summary = summary.replace(context.bot.token, "<token>")[:500]
+    summary = Redactor(token_forms(context.bot.token))(summary)[:500]
     try:
         await context.bot.send_message(admin_chat, formatting.operator_alert(update_id, summary))
     except Exception:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -11,7 +16,13 @@ from bot.errors import ArticleNotFound
 from bot.i18n.catalogs import Texts
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.reading.news import Listing
-from handlers._keyboards import fits_callback, listing_markup, report_markup, source_markup
+from handlers._keyboards import (
+    fits_callback,
+    listing_markup,
+    open_buttons,
+    report_markup,
+    source_markup,
+)
 from handlers._replies import replace_message, topic_of
 
 MAX_COUNT = 20
@@ -19,14 +30,41 @@ MAX_TOPIC_LENGTH = 60
 # `/latest shared`: today's most shared articles instead of the newest.
 MOST_SHARED_WORDS = ("shared", "partagés", "partages", "مشاركة", "الأكثر_مشاركة")
 READ_SHORTCUT = r"^/read_(\d{1,9})(?:@\w+)?$"
+RELATED_TITLE = 80
 
 
-def _latest_data(topic: str | None):
-    def data(page: int) -> str | None:
-        encoded = f"l1:{page}:{topic or ''}"
+@dataclass(frozen=True, slots=True)
+class LatestPageData:
+    """A /latest page button: the page, the page size the list was asked with, its topic.
+
+    The size travels with the page so that "next" after `/latest 2` continues the same
+    numbering instead of jumping to the default size's page 2.
+    """
+
+    PREFIX: ClassVar[str] = "l2"
+    page: int
+    size: int
+    topic: str | None = None
+
+    def encode(self) -> str | None:
+        """The callback data, or None when it would not fit Telegram's 64 bytes."""
+        encoded = f"{self.PREFIX}:{self.page}:{self.size}:{self.topic or ''}"
         return encoded if fits_callback(encoded) else None
 
-    return data
+    @classmethod
+    def decode(cls, data: str) -> LatestPageData | None:
+        """The button's page, or None when the data is not a current /latest button."""
+        match = _LATEST_DATA.fullmatch(data)
+        if match is None or not 1 <= int(match["size"]) <= MAX_COUNT:
+            return None
+        return cls(int(match["page"]), int(match["size"]), match["topic"] or None)
+
+
+_LATEST_DATA = re.compile(r"l2:(?P<page>\d{1,6}):(?P<size>\d{1,2}):(?P<topic>.*)", re.DOTALL)
+
+
+def _latest_data(size: int, topic: str | None):
+    return lambda page: LatestPageData(page, size, topic).encode()
 
 
 def _parse_latest_args(args: list[str]) -> tuple[int | None, str | None]:
@@ -35,11 +73,11 @@ def _parse_latest_args(args: list[str]) -> tuple[int | None, str | None]:
     return count, " ".join(words).casefold()[:MAX_TOPIC_LENGTH] or None
 
 
-def _render_latest(context: AkhbarContext, t: Texts, listing: Listing, topic: str | None):
+def _render_latest(t: Texts, listing: Listing, topic: str | None, tz: ZoneInfo):
     title = t("latest-title-topic", topic=topic) if topic else t("latest-title")
-    tz = context.services.config.bot.tz
     body = formatting.headline_list(t, title, listing.articles, listing.page, tz)
-    return body, listing_markup(t, listing.articles, listing.page, _latest_data(topic))
+    paging = _latest_data(listing.size, topic)
+    return body, listing_markup(t, listing.articles, listing.page, paging)
 
 
 async def latest(update: Update, context: AkhbarContext) -> None:
@@ -60,23 +98,25 @@ async def latest(update: Update, context: AkhbarContext) -> None:
     if not listing.articles:
         await update.effective_message.reply_html(await _empty_latest(context, t, topic))
         return
-    body, markup = _render_latest(context, t, listing, topic)
+    body, markup = _render_latest(t, listing, topic, await context.zone(update))
     await update.effective_message.reply_html(body, reply_markup=markup)
 
 
 async def _empty_latest(context: AkhbarContext, t: Texts, topic: str | None) -> str:
     if topic is None:
         return formatting.text(t, "latest-empty")
-    known = ", ".join(await context.services.news.topics()) or "—"
+    known = t.join(await context.services.news.topics()) or "—"
     return formatting.text(t, "latest-topic-empty", topic=topic, topics=known)
 
 
 async def latest_page(update: Update, context: AkhbarContext) -> None:
     query = update.callback_query
-    _, page, topic = query.data.split(":", 2)
+    wanted = LatestPageData.decode(query.data)
     t = await context.texts(update)
-    listing = await context.services.news.latest(page=int(page), topic=topic or None)
-    body, markup = _render_latest(context, t, listing, topic or None)
+    listing = await context.services.news.latest(
+        page=wanted.page, topic=wanted.topic, size=wanted.size
+    )
+    body, markup = _render_latest(t, listing, wanted.topic, await context.zone(update))
     await replace_message(query, body, markup)
 
 
@@ -90,11 +130,10 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
         await context.bot.send_message(chat_id, text, message_thread_id=thread)
         return
     moderation = context.services.moderation
-    image_id = None
-    if article.image_url:
-        image_id = await moderation.register_article_image(article.id, article.image_url, data=None)
-    hidden = image_id is not None and await moderation.is_hidden(image_id)
-    view = formatting.article_view(t, article, context.services.config.bot.tz, image_hidden=hidden)
+    image = article.image_url and await moderation.article_image(article.id, article.image_url)
+    image_id = image.id if image else None
+    hidden = bool(image and image.is_hidden)
+    view = formatting.article_view(t, article, await context.zone(update), image_hidden=hidden)
     messages = list(view.messages)
     if view.photo_url:
         try:
@@ -110,7 +149,9 @@ async def send_article(update: Update, context: AkhbarContext, t: Texts, article
                 chat_id, sent.message_id, image_id, caption_html=view.caption,
                 file_unique_ids=[size.file_unique_id for size in sent.photo],
             )  # fmt: skip
-    markup = source_markup(t, view.source_url)
+    # Only the headline is stored: offer the stored news that shares its words.
+    related = article.id if not article.body else None
+    markup = source_markup(t, view.source_url, related_to=related)
     for number, message in enumerate(messages, start=1):
         last = number == len(messages)
         await context.bot.send_message(
@@ -144,9 +185,38 @@ async def open_article(update: Update, context: AkhbarContext) -> None:
     await send_article(update, context, t, int(query.data.split(":", 1)[1]))
 
 
+async def related_news(update: Update, context: AkhbarContext) -> None:
+    """The stored headlines closest to a headline-only article, as a new list."""
+    query = update.callback_query
+    t = await context.texts(update)
+    await query.answer()
+    try:
+        article, found = await context.services.news.related(int(query.data.split(":", 1)[1]))
+    except ArticleNotFound as error:
+        text = formatting.text(t, "read-not-found", id=error.args[0])
+        await context.bot.send_message(update.effective_chat.id, text)
+        return
+    title = formatting.shorten(article.title, RELATED_TITLE)
+    if not found:
+        text = formatting.text(t, "related-none", title=title)
+        await context.bot.send_message(update.effective_chat.id, text)
+        return
+    heading = t("related-title", title=title)
+    body = formatting.headline_list(t, heading, found, None, context.services.config.bot.tz)
+    markup = InlineKeyboardMarkup(open_buttons(found))
+    await context.bot.send_message(
+        update.effective_chat.id, body, reply_markup=markup, message_thread_id=topic_of(update)
+    )
+
+
 def register(app: AkhbarApp) -> None:
     app.add_handler(CommandHandler("latest", latest))
     app.add_handler(CommandHandler("read", read))
     app.add_handler(MessageHandler(filters.Regex(READ_SHORTCUT), read_shortcut))
-    app.add_handler(CallbackQueryHandler(latest_page, pattern=r"^l1:\d{1,6}:"))
+    app.add_handler(
+        CallbackQueryHandler(
+            latest_page, pattern=lambda data: LatestPageData.decode(data) is not None
+        )
+    )
     app.add_handler(CallbackQueryHandler(open_article, pattern=r"^r1:\d{1,9}$"))
+    app.add_handler(CallbackQueryHandler(related_news, pattern=r"^q1:\d{1,9}$"))

@@ -10,7 +10,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import formatting
-from bot.errors import AkhbarError, BadThreshold, ImageNotFound, NotModerator
+from bot.errors import AkhbarError, BadThreshold, ImageNotFound, NotModerator, ThresholdTooLow
 from bot.i18n.catalogs import Texts
 from bot.moderation.image_identity import perceptual_hash
 from bot.moderation.service import ReportOutcome, ReportStatus
@@ -205,25 +205,23 @@ async def report_threshold(update: Update, context: AkhbarContext) -> None:
         return
     t, is_admin = checked
     count = _number_argument(context)
-    floor = context.services.config.moderation.threshold
-    operator = update.effective_user.id in context.services.config.moderation.operator_ids
-    if count is not None and count < floor and not operator:
-        # Hiding is global: a lower bar in one group would let a few people hide an image
-        # everywhere the bot shows it.
-        text = formatting.text(t, "threshold-too-low", min=floor)
-        await update.effective_message.reply_html(text)
+    if count is None:
+        await update.effective_message.reply_html(formatting.text(t, "threshold-usage"))
         return
     try:
-        if count is None:
-            raise BadThreshold(count)
         await context.services.moderation.set_chat_threshold(
             update.effective_chat.id, count, actor_id=update.effective_user.id,
             is_chat_admin=is_admin,
         )  # fmt: skip
+    except ThresholdTooLow as error:
+        text = formatting.text(
+            t, "threshold-too-low", reports=t.plural("count-reports", error.floor)
+        )
     except (BadThreshold, NotModerator):
-        await update.effective_message.reply_html(formatting.text(t, "threshold-usage"))
-        return
-    await update.effective_message.reply_html(formatting.text(t, "threshold-set", count=count))
+        text = formatting.text(t, "threshold-usage")
+    else:
+        text = formatting.text(t, "threshold-set", reports=t.plural("count-reports", count))
+    await update.effective_message.reply_html(text)
 
 
 def register(app: AkhbarApp) -> None:

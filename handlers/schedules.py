@@ -18,7 +18,6 @@ from bot.errors import (
 )
 from bot.i18n.catalogs import Texts
 from bot.models import TargetChat
-from bot.ptb import jobs as digest_jobs
 from bot.ptb.chat_rights import rights_in
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.subscriptions.rules import next_runs, parse_request
@@ -104,7 +103,6 @@ async def _create(update, context: AkhbarContext, t: Texts, target: TargetChat, 
         await message.reply_html(_refusal(t, error, target, context))
         return
     tz = await context.services.digests.zone_of(target.chat_id)
-    digest_jobs.schedule_job(context.application, created, tz)
     listed = await context.services.schedules.of_chat(target.chat_id)
     number = [s.id for s in listed].index(created.id) + 1
     upcoming = next_runs(created.rule, tz, after=context.services.clock())
@@ -127,7 +125,9 @@ def _refusal(t: Texts, error: Exception, target: TargetChat, context: AkhbarCont
     if isinstance(error, BotCannotPost):
         return formatting.text(t, "schedule-bot-cannot-post", chat=title)
     limit = context.services.config.digests.max_schedules_per_chat
-    return formatting.text(t, "schedule-too-many", chat=title, max=limit)
+    return formatting.text(
+        t, "schedule-too-many", chat=title, schedules=t.plural("count-schedules", limit)
+    )
 
 
 def _channel_arg(context: AkhbarContext) -> str | None:
@@ -166,9 +166,7 @@ async def unschedule(update: Update, context: AkhbarContext) -> None:
         return
     rights = await rights_in(context, target, update.effective_user.id, message)
     try:
-        removed = await context.services.schedules.remove(
-            target.chat_id, int(number), rights=rights
-        )
+        await context.services.schedules.remove(target.chat_id, int(number), rights=rights)
     except NotChatAdmin as error:
         await message.reply_html(_refusal(t, error, target, context))
         return
@@ -176,12 +174,12 @@ async def unschedule(update: Update, context: AkhbarContext) -> None:
         text = formatting.text(t, "unschedule-not-found", chat=_title(t, target), number=number)
         await message.reply_html(text)
         return
-    digest_jobs.remove_jobs(context.application, [removed.id])
     text = formatting.text(t, "unschedule-done", chat=_title(t, target), number=number)
     await message.reply_html(text)
 
 
 async def preview(update: Update, context: AkhbarContext) -> None:
+    """Every running schedule's next digest (or the one numbered), sent privately to the admin."""
     t = await context.texts(update)
     message = update.effective_message
     target = await _target(update, context, t, _channel_arg(context))
@@ -191,23 +189,41 @@ async def preview(update: Update, context: AkhbarContext) -> None:
     if not rights.is_admin:
         await message.reply_html(_refusal(t, NotChatAdmin(), target, context))
         return
-    running = [
-        s for s in await context.services.schedules.of_chat(target.chat_id) if not s.is_paused
-    ]
-    digest = await context.services.digests.preview(target.chat_id, (running or [None])[0])
-    title = _title(t, target)
-    if digest is None or not digest.articles:
-        await message.reply_html(formatting.text(t, "preview-empty", chat=title))
+    wanted = _previewed(await context.services.schedules.of_chat(target.chat_id), context.args)
+    if wanted is None:
+        await message.reply_html(formatting.text(t, "preview-usage"))
         return
-    parts = [formatting.text(t, "preview-heading", chat=title), *digest.parts]
     try:
-        for part in parts:
-            await context.bot.send_message(update.effective_user.id, part)
+        for number, schedule in wanted:
+            digest = await context.services.digests.preview(target.chat_id, schedule)
+            for part in _preview_parts(t, _title(t, target), number, digest):
+                await context.bot.send_message(update.effective_user.id, part)
     except Forbidden:
         await message.reply_html(formatting.text(t, "preview-start-private"))
         return
     if update.effective_chat.id != update.effective_user.id:
-        await message.reply_html(formatting.text(t, "preview-sent", chat=title))
+        await message.reply_html(formatting.text(t, "preview-sent", chat=_title(t, target)))
+
+
+def _previewed(schedules, args: list[str] | None):
+    """(number as /schedules shows it, schedule) pairs to preview: the one named, else every
+    running one, else the chat's default digest (None). None when the number is unknown."""
+    numbered = list(enumerate(schedules, start=1))
+    number = next((a for a in args or [] if a.isdecimal()), None)
+    if number is not None:
+        chosen = [(n, s) for n, s in numbered if str(n) == number.lstrip("0")]
+        return chosen or None
+    return [(n, s) for n, s in numbered if not s.is_paused] or [(None, None)]
+
+
+def _preview_parts(t: Texts, chat: str, number: int | None, digest) -> list[str]:
+    """The private messages previewing one schedule's next digest: a heading, then the digest
+    or a note that it would be empty."""
+    suffix = "" if number is None else "-numbered"
+    heading = formatting.text(t, f"preview-heading{suffix}", chat=chat, number=number)
+    if digest is None or not digest.articles:
+        return [f"{heading}\n{formatting.text(t, 'preview-empty-private')}"]
+    return [heading, *digest.parts]
 
 
 async def forwarded_post(update: Update, context: AkhbarContext) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import CommandHandler
 
 from bot import formatting
@@ -21,12 +22,22 @@ async def start(update: Update, context: AkhbarContext) -> None:
         return
     user = update.effective_user
     name = user.first_name if user else ""
-    await update.effective_message.reply_html(formatting.text(t, "start-welcome", name=name))
+    welcome = formatting.text(t, "start-welcome", name=name)
+    await update.effective_message.reply_html(formatting.help_text(t, welcome, _sections(update)))
 
 
 async def help_command(update: Update, context: AkhbarContext) -> None:
     t = await context.texts(update)
-    await update.effective_message.reply_html(formatting.text(t, "help"))
+    intro = formatting.text(t, "help")
+    await update.effective_message.reply_html(formatting.help_text(t, intro, _sections(update)))
+
+
+def _sections(update: Update) -> tuple[str, ...]:
+    """The help a chat needs: digests are for private chats, schedules for groups (and for
+    channels, set up from a private chat)."""
+    if update.effective_chat.type == ChatType.PRIVATE:
+        return ("reading", "subscriptions", "groups", "moderation")
+    return ("reading", "groups", "moderation")
 
 
 def register(app: AkhbarApp) -> None:

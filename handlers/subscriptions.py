@@ -12,10 +12,8 @@ from bot import formatting
 from bot.errors import BadSchedule, NotSubscribed, UnknownTimeZone
 from bot.i18n.catalogs import LANGUAGE_NAMES, Texts
 from bot.models import Schedule
-from bot.ptb import jobs as digest_jobs
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.subscriptions.rules import next_runs
-from bot.subscriptions.service import ScheduleChange
 from handlers._keyboards import autopost_menu_button, fits_callback
 from handlers._replies import replace_message
 from handlers.schedules import bad_schedule_text
@@ -48,7 +46,7 @@ async def _reply(update: Update, html: str, markup: InlineKeyboardMarkup | None 
 
 
 def _times(schedules: tuple[Schedule, ...] | list[Schedule], t: Texts) -> str:
-    return "; ".join(formatting.schedule_when(t, s.rule) for s in schedules) or t("settings-none")
+    return formatting.schedules_when(t, schedules)
 
 
 async def _private_only(update: Update, t: Texts) -> bool:
@@ -66,21 +64,12 @@ async def subscribe(update: Update, context: AkhbarContext) -> None:
     change = await context.services.subscriptions.subscribe(
         chat_id, context.args or [], language=t.language
     )
-    await _apply(context, chat_id, change)
     view = await context.services.subscriptions.settings(chat_id)
-    topics = ", ".join(view.subscription.topics) or t("topics-all")
+    topics = t.join(view.subscription.topics) or t("topics-all")
     key = "subscribe-done" if change.schedule else "subscribe-again"
     times = _times(view.schedules, t)
     text = formatting.text(t, key, topics=topics, times=times, zone=view.timezone)
     await _reply(update, text)
-
-
-async def _apply(context: AkhbarContext, chat_id: int, change: ScheduleChange) -> None:
-    """Keep the JobQueue in step with what the service stored."""
-    digest_jobs.remove_jobs(context.application, change.removed)
-    if change.schedule is not None:
-        tz = await context.services.digests.zone_of(chat_id)
-        digest_jobs.schedule_job(context.application, change.schedule, tz)
 
 
 async def unsubscribe(update: Update, context: AkhbarContext) -> None:
@@ -88,11 +77,10 @@ async def unsubscribe(update: Update, context: AkhbarContext) -> None:
     if not await _private_only(update, t):
         return
     try:
-        change = await context.services.subscriptions.unsubscribe(update.effective_chat.id)
+        await context.services.subscriptions.unsubscribe(update.effective_chat.id)
     except NotSubscribed:
         await _reply(update, formatting.text(t, "unsubscribe-not"))
         return
-    digest_jobs.remove_jobs(context.application, change.removed)
     await _reply(update, formatting.text(t, "unsubscribe-done"))
 
 
@@ -145,7 +133,6 @@ async def digest_times(update: Update, context: AkhbarContext) -> None:
     except BadSchedule as error:
         await _reply(update, bad_schedule_text(t, error, context))
         return
-    await _apply(context, chat_id, change)
     tz = await context.services.digests.zone_of(chat_id)
     upcoming = next_runs(change.schedule.rule, tz, after=context.services.clock())
     text = formatting.text(
@@ -172,7 +159,6 @@ async def timezone(update: Update, context: AkhbarContext) -> None:
     except UnknownTimeZone:
         await _reply(update, formatting.text(t, "timezone-unknown", text=context.args[0][:60]))
         return
-    await digest_jobs.reschedule_chat(context.application, chat.id)
     await _reply(update, formatting.text(t, "timezone-set", zone=zone))
 
 
@@ -240,12 +226,10 @@ async def button(update: Update, context: AkhbarContext) -> None:
     chat_id = update.effective_chat.id
     service = context.services.subscriptions
     if action == "s":
-        change = await service.subscribe(chat_id, [], language=t.language)
-        await _apply(context, chat_id, change)
+        await service.subscribe(chat_id, [], language=t.language)
     elif action == "x":
         with suppress(NotSubscribed):
-            change = await service.unsubscribe(chat_id)
-            digest_jobs.remove_jobs(context.application, change.removed)
+            await service.unsubscribe(chat_id)
     elif action == "fc":
         await service.clear_filters(chat_id)
         await replace_message(query, formatting.text(t, "filter-cleared"), None)

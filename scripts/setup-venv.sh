@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# Creates .venv with Akhbar and its test tools, once; later calls only refresh the install.
+# Creates .venv with Akhbar and its test tools. It installs only when pyproject.toml (or this
+# script) changed since the last successful install, whose hash .venv/akhbar-installed.sha256
+# keeps; otherwise it does nothing, quietly, and needs no network. AKHBAR_REINSTALL=1 forces it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
+stamp=.venv/akhbar-installed.sha256
+wanted="$(cat pyproject.toml scripts/setup-venv.sh | sha256sum | cut -d ' ' -f 1)"
+if [ -x .venv/bin/python ] && [ -z "${AKHBAR_REINSTALL:-}" ] \
+  && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+  exit 0
+fi
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+rm -f "$stamp"
+if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'; then
+  echo "scripts/setup-venv.sh: installing Akhbar into .venv failed (see above);" \
+    "it is retried on the next call" >&2
+  exit 1
+fi
+echo "$wanted" > "$stamp"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from aiosqlite import Connection, Row
@@ -28,12 +30,6 @@ async def set_language(db: Connection, chat_id: int, language: str) -> None:
     await db.execute("UPDATE chats SET language = ? WHERE chat_id = ?", (language, chat_id))
 
 
-async def count(db: Connection) -> int:
-    """How many chats the bot knows."""
-    rows = await db.execute_fetchall("SELECT count(*) FROM chats")
-    return rows[0][0]
-
-
 def _to_settings(row: Row) -> ChatSettings:
     return ChatSettings(
         chat_id=row["chat_id"],
@@ -52,6 +48,16 @@ async def get(db: Connection, chat_id: int) -> ChatSettings | None:
         (chat_id,),
     )
     return _to_settings(rows[0]) if rows else None
+
+
+async def many(db: Connection, chat_ids: Sequence[int]) -> dict[int, ChatSettings]:
+    """What the bot remembers of these chats, by id (unknown ones are left out)."""
+    rows = await db.execute_fetchall(
+        "SELECT chat_id, type, title, language, timezone, is_active FROM chats"
+        " WHERE chat_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(chat_ids)),),
+    )
+    return {row["chat_id"]: _to_settings(row) for row in rows}
 
 
 async def set_timezone(db: Connection, chat_id: int, timezone: str) -> None:

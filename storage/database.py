@@ -4,6 +4,7 @@ transactions that several coroutines can share one connection with."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.errors import DatabaseUnavailable
+
 TermsFunction = Callable[[str | None], str]
 
 _write_locks: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
@@ -19,11 +22,15 @@ _write_locks: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
 )
 
 
-async def connect(path: str | Path, *, index_terms: TermsFunction) -> aiosqlite.Connection:
-    """Open the database, register the indexing function and apply pending migrations."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = await aiosqlite.connect(path)
+async def connect(
+    path: str | Path, *, index_terms: TermsFunction, create: bool = True
+) -> aiosqlite.Connection:
+    """Open the database (a new file only if `create`), register the indexing function and
+    apply pending migrations; raise DatabaseUnavailable when it cannot be opened.
+
+    A missing folder is never created here: which folders may be made is the caller's call.
+    """
+    db = await _open(str(path), create=create)
     db.row_factory = aiosqlite.Row
     try:
         await _configure(db, index_terms)
@@ -32,6 +39,28 @@ async def connect(path: str | Path, *, index_terms: TermsFunction) -> aiosqlite.
         await db.close()
         raise
     return db
+
+
+async def _open(path: str, *, create: bool) -> aiosqlite.Connection:
+    target, is_uri = (path, False) if path == ":memory:" else _checked_target(Path(path), create)
+    try:
+        return await aiosqlite.connect(target, uri=is_uri)
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(f"{path}: cannot be opened: {error}") from None
+
+
+def _checked_target(file: Path, create: bool) -> tuple[str, bool]:
+    """What to hand sqlite3.connect for `file`, and whether it is a URI; raise when missing."""
+    if not file.parent.is_dir():
+        raise DatabaseUnavailable(f"{file}: the folder {file.parent} does not exist")
+    if create:
+        return str(file), False
+    if not file.exists():
+        raise DatabaseUnavailable(
+            f"{file}: no database there yet (run, ingest or import makes one)"
+        )
+    # mode=rw opens an existing file and never creates one, whatever happens meanwhile.
+    return f"{file.resolve().as_uri()}?mode=rw", True
 
 
 async def _configure(db: aiosqlite.Connection, index_terms: TermsFunction) -> None:

@@ -21,6 +21,38 @@ async def record(
     )
 
 
+async def record_many(
+    db: Connection, pairs: Iterable[tuple[int, int]], *, kind: str, at: datetime
+) -> None:
+    """Remember that each (chat, article) was received: one statement for a whole batch."""
+    epoch = int(at.timestamp())
+    await db.executemany(
+        "INSERT OR IGNORE INTO deliveries (chat_id, article_id, kind, delivered_at)"
+        " VALUES (?, ?, ?, ?)",
+        [(chat_id, article_id, kind, epoch) for chat_id, article_id in pairs],
+    )
+
+
+async def delivered_to(
+    db: Connection, *, chat_ids: Sequence[int], article_ids: Sequence[int]
+) -> dict[int, set[int]]:
+    """Which of these articles each of these chats already received (chats with none are
+    left out): one read for a batch of chats."""
+    if not chat_ids or not article_ids:
+        return {}
+    rows = await db.execute_fetchall(
+        "SELECT d.chat_id, d.article_id FROM json_each(?) c"
+        " JOIN deliveries d ON d.chat_id = c.value AND d.article_id BETWEEN ? AND ?",
+        (json.dumps(list(chat_ids)), min(article_ids), max(article_ids)),
+    )
+    wanted = set(article_ids)
+    found: dict[int, set[int]] = {}
+    for chat_id, article_id in rows:
+        if article_id in wanted:
+            found.setdefault(chat_id, set()).add(article_id)
+    return found
+
+
 async def delivered_among(db: Connection, *, chat_id: int, article_ids: Sequence[int]) -> set[int]:
     """Which of these articles the chat already received."""
     rows = await db.execute_fetchall(
@@ -38,9 +70,3 @@ async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
         (new_chat_id, old_chat_id),
     )
     await db.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
-
-
-async def count(db: Connection) -> int:
-    """How many (chat, article) deliveries are recorded."""
-    rows = await db.execute_fetchall("SELECT count(*) FROM deliveries")
-    return rows[0][0]

@@ -39,6 +39,41 @@ async def undelivered(
     return [articles.to_article(row) for row in rows]
 
 
+async def candidates(
+    db: Connection,
+    *,
+    after_id: int | None,
+    fetched_since: datetime,
+    topics: Sequence[str],
+    limit: int,
+) -> list[Article]:
+    """What `undelivered` gives a chat that received none of them: one read shared by every
+    chat of a batch with the same topics and position (each chat's deliveries are taken out
+    afterwards)."""
+    rows = await db.execute_fetchall(
+        f"SELECT {articles.A_COLUMNS} FROM articles a"
+        " WHERE (CASE WHEN ? IS NULL THEN a.fetched_at >= ? ELSE a.id > ? END)"
+        " AND (? = '[]' OR EXISTS (SELECT 1 FROM json_each(a.topics) t"
+        "      WHERE t.value IN (SELECT value FROM json_each(?))))"
+        " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
+        (
+            after_id, int(fetched_since.timestamp()), after_id,
+            json.dumps(list(topics), ensure_ascii=False),
+            json.dumps(list(topics), ensure_ascii=False), limit,
+        ),
+    )  # fmt: skip
+    return [articles.to_article(row) for row in rows]
+
+
+async def queued_keys(db: Connection, keys: Sequence[str]) -> set[str]:
+    """Which of these outbox keys are already queued (or were sent)."""
+    rows = await db.execute_fetchall(
+        "SELECT key FROM outbox WHERE key IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(keys), ensure_ascii=False),),
+    )
+    return {row[0] for row in rows}
+
+
 async def by_ids(db: Connection, article_ids: Sequence[int]) -> list[Article]:
     """These articles, oldest first (missing ids are skipped)."""
     if not article_ids:

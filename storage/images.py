@@ -203,6 +203,17 @@ async def link_article(db: Connection, *, article_id: int, image_id: int) -> Non
     )
 
 
+async def of_article(db: Connection, article_id: int, *, url: str) -> ImageRecord | None:
+    """The image linked to the article, if it is still the one at this URL."""
+    rows = await db.execute_fetchall(
+        f"SELECT {columns('i')} FROM article_images a JOIN images i ON i.id = a.image_id"
+        " JOIN image_keys k ON k.image_id = i.id AND k.kind = 'url' AND k.value = ?"
+        " WHERE a.article_id = ?",
+        (url, article_id),
+    )
+    return to_image(rows[0]) if rows else None
+
+
 async def hidden_articles(db: Connection, *, article_ids: Iterable[int]) -> set[int]:
     """Those of the articles whose image is hidden."""
     rows = await db.execute_fetchall(

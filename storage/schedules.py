@@ -11,7 +11,7 @@ from bot.models import DAY_NAMES, Schedule, ScheduleRule
 
 _COLUMNS = (
     "id, chat_id, thread_id, times, days, cron, topics, item_count, created_by, paused_reason,"
-    " last_slot, last_article_id"
+    " last_slot, last_article_id, next_fire_at"
 )
 
 
@@ -36,7 +36,12 @@ def _to_schedule(row: Row) -> Schedule:
         paused_reason=row["paused_reason"],
         last_slot=None if slot is None else datetime.fromtimestamp(slot, UTC),
         last_article_id=row["last_article_id"],
+        next_fire_at=row["next_fire_at"],
     )
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
 
 
 def _rule_columns(rule: ScheduleRule) -> tuple[str | None, str | None, str | None]:
@@ -56,26 +61,89 @@ async def add(
     topics: tuple[str, ...],
     created_by: int | None,
     at: datetime,
+    next_fire_at: datetime | None,
 ) -> int:
     """Store a new schedule; return its id. Slots before `at` count as served: a schedule
     made at 08:10 never sends the 08:00 digest, even after a restart."""
     cursor = await db.execute(
         "INSERT INTO schedules (chat_id, thread_id, times, days, cron, topics, item_count,"
-        " created_by, created_at, last_slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_by, created_at, last_slot, next_fire_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             chat_id, thread_id, *_rule_columns(rule), json.dumps(list(topics), ensure_ascii=False),
-            item_count, created_by, int(at.timestamp()), int(at.timestamp()),
+            item_count, created_by, int(at.timestamp()), int(at.timestamp()), _epoch(next_fire_at),
         ),
     )  # fmt: skip
     return cursor.lastrowid
 
 
-async def set_rule(db: Connection, schedule_id: int, rule: ScheduleRule) -> None:
-    """Change when a schedule fires."""
+async def set_rule(
+    db: Connection,
+    schedule_id: int,
+    rule: ScheduleRule,
+    *,
+    at: datetime,
+    next_fire_at: datetime | None,
+) -> None:
+    """Change when a schedule fires, from `at` on: slots before it count as served."""
     await db.execute(
-        "UPDATE schedules SET times = ?, days = ?, cron = ? WHERE id = ?",
-        (*_rule_columns(rule), schedule_id),
+        "UPDATE schedules SET times = ?, days = ?, cron = ?, next_fire_at = ?,"
+        " last_slot = max(coalesce(last_slot, 0), ?) WHERE id = ?",
+        (*_rule_columns(rule), _epoch(next_fire_at), int(at.timestamp()), schedule_id),
     )
+
+
+async def set_next_fire(db: Connection, moves: dict[int, datetime | None], *, at: datetime) -> None:
+    """Move schedules to new next fire times (their chat changed time zone at `at`); slots
+    before `at` count as served."""
+    await db.executemany(
+        "UPDATE schedules SET next_fire_at = ?, last_slot = max(coalesce(last_slot, 0), ?)"
+        " WHERE id = ?",
+        [(_epoch(moment), int(at.timestamp()), sid) for sid, moment in moves.items()],
+    )
+
+
+async def due(db: Connection, *, now: datetime, limit: int) -> list[Schedule]:
+    """Up to `limit` schedules whose next fire time is at or before `now`, earliest first."""
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM schedules WHERE next_fire_at <= ?"
+        " ORDER BY next_fire_at, id LIMIT ?",
+        (int(now.timestamp()), limit),
+    )
+    return [_to_schedule(row) for row in rows]
+
+
+async def next_due(db: Connection) -> datetime | None:
+    """The earliest next fire time of any schedule, or None when none will fire."""
+    rows = await db.execute_fetchall("SELECT min(next_fire_at) FROM schedules")
+    epoch = rows[0][0]
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+async def claim(db: Connection, moves: list[tuple[int, int | None, int | None]]) -> set[int]:
+    """Move each (id, seen next fire time, new one) that still has the time it was seen with;
+    return the ids moved. Whoever moves a row first owns its slot: a second process (or a
+    second loop) reading the same rows claims none of them."""
+    rows = await db.execute_fetchall(
+        "UPDATE schedules SET next_fire_at = m.value ->> 2"
+        " FROM json_each(?) m WHERE schedules.id = m.value ->> 0"
+        " AND schedules.next_fire_at IS m.value ->> 1 RETURNING schedules.id",
+        (json.dumps(moves),),
+    )
+    return {row[0] for row in rows}
+
+
+async def record_runs(db: Connection, runs: list[tuple[int, int, int | None]]) -> set[int]:
+    """Mark each (id, slot epoch, last article id) served; return the ids whose slot was not
+    served before (the others wrote nothing), so no slot runs twice."""
+    rows = await db.execute_fetchall(
+        "UPDATE schedules SET last_slot = r.value ->> 1,"
+        " last_article_id = coalesce(r.value ->> 2, last_article_id)"
+        " FROM json_each(?) r WHERE schedules.id = r.value ->> 0"
+        " AND (last_slot IS NULL OR last_slot < r.value ->> 1) RETURNING schedules.id",
+        (json.dumps(runs),),
+    )
+    return {row[0] for row in rows}
 
 
 async def get(db: Connection, schedule_id: int) -> Schedule | None:
@@ -94,10 +162,15 @@ async def of_chat(db: Connection, *, chat_id: int) -> list[Schedule]:
     return [_to_schedule(row) for row in rows]
 
 
-async def all_schedules(db: Connection) -> list[Schedule]:
-    """Every schedule (to register their jobs at start-up)."""
-    rows = await db.execute_fetchall(f"SELECT {_COLUMNS} FROM schedules ORDER BY id")
-    return [_to_schedule(row) for row in rows]
+async def first_running(db: Connection, chat_ids: list[int]) -> dict[int, Schedule]:
+    """Each of these chats' first schedule that is not paused, by chat id."""
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM schedules WHERE id IN (SELECT min(id) FROM schedules"
+        " WHERE paused_reason IS NULL AND chat_id IN (SELECT value FROM json_each(?))"
+        " GROUP BY chat_id)",
+        (json.dumps(chat_ids),),
+    )
+    return {row["chat_id"]: _to_schedule(row) for row in rows}
 
 
 async def delete(db: Connection, schedule_id: int) -> None:
@@ -148,12 +221,3 @@ async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
     await db.execute(
         "UPDATE schedules SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
     )
-
-
-async def counts(db: Connection) -> tuple[int, int]:
-    """(running, paused) schedules."""
-    rows = await db.execute_fetchall(
-        "SELECT count(*) FILTER (WHERE paused_reason IS NULL),"
-        " count(*) FILTER (WHERE paused_reason IS NOT NULL) FROM schedules"
-    )
-    return rows[0][0], rows[0][1]

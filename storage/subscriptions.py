@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from aiosqlite import Connection, Row
@@ -36,6 +36,15 @@ async def get(db: Connection, chat_id: int) -> Subscription | None:
     return _to_subscription(rows[0]) if rows else None
 
 
+async def many(db: Connection, chat_ids: Sequence[int]) -> dict[int, Subscription]:
+    """These chats' subscriptions, by chat id (chats without one are left out)."""
+    rows = await db.execute_fetchall(
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE chat_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(chat_ids)),),
+    )
+    return {row["chat_id"]: _to_subscription(row) for row in rows}
+
+
 async def create(db: Connection, chat_id: int, *, at: datetime) -> bool:
     """Subscribe a chat; return False when it already was."""
     cursor = await db.execute(
@@ -64,10 +73,11 @@ async def delete(db: Connection, chat_id: int) -> bool:
     return cursor.rowcount > 0
 
 
-async def with_instant_topics(
+async def with_instant_topics_batches(
     db: Connection, *, topics: tuple[str, ...], batch: int = 500
-) -> AsyncIterator[Subscription]:
-    """Active subscriptions pushing any of `topics` at once, read in batches (memory stays flat)."""
+) -> AsyncIterator[list[Subscription]]:
+    """Active subscriptions pushing any of `topics` at once, one batch at a time (memory stays
+    flat whatever the number of subscribers)."""
     after = None
     while True:
         rows = await db.execute_fetchall(
@@ -78,8 +88,8 @@ async def with_instant_topics(
             " ORDER BY s.chat_id LIMIT ?",
             (after if after is not None else -(2**63), _dump(topics), batch),
         )
-        for row in rows:
-            yield _to_subscription(row)
+        if rows:
+            yield [_to_subscription(row) for row in rows]
         if len(rows) < batch:
             return
         after = rows[-1]["chat_id"]
@@ -91,9 +101,3 @@ async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
         "UPDATE OR REPLACE subscriptions SET chat_id = ? WHERE chat_id = ?",
         (new_chat_id, old_chat_id),
     )
-
-
-async def count(db: Connection) -> int:
-    """How many chats are subscribed."""
-    rows = await db.execute_fetchall("SELECT count(*) FROM subscriptions")
-    return rows[0][0]

@@ -47,3 +47,12 @@ async def akhbar(bot_config):
     app = build_application(bot_config, clock=lambda: NOW, poll_sources=False)
     async with polling(app, poll_timeout=bot_config.telegram.poll_timeout_seconds):
         yield app
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say in one line when the browser tests were skipped, and why."""
+    for report in terminalreporter.stats.get("skipped", []):
+        if "browser tests skipped" in str(report.longrepr):
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+            terminalreporter.write_line(str(reason).removeprefix("Skipped: "), yellow=True)
+            return

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import grimp
 
 PACKAGES = ("bot", "handlers", "storage", "emulator")
@@ -45,3 +48,16 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 def test_no_module_imports_itself_through_others() -> None:
     graph = grimp.build_graph(*PACKAGES, exclude_type_checking_imports=False)
     assert _cycles(graph) == []
+
+
+def test_storage_and_models_load_without_heavy_or_telegram_libraries() -> None:
+    code = (
+        "import sys, pkgutil, importlib, storage, bot.models\n"
+        "for m in pkgutil.iter_modules(storage.__path__):\n"
+        "    importlib.import_module('storage.' + m.name)\n"
+        "print(sorted({'PIL', 'numpy', 'apscheduler', 'telegram', 'imagehash'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"

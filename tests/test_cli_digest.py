@@ -7,8 +7,8 @@ import re
 
 from bot.config import load_config
 from bot.services import open_services
+from tests.support.cli import akhbar, run_akhbar, write_config
 from tests.support.digest_world import outbox_rows
-from tests.test_cli_run import akhbar, write_config
 
 
 async def test_digest_send_queues_a_digest_for_each_subscriber_once(tmp_path, feeds):
@@ -47,3 +47,18 @@ async def test_digest_send_queues_a_digest_for_each_subscriber_once(tmp_path, fe
     assert "subscribers: 2" in out.decode()
     assert "schedules running: 2" in out.decode()
     assert "outbox: 3 queued, 0 sending, 0 sent, 0 failed" in out.decode()
+
+
+async def test_digest_send_to_an_unknown_chat_says_so_and_fails(tmp_path, feeds):
+    config_path = write_config(tmp_path, feeds.url("/unused.xml"))
+    services = await open_services(load_config(config_path, environ={}))
+    try:
+        await services.ingestion.load_sample_if_empty()
+    finally:
+        await services.close()
+    finished = await run_akhbar("--config", str(config_path), "digest", "send", "--chat", "999999")
+    assert finished.returncode == 1
+    assert finished.err.splitlines() == [
+        "akhbar: chat 999999 is unknown: the bot has had no message from it"
+    ]
+    assert finished.out == ""

@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from tests.conftest import TOKEN
+from tests.support.cli import akhbar, run_akhbar, write_config
 from tests.support.feeds import item, rss
 
 FEED = rss(item("خبر من الخلاصة المحلية", "https://news.test/local", body="نص الخبر"))
-
-
-def write_config(tmp_path: Path, feed_url: str) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[storage]\npath = "akhbar.sqlite3"\n'
-        f'[[sources]]\nname = "local"\nurl = "{feed_url}"\ntopics = ["maroc"]\n',
-        encoding="utf-8",
-    )
-    return config
-
-
-async def akhbar(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args,
-        env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
 
 
 async def test_run_serves_the_sample_news_and_stops_cleanly_on_sigterm(tmp_path, emulator, feeds):
@@ -70,3 +51,28 @@ async def test_ingest_then_import_report_per_source_and_stats_count(tmp_path, fe
     stats = await akhbar("--config", str(config), "stats")
     out, _ = await asyncio.wait_for(stats.communicate(), timeout=60)
     assert "articles: 60" in out.decode()
+
+
+async def test_import_refuses_a_file_over_the_size_cap_in_one_line(tmp_path, feeds):
+    config = write_config(tmp_path, feeds.url("/feed.xml"))
+    huge = tmp_path / "huge.txt"
+    huge.write_bytes(("خبر " * 1_500_000).encode())  # one 12 MB line
+    finished = await run_akhbar("--config", str(config), "import", str(huge), "--source", "big")
+    assert finished.returncode == 1
+    assert finished.err.splitlines()[-1] == (
+        "[1/1] big: failed: huge.txt is larger than 5,000,000 bytes, the [ingestion] max_bytes"
+        " limit"
+    )
+    stats = await run_akhbar("--config", str(config), "stats")
+    assert "articles: 0" in stats.out
+
+
+async def test_import_cuts_an_overlong_headline_and_says_so(tmp_path, feeds):
+    config = write_config(tmp_path, feeds.url("/feed.xml"))
+    one_line = tmp_path / "one-line.txt"
+    one_line.write_text("خبر " * 200_000, encoding="utf-8")  # a 1.4 MB headline
+    finished = await run_akhbar("--config", str(config), "import", str(one_line))
+    assert finished.returncode == 0, finished.err
+    assert "[1/1] one-line: 1 new, 0 duplicate (1 shortened to the [ingestion] title/body" in (
+        finished.err
+    )

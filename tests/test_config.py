@@ -5,6 +5,7 @@ import pytest
 from bot.cli import main
 from bot.config import load_config
 from bot.errors import ConfigError
+from tests.support.cli import run_akhbar
 
 SHIPPED = Path(__file__).parent.parent / "config.toml"
 
@@ -45,7 +46,17 @@ def test_environment_overrides_token_and_base_url_and_the_token_stays_out_of_rep
         ("[[sources]]\nname = 'x'\nurl = 'ftp://x'\n", "url"),
         ("[[sources]]\nname = 'x'\nurl = 'https://x.test'\nkind = 'pdf'\n", "kind"),
         ("surprise = 1\n", "surprise: unknown key"),
+        ("[delivery]\noverall_per_second = 1000\n", "needs paid_broadcast = true"),
         ("[bot\n", "not valid TOML"),
+        # Strict types: nothing is coerced into what the key wants.
+        ("[bot]\npage_size = true\n", "[bot] page_size: Input should be a valid integer"),
+        ("[bot]\npage_size = '8'\n", "[bot] page_size: Input should be a valid integer"),
+        ("[bot]\npage_size = 8.0\n", "[bot] page_size: Input should be a valid integer"),
+        ("[bot]\nload_sample_news = 'yes'\n", "[bot] load_sample_news: Input should be a valid"),
+        ("[bot]\nadmin_chat_id = '-100'\n", "[bot] admin_chat_id: Input should be a valid"),
+        ("[delivery]\npaid_broadcast = 1\n", "[delivery] paid_broadcast: Input should be a"),
+        ("[moderation]\noperator_ids = ['12345']\n", "[moderation] operator_ids[0]: Input"),
+        ("[moderation]\noperator_ids = [true]\n", "[moderation] operator_ids[0]: Input"),
     ],
 )
 def test_bad_configuration_names_the_file_and_key(tmp_path, text, named):
@@ -54,6 +65,36 @@ def test_bad_configuration_names_the_file_and_key(tmp_path, text, named):
         load_config(path, environ={})
     assert str(path) in str(raised.value)
     assert named in str(raised.value)
+
+
+def test_whole_numbers_are_accepted_where_decimals_are_expected(tmp_path):
+    config = load_config(write(tmp_path, "[ingestion]\ntimeout_seconds = 20\n"), environ={})
+    assert config.ingestion.timeout_seconds == 20
+
+
+def unreadable_config(tmp_path: Path, kind: str) -> Path:
+    if kind == "folder":
+        return tmp_path
+    if kind == "latin-1":
+        path = tmp_path / "latin1.toml"
+        path.write_bytes("[bot]\ntimezone = 'été'\n".encode("latin-1"))
+        return path
+    return tmp_path / "missing.toml"
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("folder", "is a folder, not a configuration file"),
+        ("latin-1", "not UTF-8 text (byte 19)"),
+        ("missing", "file not found"),
+    ],
+)
+async def test_an_unreadable_config_gives_one_line_and_exit_2(tmp_path, kind, problem):
+    path = unreadable_config(tmp_path, kind)
+    finished = await run_akhbar("--config", str(path), "stats")
+    assert finished.returncode == 2
+    assert finished.err.splitlines() == [f"akhbar: {path}: {problem}"]
 
 
 def test_bad_configuration_stops_the_cli_with_exit_code_2(tmp_path, capsys):

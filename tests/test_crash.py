@@ -18,7 +18,7 @@ from bot.services import open_services
 from emulator import BotApiEmulator
 from storage import chats
 from tests.conftest import TOKEN
-from tests.test_cli_run import akhbar
+from tests.support.cli import akhbar
 
 SUBSCRIBERS = range(10_001, 10_301)  # 300 private chats
 RATE = 60  # messages/s: the broadcast takes about 5 s
@@ -36,7 +36,8 @@ async def eventually(condition, seconds: float, what: str) -> None:
 async def prepare(tmp_path: Path) -> Path:
     config_path = tmp_path / "config.toml"
     config_path.write_text(
-        f'[storage]\npath = "akhbar.sqlite3"\n[delivery]\noverall_per_second = {RATE}.0\n',
+        f'[storage]\npath = "akhbar.sqlite3"\n[delivery]\noverall_per_second = {RATE}.0\n'
+        "paid_broadcast = true\n",
         encoding="utf-8",
     )
     config = load_config(config_path, environ={})

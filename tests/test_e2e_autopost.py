@@ -204,7 +204,7 @@ async def test_a_burst_of_100_with_a_cap_of_10_gives_10_posts_and_one_more_news_
     digest = channel[-1].text
     assert digest.startswith("📰 أخبار أخرى من الساعة الأخيرة")
     assert len(re.findall(r"^\d+\. ", digest, flags=re.MULTILINE)) == 15
-    assert digest.endswith("و75 خبرا آخر تجدونها في /latest")
+    assert "و75 خبرا آخر تجدونها في" in digest and digest.endswith("/latest")
 
 
 async def test_quiet_hours_hold_posts_until_they_end(emulator, feeds, app, clock):

@@ -18,7 +18,7 @@ from tests.test_e2e_reading import ask
 OPERATOR = 900
 GROUP = -1002000
 READERS = (7, 8, 9)
-THANKS = "شكرا على الإبلاغ! سيتم حجب هذه الصورة تلقائيا عندما يتم الإبلاغ عنها من طرف عدة أشخاص."
+THANKS = "شكرا على الإبلاغ! ستُحجب هذه الصورة تلقائيا حين يبلغ عنها عدة أشخاص."
 
 
 def photo_bytes(seed: int, size=(640, 480), quality: int = 90) -> bytes:
@@ -133,7 +133,7 @@ async def test_a_forged_report_button_is_refused_and_counts_nothing(emulator, bo
 
 
 async def test_report_command_needs_a_reply_to_a_photo(emulator, bot):
-    assert "أجب على رسالتها بالأمر /report" in (await ask(emulator, "/report")).text
+    assert "أجب على رسالتها بالأمر \u200e/report" in (await ask(emulator, "/report")).text
     question = await emulator.send_text(7, "مرحبا")
     await emulator.send_text(7, "/report", reply_to_message_id=question["message_id"])
     assert (await emulator.next_message(7)).text == "الرسالة التي أجبت عليها لا تحتوي على صورة."

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import formatting
-from bot.i18n.catalogs import Catalogs
+from bot.i18n.catalogs import Catalogs, TextStyle
 from bot.models import Article
 from emulator.html_parser import parse_html
 
@@ -50,9 +50,16 @@ def test_single_huge_paragraph_with_entities_is_cut_between_words():
     assert words.count("a&b<c>") == 3000
 
 
-def test_article_date_line_matches_the_source_format_in_arabic():
+def test_article_date_line_names_the_moroccan_month_in_the_chats_zone():
     published = datetime(2019, 3, 19, 23, 30, tzinfo=UTC)  # 20 March in Casablanca (UTC+1)
     view = formatting.article_view(AR, article(body="نص", published_at=published), TZ)
+    assert "نشر في هسبريس يوم 20 مارس 2019" in view.messages[0]
+
+
+def test_the_numeric_date_style_keeps_the_source_format():
+    numeric = Catalogs("ar", TextStyle(date_style="numeric")).texts("ar")
+    published = datetime(2019, 3, 19, 23, 30, tzinfo=UTC)
+    view = formatting.article_view(numeric, article(body="نص", published_at=published), TZ)
     assert "نشر في هسبريس يوم 20 - 03 - 2019" in view.messages[0]
 
 
@@ -66,7 +73,7 @@ def test_photo_caption_stays_within_the_caption_limit():
 
 def test_headline_only_article_says_the_text_is_not_stored():
     view = formatting.article_view(AR, article(url="https://x.test/a"), TZ)
-    assert AR("read-headline-only-link") in view.messages[0]
+    assert AR("read-headline-only-link", source="هسبريس") in view.messages[0]
 
 
 def test_twenty_very_long_headlines_still_fit_in_one_message():

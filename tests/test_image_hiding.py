@@ -13,9 +13,10 @@ from telegram import Bot
 
 from bot.clock import utc_now
 from bot.delivery.outbox import Outbox
+from bot.formatting import hidden_image_fallback
 from bot.i18n.catalogs import Catalogs
 from bot.models import ImageEdit, OutgoingMessage
-from bot.moderation.hiding import ImageHiding, fallback_text
+from bot.moderation.hiding import ImageHiding
 from bot.moderation.service import ModerationService, ModerationSettings
 from bot.ptb.delivery import DeliveryHandle
 from bot.reading import search_text
@@ -167,8 +168,8 @@ async def set_language(db, chat_id: int, language: str) -> None:
 
 
 def test_the_fallback_text_keeps_the_caption_and_escapes_the_note():
-    assert fallback_text("<b>x</b>", "a < b & c") == "<b>x</b>\n\na &lt; b &amp; c"
-    assert fallback_text(None, "note") == "note"
+    assert hidden_image_fallback("<b>x</b>", "a < b & c") == "<b>x</b>\n\na &lt; b &amp; c"
+    assert hidden_image_fallback(None, "note") == "note"
 
 
 def test_an_edit_row_carries_its_fallback_text_as_its_only_part():

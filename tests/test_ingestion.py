@@ -112,3 +112,46 @@ async def test_importing_a_missing_or_binary_file_reports_a_clear_error(services
     report = await services.ingestion.import_file(binary, source="x")
     assert report.failed
     assert (await services.news.latest()).total == 0
+
+
+@pytest.fixture
+async def limited(tmp_path):
+    """Services whose [ingestion] keeps titles to 100 characters and bodies to 1,000."""
+    config = Config(
+        storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
+        ingestion=IngestionConfig(max_bytes=50_000, max_title_chars=100, max_body_chars=1_000),
+    )
+    opened = await open_services(config, clock=lambda: NOW)
+    yield opened
+    await opened.close()
+
+
+def assert_cut_at_a_word(original: str, stored: str, limit: int) -> None:
+    assert len(stored) <= limit and stored.endswith("…")
+    assert original.startswith(stored[:-1]) and original[len(stored) - 1] == " "
+
+
+async def test_overlong_feed_titles_and_bodies_are_cut_to_the_limits(limited, feeds):
+    title = ("عنوان طويل جدا " * 20).strip()  # 299 characters
+    body = ("فقرة من نص طويل. " * 200).strip()  # 3,399 characters
+    feeds.publish("/long.xml", rss(item(title, "https://news.test/long", body=f"<p>{body}</p>")))
+    [report] = await limited.ingestion.ingest_all([source(feeds, "long", "/long.xml")])
+    assert (report.new, report.shortened) == (1, 1)
+    [stored] = (await limited.news.latest()).articles
+    article = await limited.news.article(stored.id)
+    assert_cut_at_a_word(title, article.title, 100)
+    assert_cut_at_a_word(body, article.body, 1_000)
+
+
+async def test_overlong_dump_titles_are_cut_before_their_links_are_made(limited, tmp_path):
+    dump = tmp_path / "dump.txt"
+    dump.write_text(
+        f"{'مقال ' * 1_000}\nنشر في هسبريس يوم 23 - 02 - 2025\nنص المقال.\n", encoding="utf-8"
+    )
+    report = await limited.ingestion.import_file(
+        dump, source="x", link_template="https://news.test/?s={title}"
+    )
+    assert (report.new, report.shortened) == (1, 1)
+    [article] = (await limited.news.latest()).articles
+    assert_cut_at_a_word("مقال " * 1_000, article.title, 100)
+    assert len(article.url) < 1_000  # built from the cut title, not from 5,000 characters

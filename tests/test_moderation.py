@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.errors import BadThreshold, ImageNotFound, NotModerator
+from bot.errors import BadThreshold, ImageNotFound, NotModerator, ThresholdTooLow
 from bot.models import ArticleDraft, AuditAction
 from bot.moderation.image_identity import perceptual_hash
 from bot.moderation.service import ModerationService, ModerationSettings, ReportStatus
@@ -407,3 +407,22 @@ async def test_reports_survive_a_restart(path, db, clock, moderation):
     finally:
         await reopened.close()
     assert outcome.just_hidden
+
+
+async def test_reading_an_article_again_writes_nothing_and_sees_it_hidden(db, moderation):
+    article = await _article(db, "one")
+    first = await moderation.article_image(article, "https://img.test/a.jpg")
+    changes = db.total_changes
+    again = await moderation.article_image(article, "https://img.test/a.jpg")
+    assert again.id == first.id and not again.is_hidden
+    assert db.total_changes == changes, "a second /read must not write"
+    await _reports(moderation, first.id, [11, 12, 13])
+    assert (await moderation.article_image(article, "https://img.test/a.jpg")).is_hidden
+
+
+async def test_a_chat_admin_cannot_lower_the_bar_below_the_global_threshold(moderation):
+    with pytest.raises(ThresholdTooLow) as refused:
+        await moderation.set_chat_threshold(-100, 1, actor_id=60, is_chat_admin=True)
+    assert refused.value.floor == SETTINGS.threshold
+    await moderation.set_chat_threshold(-100, 1, actor_id=OPERATOR)
+    assert await moderation.chat_threshold(-100) == 1

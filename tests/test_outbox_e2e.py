@@ -7,6 +7,7 @@ from itertools import pairwise
 
 from storage import outbox as rows_db
 from tests import test_outbox as shared
+from tests.conftest import TOKEN
 from tests.test_outbox import FAST, deliver, digest, texts
 
 # The fixtures of the outbox tests, shared by name.
@@ -113,3 +114,18 @@ async def test_a_bad_request_fails_the_message_without_retrying(emulator, outbox
     assert texts(emulator, 8) == ["خبر"]
     stats = await outbox.stats()
     assert (stats.sent, stats.failed) == (1, 1)
+
+
+async def test_a_refusal_quoting_the_token_is_stored_and_logged_without_it(
+    emulator, outbox, db, worker, caplog
+):
+    emulator.fail_next("sendMessage", status=400, description=f"Bad Request: bot{TOKEN}", chat_id=7)
+    emulator.fail_next("sendMessage", status=403, description=f"Forbidden: bot{TOKEN}", chat_id=8)
+    await deliver(outbox, db, worker, digest(7), digest(8))
+    rows = [await rows_db.get(db, "digest:7"), await rows_db.get(db, "digest:8")]
+    assert [row.last_error for row in rows] == [
+        "Bot<token>",
+        "unreachable: removed (Forbidden: bot<token>)",
+    ]
+    secret = TOKEN.split(":")[1].lower()
+    assert secret not in caplog.text.lower()

@@ -1,5 +1,7 @@
 """`akhbar run` polls each configured source on its own named job."""
 
+import logging
+
 from bot.app import build_application, polling
 from bot.config import SourceConfig
 from tests.conftest import NOW
@@ -26,3 +28,25 @@ async def test_each_source_gets_a_polling_job_whose_run_brings_new_headlines(
             await job.run(app)
         latest = await ask(emulator, "/latest 1")
     assert "خبر الخلاصة الأولى" in latest.text
+
+
+async def test_a_failed_poll_is_logged_as_a_failure_never_as_zero_new(
+    bot_config, emulator, feeds, caplog
+):
+    feeds.publish("/ok.xml", rss(item("خبر", "https://news.test/ok")))
+    sources = (
+        SourceConfig(name="ok", url=feeds.url("/ok.xml")),
+        SourceConfig(name="gone", url=feeds.url("/gone.xml")),  # 404
+    )
+    config = bot_config.model_copy(update={"sources": sources})
+    app = build_application(config, clock=lambda: NOW)
+    async with polling(app, poll_timeout=1):
+        caplog.set_level(logging.INFO)
+        for job in app.job_queue.jobs():
+            await job.run(app)
+            await job.run(app)  # the second fetch of "ok" is answered 304
+    logged = [record.getMessage() for record in caplog.records if record.name.startswith("bot")]
+    assert "ingested ok: 1 new, 0 duplicate" in logged
+    assert "ingested ok: not modified" in logged
+    assert not [line for line in logged if line.startswith("ingested gone")]
+    assert logged.count("source gone failed: 127.0.0.1 has nothing at this address (404)") == 2

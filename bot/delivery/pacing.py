@@ -75,3 +75,33 @@ class Pacer:
         self._chat_free = {chat: t for chat, t in self._chat_free.items() if t > now}
         # Grow the threshold with what survives so pruning stays amortised O(1) per send.
         self._prune_above = max(_PRUNE_ABOVE, 2 * len(self._chat_free))
+
+
+class InFlightLimit:
+    """How many requests may be in flight: the rate × the observed round trip, with headroom.
+
+    At 1,000 messages/s and a 50 ms round trip, 50 requests must be in flight to hold the rate:
+    a fixed 32 caps the engine at 640/s. The round trip is a moving average of the answers
+    seen (slow answers raise it at once, fast ones lower it gradually), so the limit follows
+    the network; `ceiling` (config `concurrency`) bounds it.
+    """
+
+    HEADROOM = 1.5
+    FLOOR = 4
+    _RISE, _FALL = 0.5, 0.05  # weights of a slower / faster answer in the average
+
+    def __init__(self, rate: float, *, ceiling: int, first_round_trip: float = 0.1) -> None:
+        self._rate = rate
+        self._ceiling = ceiling
+        self.round_trip = first_round_trip
+        self.value = self._sized()
+
+    def observe(self, seconds: float) -> None:
+        """One request took `seconds` from start to answer."""
+        weight = self._RISE if seconds > self.round_trip else self._FALL
+        self.round_trip += weight * (seconds - self.round_trip)
+        self.value = self._sized()
+
+    def _sized(self) -> int:
+        wanted = math.ceil(self._rate * self.round_trip * self.HEADROOM) + 1
+        return max(min(self.FLOOR, self._ceiling), min(wanted, self._ceiling))

@@ -8,8 +8,9 @@ Crash guarantee: a part is recorded as sent at most `flush_interval_seconds` (10
 Telegram's answer, in one batched commit. After `kill -9` and a restart every chat gets its
 remaining parts and none gets a part twice, except parts whose request was in flight or whose
 answer was not yet flushed at the instant of the crash: those are sent again (at least once).
-That window holds at most `concurrency` requests plus the answers of one flush interval (about
-one message at 30/s). Rows a dead worker held come back when its lease expires.
+That window holds at most the requests in flight (the rate × the observed round trip with
+headroom, at most `concurrency`) plus the answers of one flush interval (about one message at
+30/s). Rows a dead worker held come back when its lease expires.
 
 A row may instead change a message the bot sent (`ImageEdit`: a hidden image replaced by a
 placeholder): editMessageMedia, or when Telegram refuses, deleteMessage then the fallback text as a
@@ -47,7 +48,7 @@ from bot.delivery.outcomes import (
     TransientFailure,
     Unreachable,
 )
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import InFlightLimit, Pacer
 from bot.delivery.progress import ProgressRecorder
 from bot.models import PhotoPost
 from storage import outbox as rows_db
@@ -124,7 +125,10 @@ class OutboxWorker:
         self._clock = clock
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._pacer = Pacer(settings.limits)
-        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._in_flight_limit = InFlightLimit(
+            settings.overall_per_second, ceiling=settings.concurrency
+        )
+        self._slot_freed = asyncio.Event()
         self._db_lock = asyncio.Lock()
         self._due: list[tuple[float, int, _Job]] = []  # heap by monotonic ready time
         self._held = 0
@@ -253,15 +257,17 @@ class OutboxWorker:
 
     # Sending
 
+    @property
+    def in_flight_limit(self) -> int:
+        """Requests allowed in flight now (rate × observed round trip, with headroom)."""
+        return self._in_flight_limit.value
+
     async def _dispatch(self) -> None:
         while True:
-            await self._slots.acquire()
-            try:
-                job = await self._next_job()
-            except BaseException:
-                self._slots.release()
-                raise
-            self._start(job)
+            while len(self._in_flight) >= self._in_flight_limit.value:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+            self._start(await self._next_job())
 
     async def _next_job(self) -> _Job:
         loop = asyncio.get_running_loop()
@@ -306,16 +312,21 @@ class OutboxWorker:
         task.add_done_callback(self._deliveries.discard)
 
     async def _deliver(self, job: _Job) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             try:
                 outcome = await self._request(job)
             except Exception as error:  # a bug in the adapter must not lose the row
                 log.exception("sender failed on outbox row %s", job.id)
                 outcome = TransientFailure(f"sender error: {error!r}")
+            self._in_flight_limit.observe(loop.time() - started)
             del self._in_flight[job.id]
+            self._slot_freed.set()
             await self._apply(job, outcome)
         finally:
-            self._slots.release()
+            if self._in_flight.pop(job.id, None) is not None:  # cancelled mid-request
+                self._slot_freed.set()
 
     def _request(self, job: _Job) -> Awaitable[SendOutcome]:
         if job.step == STEP_SEND:

@@ -1,15 +1,23 @@
-"""Each chat's language: its own choice, else Telegram's guess, else the configured default."""
+"""Each chat's language (its own choice, else Telegram's guess, else the configured default)
+and time zone (its own choice, else the bot's): the one place both are resolved."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
 from bot.i18n.catalogs import LANGUAGES, Catalogs, Texts
+from bot.models import ChatSettings
 from storage import chats
 from storage.database import transaction
+
+
+def chat_zone(chat: ChatSettings | None, default: ZoneInfo) -> ZoneInfo:
+    """The time zone a chat's dates and digests follow."""
+    return ZoneInfo(chat.timezone) if chat and chat.timezone else default
 
 
 def _has_arabic_letters(text: str) -> bool:
@@ -29,10 +37,22 @@ def query_language(query: str, *, telegram_code: str | None, default: str) -> st
 
 
 class LanguageService:
-    def __init__(self, db: Connection, catalogs: Catalogs, *, clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        db: Connection,
+        catalogs: Catalogs,
+        *,
+        default_tz: ZoneInfo,
+        clock: Callable[[], datetime],
+    ):
         self._db = db
         self._catalogs = catalogs
+        self._default_tz = default_tz
         self._clock = clock
+
+    async def zone_for(self, chat_id: int) -> ZoneInfo:
+        """The time zone to show dates in for this chat."""
+        return chat_zone(await chats.get(self._db, chat_id), self._default_tz)
 
     async def texts_for(
         self, chat_id: int, *, chat_type: str, title: str | None, telegram_code: str | None

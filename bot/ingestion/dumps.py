@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 
 from bot.ingestion.dates import parse_arabic_date
+from bot.ingestion.html_text import plain_title
 from bot.models import ArticleDraft
 
-__all__ = ["SKIPPED_INTERFACE_LINES", "parse_dump"]
+__all__ = ["SKIPPED_INTERFACE_LINES", "parse_dump", "parse_topic_index", "with_topics"]
 
 # Page furniture, not news; matched as line prefixes.
 SKIPPED_INTERFACE_LINES: tuple[str, ...] = (
@@ -64,6 +65,26 @@ def parse_dump(
         drafts.append(_article(block, source=source, language=language, topics=topics,
                                source_url=source_url, tz=tz))  # fmt: skip
     return drafts
+
+
+def parse_topic_index(text: str) -> dict[str, tuple[str, ...]]:
+    """Per-headline topics: lines of space-separated topics, a tab, then the headline."""
+    index = {}
+    for line in text.splitlines():
+        topics, tab, title = line.partition("\t")
+        if tab and not line.startswith("#"):
+            index[" ".join(title.split())] = tuple(topics.casefold().split())
+    return index
+
+
+def with_topics(
+    drafts: list[ArticleDraft], index: dict[str, tuple[str, ...]]
+) -> list[ArticleDraft]:
+    """The drafts with the topics `index` gives their headline added to their own."""
+    return [
+        replace(d, topics=tuple(dict.fromkeys((*d.topics, *index.get(d.title, ())))))
+        for d in drafts
+    ]
 
 
 def dump_guid(title: str) -> str:
@@ -130,6 +151,7 @@ def _ticker_headlines(line: str) -> list[str]:
 
 
 def _headline(title: str, *, source: str, language: str, topics: tuple[str, ...]) -> ArticleDraft:
+    title = plain_title(title)
     return ArticleDraft(
         source=source, title=title, guid=dump_guid(title), language=language, topics=topics
     )
@@ -138,7 +160,7 @@ def _headline(title: str, *, source: str, language: str, topics: tuple[str, ...]
 def _article(block: _Block, *, source: str, language: str, topics: tuple[str, ...],
              source_url: str | None, tz: tzinfo) -> ArticleDraft:  # fmt: skip
     title, *paragraphs = block.lines
-    title = " ".join(title.split())
+    title = plain_title(title)
     body = "\n\n".join(" ".join(p.split()) for p in paragraphs) or None
     byline = block.byline
     return ArticleDraft(

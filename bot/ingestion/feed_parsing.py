@@ -14,7 +14,7 @@ from lxml import etree
 
 from bot.errors import FeedParseError
 from bot.ingestion.dates import parse_arabic_date, to_utc
-from bot.ingestion.html_text import clean_text, first_image_url, html_to_text
+from bot.ingestion.html_text import clean_text, first_image_url, html_to_text, plain_title
 from bot.models import ArticleDraft
 
 __all__ = ["parse_feed"]
@@ -74,7 +74,7 @@ def _check_empty_feed(parsed: Any) -> None:
 
 def _to_draft(entry: Any, *, source: str, language: str, topics: tuple[str, ...],
               base_url: str | None, tz: tzinfo) -> ArticleDraft | None:  # fmt: skip
-    title = _detail_text(entry.get("title_detail"), entry.get("title", ""))
+    title = plain_title(_detail_text(entry.get("title_detail"), entry.get("title", "")))
     url = _absolute(entry.get("link"), base_url)
     if not title and not url:
         return None
@@ -143,7 +143,7 @@ def _topics(source_topics: tuple[str, ...], tags: Any) -> tuple[str, ...]:
     terms = [*source_topics, *(tag.get("term") or "" for tag in tags)]
     seen: dict[str, None] = {}
     for term in terms:
-        topic = " ".join(term.split()).lower()
+        topic = plain_title(term).lower()  # categories are escaped twice like titles
         if topic and len(topic) <= _MAX_TOPIC_LENGTH:
             seen.setdefault(topic)
     return tuple(seen)[:_MAX_TOPICS]

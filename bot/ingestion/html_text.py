@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-__all__ = ["clean_text", "first_image_url", "html_to_text"]
+__all__ = ["clean_text", "first_image_url", "html_to_text", "plain_title"]
 
 _BLOCKS = (
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
@@ -19,6 +19,10 @@ _DROPPED = ("script", "style", "noscript", "template", "title", "head")
 _BREAK = "\u2029"  # PARAGRAPH SEPARATOR, which no feed uses on purpose
 _TAG_HINT = re.compile(r"<[a-zA-Z!/?]")
 _IMG_HINT = re.compile(r"<img\b", re.IGNORECASE)
+# A complete character reference: numeric, or a name ending in ";". Bare "&T" in "AT&T" is not.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Publishers escape titles twice, sometimes three times ("&amp;amp;amp;"); no more than that.
+_MAX_TITLE_UNESCAPES = 3
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 _UTF8_PARSER = etree.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, encoding="utf-8"
@@ -29,6 +33,24 @@ def clean_text(text: str) -> str:
     """Collapse whitespace (no-break spaces too) per line; join non-empty lines by a blank line."""
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n\n".join(line for line in lines if line)
+
+
+def plain_title(title: str) -> str:
+    """A title as readers show it: character references still in it after parsing decoded.
+
+    Many publishers escape titles twice, so after XML parsing "Tom &amp;amp; Jerry" still reads
+    "Tom &amp; Jerry"; like most feed readers, Akhbar shows "Tom & Jerry". Only complete
+    references are decoded ("&amp;", "&#039;", "&quot;"), never a bare "&" as in "AT&T" or
+    "R&D". The price: a title that means the text "&lt;b&gt;" literally shows "<b>".
+    """
+    for _ in range(_MAX_TITLE_UNESCAPES):
+        if "&" not in title:
+            break
+        decoded = _ENTITY.sub(lambda match: html.unescape(match.group()), title)
+        if decoded == title:
+            break
+        title = decoded
+    return " ".join(title.split())
 
 
 def html_to_text(html_text: str) -> str:

@@ -16,10 +16,11 @@ import httpx
 from aiosqlite import Connection
 
 from bot.config import IngestionConfig, SourceConfig
-from bot.errors import AkhbarError, FeedParseError
-from bot.ingestion.dumps import parse_dump
+from bot.errors import AkhbarError, FeedParseError, FeedTooLarge
+from bot.ingestion.dumps import parse_dump, parse_topic_index, with_topics
 from bot.ingestion.feed_parsing import parse_feed
 from bot.ingestion.fetching import fetch_source
+from bot.ingestion.limits import within_limits
 from bot.models import ArticleDraft
 from bot.reading import search_text
 from storage import articles, sources
@@ -28,7 +29,8 @@ from storage.database import transaction
 log = logging.getLogger(__name__)
 
 SAMPLE_SOURCE = "هسبريس"
-# The sample dump's articles carry no address; Hespress's own search finds them by title.
+# The sample dump's articles and headlines carry no address; Hespress's own search finds them
+# by title.
 SAMPLE_LINK_TEMPLATE = "https://www.hespress.com/?s={title}"
 
 
@@ -41,6 +43,7 @@ class SourceReport:
     duplicate: int = 0
     error: str | None = None
     not_modified: bool = False
+    shortened: int = 0  # articles whose title or body was cut to the [ingestion] limits
 
     @property
     def failed(self) -> bool:
@@ -56,12 +59,12 @@ def fingerprint(draft: ArticleDraft) -> str:
 
 
 def with_links(drafts: Sequence[ArticleDraft], template: str | None) -> list[ArticleDraft]:
-    """Give full articles that have no address one built from `template` and their title."""
+    """Give articles and headlines that have no address one built from `template` and their
+    title, so a reader of a headline-only item still has a way to the source."""
     if template is None:
         return list(drafts)
     return [
-        replace(d, url=template.format(title=quote(d.title))) if d.body and not d.url else d
-        for d in drafts
+        replace(d, url=template.format(title=quote(d.title))) if not d.url else d for d in drafts
     ]
 
 
@@ -84,9 +87,19 @@ class IngestionService:
         self._clock = clock
 
     async def store(self, drafts: Sequence[ArticleDraft]) -> tuple[int, int]:
-        """Store drafts oldest first so ids follow the source's order; return (new, duplicate)."""
+        """Store drafts oldest first so ids follow the source's order; return (new, duplicate).
+
+        Titles and bodies are shortened to the [ingestion] limits first."""
+        bounded, _ = self._within_limits(drafts)
         async with transaction(self._db):
-            return await self._store(drafts)
+            return await self._store(bounded)
+
+    def _within_limits(self, drafts: Sequence[ArticleDraft]) -> tuple[list[ArticleDraft], int]:
+        return within_limits(
+            drafts,
+            max_title_chars=self._settings.max_title_chars,
+            max_body_chars=self._settings.max_body_chars,
+        )
 
     async def _store(self, drafts: Sequence[ArticleDraft]) -> tuple[int, int]:
         # Runs inside the caller's transaction: the rows and their search index go together.
@@ -107,12 +120,15 @@ class IngestionService:
                 max_bytes=self._settings.max_bytes,
                 max_redirects=self._settings.max_redirects,
             )
-            drafts = [] if result.content is None else self._parse(source, result.content)
+            parsed = [] if result.content is None else self._parse(source, result.content)
         except AkhbarError as error:
             log.warning("source %s failed: %s", source.name, error)
             async with transaction(self._db):
                 await self._record(source.name, error=str(error) or type(error).__name__)
             return SourceReport(source.name, error=str(error) or type(error).__name__)
+        drafts, shortened = self._within_limits(parsed)
+        if shortened:
+            log.warning("source %s: %s article(s) shortened to the limits", source.name, shortened)
         # The articles and the validators they were fetched with are committed together; the
         # fetch stays outside the transaction so the network never holds the connection.
         async with transaction(self._db):
@@ -120,7 +136,9 @@ class IngestionService:
             await self._record(
                 source.name, error=None, etag=result.etag, last_modified=result.last_modified
             )
-        return SourceReport(source.name, new, duplicate, not_modified=result.content is None)
+        return SourceReport(
+            source.name, new, duplicate, not_modified=result.content is None, shortened=shortened
+        )
 
     async def _record(self, name: str, *, error: str | None, **validators: str | None) -> None:
         await sources.record_fetch(
@@ -168,18 +186,25 @@ class IngestionService:
         language: str = "ar",
         topics: tuple[str, ...] = (),
         link_template: str | None = None,
+        title_topics: dict[str, tuple[str, ...]] | None = None,
     ) -> SourceReport:
-        """Import a feed file or a plain-text news dump; the content decides which."""
+        """Import a feed file or a plain-text news dump; the content decides which.
+
+        `title_topics` adds topics per headline (the shipped sample's index).
+        """
         try:
-            content = await asyncio.to_thread(path.read_bytes)
+            content = await asyncio.to_thread(_read_capped, path, self._settings.max_bytes)
+            parsed = self._parse_file(content, source, language, topics)
         except OSError as error:
             return SourceReport(source, error=f"cannot read {path}: {error.strerror}")
-        try:
-            drafts = self._parse_file(content, source, language, topics)
         except AkhbarError as error:
             return SourceReport(source, error=str(error))
+        # Shortened before links are made from titles, so a link is never built from a huge one.
+        drafts, shortened = self._within_limits(parsed)
+        if title_topics:
+            drafts = with_topics(drafts, title_topics)
         new, duplicate = await self.store(with_links(drafts, link_template))
-        return SourceReport(source, new, duplicate)
+        return SourceReport(source, new, duplicate, shortened=shortened)
 
     def _parse_file(
         self, content: bytes, source: str, language: str, topics: tuple[str, ...]
@@ -194,10 +219,23 @@ class IngestionService:
         """Import the shipped sample news into an empty database, so a new install has news."""
         if await articles.count(self._db) > 0:
             return None
-        with resources.as_file(resources.files("bot") / "data" / "sample_news.txt") as path:
+        data = resources.files("bot") / "data"
+        index = parse_topic_index((data / "sample_topics.txt").read_text(encoding="utf-8"))
+        with resources.as_file(data / "sample_news.txt") as path:
             return await self.import_file(
-                path, source=SAMPLE_SOURCE, link_template=SAMPLE_LINK_TEMPLATE
+                path, source=SAMPLE_SOURCE, link_template=SAMPLE_LINK_TEMPLATE, title_topics=index
             )
+
+
+def _read_capped(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes; raise FeedTooLarge past `max_bytes` without reading the rest."""
+    with path.open("rb") as handle:
+        content = handle.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise FeedTooLarge(
+            f"{path.name} is larger than {max_bytes:,} bytes, the [ingestion] max_bytes limit"
+        )
+    return content
 
 
 def _decode(content: bytes) -> str:

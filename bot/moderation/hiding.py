@@ -13,9 +13,9 @@ from importlib import resources
 
 from aiosqlite import Connection
 
+from bot import formatting
 from bot.delivery.outbox import Outbox
 from bot.errors import ImageNotFound
-from bot.formatting import escape
 from bot.i18n.catalogs import Catalogs
 from bot.models import ImageEdit, ImageMessage, ImageRecord, OutgoingMessage
 from bot.moderation.service import ModerationService
@@ -42,12 +42,6 @@ def placeholder_image() -> bytes:
 def hide_key(image: ImageRecord, message: ImageMessage) -> str:
     """The outbox key of one message's edit: the same image, epoch and message queue once."""
     return f"hide:{image.id}:{image.report_epoch}:{message.chat_id}:{message.message_id}"
-
-
-def fallback_text(caption_html: str | None, note: str) -> str:
-    """The text re-sent when a photo message had to be deleted: its caption and the note."""
-    escaped = escape(note)
-    return f"{caption_html}\n\n{escaped}" if caption_html else escaped
 
 
 class ImageHiding:
@@ -85,15 +79,21 @@ class ImageHiding:
             return 0
         queued = 0
         async for batch in self._moderation.iter_places_shown(image_id, batch=BATCH):
-            edits = [await self._edit(image, message) for message in batch]
+            # One read of the batch's chat languages, not one per message.
+            found = await chats.many(self._db, sorted({m.chat_id for m in batch}))
+            edits = [
+                self._edit(image, m, found[m.chat_id].language if m.chat_id in found else None)
+                for m in batch
+            ]
             async with transaction(self._db):
                 queued += await self._outbox.enqueue(edits)
         return queued
 
-    async def _edit(self, image: ImageRecord, message: ImageMessage) -> OutgoingMessage:
-        language = await chats.language(self._db, message.chat_id)
+    def _edit(
+        self, image: ImageRecord, message: ImageMessage, language: str | None
+    ) -> OutgoingMessage:
         note = self._catalogs.texts(language)("image-hidden-note")
-        text = fallback_text(message.caption_html, note)
+        text = formatting.hidden_image_fallback(message.caption_html, note)
         return OutgoingMessage(
             key=hide_key(image, message),
             chat_id=message.chat_id,

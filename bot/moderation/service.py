@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from aiosqlite import Connection
 
-from bot.errors import BadThreshold, ConfigError, ImageNotFound, NotModerator
+from bot.errors import BadThreshold, ConfigError, ImageNotFound, NotModerator, ThresholdTooLow
 from bot.models import AuditAction, AuditEntry, ImageMessage, ImageRecord, ReportState, ReviewItem
 from bot.moderation.image_identity import (
     DEFAULT_MAX_DISTANCE,
@@ -203,6 +203,16 @@ class ModerationService:
     async def image(self, image_id: int) -> ImageRecord | None:
         """The image with this id, or None."""
         return await images.get(self._db, image_id)
+
+    async def article_image(self, article_id: int, url: str) -> ImageRecord:
+        """The image an article shows; registered on the first /read, only read after that."""
+        known = await images.of_article(self._db, article_id, url=url)
+        if known is not None:
+            return known
+        image_id = await self.register_article_image(article_id, url, data=None)
+        image = await images.get(self._db, image_id)
+        assert image is not None  # just registered
+        return image
 
     async def is_hidden(self, image_id: int) -> bool:
         """Whether the image is hidden; an unknown image is not."""
@@ -403,11 +413,21 @@ class ModerationService:
     ) -> None:
         """Use `threshold` for reports made in the chat (None: the global one again).
 
-        `is_chat_admin` must mean admin of this chat. Raise BadThreshold, NotModerator.
+        `is_chat_admin` must mean admin of this chat. Raise BadThreshold (ThresholdTooLow
+        below the global bar, except for operators), NotModerator.
         """
         self._require_moderator(actor_id, is_chat_admin)
         if threshold is not None and not 1 <= threshold <= MAX_THRESHOLD:
             raise BadThreshold(threshold)
+        floor = self._settings.threshold
+        if (
+            threshold is not None
+            and threshold < floor
+            and actor_id not in self._settings.operator_ids
+        ):
+            # Hiding is global: a lower bar in one group would let a few people hide an image
+            # everywhere the bot shows it.
+            raise ThresholdTooLow(floor)
         async with self._transaction() as db:
             now = self._clock()
             if threshold is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -19,14 +20,23 @@ class DeliveryControl(Protocol):
     async def stop(self) -> None: ...
 
 
+class SchedulerControl(Protocol):
+    """The running digest scheduler, as wiring sees it."""
+
+    async def run_pending(self) -> int: ...
+
+    async def stop(self) -> None: ...
+
+
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("delivery", "services")
+    __slots__ = ("delivery", "scheduler", "services")
 
     def __init__(self) -> None:
         self.services: Services | None = None
         self.delivery: DeliveryControl | None = None
+        self.scheduler: SchedulerControl | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
@@ -41,6 +51,10 @@ class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
         """Tell the broadcast worker that new outbox rows are committed."""
         if self.bot_data.delivery is not None:
             self.bot_data.delivery.wake()
+
+    async def zone(self, update: Update) -> ZoneInfo:
+        """The time zone to show dates in for the chat this update comes from."""
+        return await self.services.languages.zone_for(update.effective_chat.id)
 
     async def texts(self, update: Update) -> Texts:
         """The texts in the language of the chat this update comes from."""

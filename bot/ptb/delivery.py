@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +47,7 @@ from bot.delivery.outbox import (
     Unreachable,
 )
 from bot.delivery.worker import OutboxWorker
+from bot.logs import Redactor, token_forms
 from bot.models import PhotoPost, UnreachableReason
 from bot.moderation.hiding import placeholder_image, report_callback_data
 from bot.ptb.context import AkhbarApp
@@ -124,6 +125,8 @@ class TelegramSender:
     ) -> None:
         self._bot = bot
         self._photos = photos
+        # Telegram's error descriptions are stored in the outbox and logged: never the token.
+        self._redact = Redactor(token_forms(bot.token))
         self._paid = allow_paid_broadcast
         self._placeholder = placeholder
         self._placeholder_file_id: str | None = None
@@ -136,7 +139,8 @@ class TelegramSender:
         return await _outcome(
             self._bot.post_message(
                 chat_id, text, thread_id=thread_id, paid=self._paid, link_preview=link_preview
-            )
+            ),
+            self._redact,
         )
 
     async def send_photo(
@@ -156,10 +160,10 @@ class TelegramSender:
             )  # fmt: skip
         except BadRequest as error:
             if not _is_unusable_photo(error.message):
-                return Rejected(error.message)
+                return Rejected(self._redact(error.message))
             return await self.send(chat_id, caption, thread_id=thread_id)
         except TelegramError as error:
-            return await _outcome(_raise(error))
+            return await _outcome(_raise(error), self._redact)
         if self._photos is not None:
             await self._photos.record_sent(
                 chat_id, sent.message_id, photo.image_id, caption_html=caption,
@@ -171,14 +175,14 @@ class TelegramSender:
         self, chat_id: int, message_id: int, *, caption: str | None
     ) -> SendOutcome:
         """Replace the message's photo with the placeholder; "not modified" counts as done."""
-        outcome = await _outcome(self._edit(chat_id, message_id, caption))
+        outcome = await _outcome(self._edit(chat_id, message_id, caption), self._redact)
         if isinstance(outcome, Rejected) and "not modified" in outcome.reason.lower():
             return Delivered()
         return outcome
 
     async def delete(self, chat_id: int, message_id: int) -> SendOutcome:
         """Delete a message the bot sent."""
-        return await _outcome(self._bot.delete_message(chat_id, message_id))
+        return await _outcome(self._bot.delete_message(chat_id, message_id), self._redact)
 
     async def _edit(self, chat_id: int, message_id: int, caption: str | None) -> None:
         if self._placeholder_file_id is None:
@@ -220,8 +224,9 @@ def _largest_photo(answer: Message | bool) -> str | None:
     return None
 
 
-async def _outcome(request: Awaitable[object]) -> SendOutcome:
-    """Await one Bot API request and translate telegram.error into a domain outcome."""
+async def _outcome(request: Awaitable[object], redact: Callable[[str], str]) -> SendOutcome:
+    """Await one Bot API request and translate telegram.error into a domain outcome whose
+    reason has passed through `redact`."""
     try:
         await request
     except RetryAfter as error:
@@ -229,13 +234,13 @@ async def _outcome(request: Awaitable[object]) -> SendOutcome:
     except ChatMigrated as error:
         return Migrated(error.new_chat_id)
     except Forbidden as error:
-        return Unreachable(UnreachableReason.from_telegram(error.message), error.message)
+        return Unreachable(UnreachableReason.from_telegram(error.message), redact(error.message))
     except BadRequest as error:  # before NetworkError: PTB derives BadRequest from it
-        return Rejected(error.message)
+        return Rejected(redact(error.message))
     except TimedOut:
         return TransientFailure("timed out")
     except (NetworkError, TelegramError) as error:
-        return TransientFailure(f"{type(error).__name__}: {error.message}")
+        return TransientFailure(redact(f"{type(error).__name__}: {error.message}"))
     return Delivered()
 
 

@@ -1,71 +1,73 @@
-"""Digest jobs: one named JobQueue job per stored schedule (`digest:<schedule_id>`)."""
+"""The digest scheduler: one loop over the schedules' next fire times, not a job per schedule.
+
+Start-up does nothing per schedule: the loop reads the earliest next fire time, sleeps until
+it, and the digest service claims the due schedules in batches. Services that move a next fire
+time call `ScheduleChanges.changed()`, which wakes the loop; nothing else keeps it in step.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from bot.models import Schedule
-from bot.ptb.context import AkhbarApp, AkhbarContext
-from bot.subscriptions import rules as schedule_rules
+from bot.due_loop import DueLoop
+from bot.ptb.context import AkhbarApp
 
 log = logging.getLogger(__name__)
 
-
-def job_name(schedule_id: int) -> str:
-    return f"digest:{schedule_id}"
-
-
-async def run_digest(context: AkhbarContext) -> None:
-    """Queue the digest of the slot due now (the service serves each slot once)."""
-    digest = await context.services.digests.run_schedule(context.job.data)
-    if digest is not None:
-        context.wake_delivery()
-        log.info("digest of schedule %s: %s articles", context.job.data, len(digest.articles))
+# The clock may be moved (the sandbox): the loop looks at least this often anyway.
+MAX_SLEEP_SECONDS = 60.0
 
 
-def schedule_job(app: AkhbarApp, schedule: Schedule, tz: ZoneInfo) -> None:
-    """(Re)place the job of one schedule in the chat's time zone."""
-    remove_jobs(app, [schedule.id])
-    grace = app.bot_data.services.config.digests.misfire_grace
-    app.job_queue.run_custom(
-        run_digest,
-        job_kwargs={
-            "trigger": schedule_rules.trigger(schedule.rule, tz),
-            # A late run (event loop busy, host asleep) still serves its slot within the grace
-            # period; piled-up runs collapse into one; one run of a schedule at a time.
-            "misfire_grace_time": int(grace.total_seconds()),
-            "coalesce": True,
-            "max_instances": 1,
-        },
-        name=job_name(schedule.id),
-        data=schedule.id,
-    )
+class DigestScheduler:
+    """The running digest loop, and how many digests it queued."""
+
+    def __init__(self, app: AkhbarApp) -> None:
+        self._app = app
+        services = app.bot_data.services
+        self.queued = 0
+        self.loop = DueLoop(
+            "digests",
+            clock=services.clock,
+            next_due=services.digests.next_due,
+            run_due=self._run_due,
+            batch_size=services.digests.batch_size,
+            max_sleep_seconds=MAX_SLEEP_SECONDS,
+        )
+        services.schedule_changes.listen(self.loop.wake)
+
+    async def _run_due(self, now: datetime) -> int:
+        claimed, queued = await self._app.bot_data.services.digests.run_due(now)
+        if queued:
+            self.queued += queued
+            # Each batch goes out while the next is composed: the first digest leaves early.
+            delivery = self._app.bot_data.delivery
+            if delivery is not None:
+                delivery.wake()
+            log.info("digests: %s of %s due schedules queued", queued, claimed)
+        return claimed
+
+    async def run_pending(self) -> int:
+        """Run every schedule due now; return how many digests were queued."""
+        before = self.queued
+        await self.loop.run_pending()
+        return self.queued - before
+
+    async def stop(self) -> None:
+        await self.loop.stop()
 
 
-def remove_jobs(app: AkhbarApp, schedule_ids: Iterable[int]) -> None:
-    for schedule_id in schedule_ids:
-        for job in app.job_queue.get_jobs_by_name(job_name(schedule_id)):
-            job.schedule_removal()
+def start_scheduler(app: AkhbarApp) -> DigestScheduler:
+    """Start the digest loop (in post_init, after the delivery worker)."""
+    scheduler = DigestScheduler(app)
+    scheduler.loop.start()
+    return scheduler
 
 
-async def reschedule_chat(app: AkhbarApp, chat_id: int) -> None:
-    """Re-create a chat's jobs (after its time zone changed)."""
-    services = app.bot_data.services
-    tz = await services.digests.zone_of(chat_id)
-    for schedule in await services.schedules.of_chat(chat_id):
-        schedule_job(app, schedule, tz)
-
-
-async def register_all(app: AkhbarApp) -> None:
-    """At start-up: a job per stored schedule, and one catch-up run for each slot missed
-    during downtime within the grace period (the JobQueue only knows future fire times)."""
-    services = app.bot_data.services
-    for schedule in await services.schedules.all_schedules():
-        tz = await services.digests.zone_of(schedule.chat_id)
-        schedule_job(app, schedule, tz)
-        if not schedule.is_paused and services.digests.is_missed(schedule, tz):
-            app.job_queue.run_once(
-                run_digest, when=0, data=schedule.id, name=f"{job_name(schedule.id)}:catch-up"
-            )
+async def run_due_digests(app: AkhbarApp) -> int:
+    """Run every schedule due at the services' clock now (the sandbox's "advance the clock",
+    tests); return how many digests were queued. Delivery is woken."""
+    scheduler = app.bot_data.scheduler
+    if scheduler is None:  # the loop is not running (not started, or stopped)
+        scheduler = DigestScheduler(app)
+    return await scheduler.run_pending()

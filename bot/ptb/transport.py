@@ -18,19 +18,17 @@ _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 class AiohttpRequest(BaseRequest):
     """BaseRequest over an aiohttp session with a connection pool of `pool_size`."""
 
-    __slots__ = ("_connect_timeout", "_pool_size", "_read_timeout", "_session", "_write_timeout")
+    __slots__ = ("_connect_timeout", "_pool_size", "_read_timeout", "_session")
 
     def __init__(
         self,
         *,
         pool_size: int = 64,
         read_timeout: float | None = 10.0,
-        write_timeout: float | None = 10.0,
         connect_timeout: float | None = 5.0,
     ) -> None:
         self._pool_size = pool_size
         self._read_timeout = read_timeout
-        self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
 

@@ -23,6 +23,7 @@ class Listing:
     articles: tuple[Article, ...]
     page: Page
     total: int
+    size: int  # articles per page
 
 
 def _page_count(total: int, size: int) -> int:
@@ -42,7 +43,7 @@ class NewsService:
         total = await articles.count(self._db, topic=topic)
         page = min(max(page, 1), _page_count(total, size))
         found = await articles.newest(self._db, limit=size, offset=(page - 1) * size, topic=topic)
-        return Listing(tuple(found), Page(page, _page_count(total, size)), total)
+        return Listing(tuple(found), Page(page, _page_count(total, size)), total, size)
 
     async def topics(self) -> list[str]:
         """Topics that have articles, most used first."""
@@ -55,8 +56,21 @@ class NewsService:
             raise ArticleNotFound(article_id)
         return found
 
+    async def related(self, article_id: int) -> tuple[Article, tuple[Article, ...]]:
+        """The article and up to a page of others whose headlines share the most words with
+        its own: what a reader can open when only its headline is stored."""
+        article = await self.article(article_id)
+        match = search_text.fts_query(article.title, any_term=True)
+        if match is None:
+            return article, ()
+        found, _ = await articles.search(
+            self._db, match, limit=self.page_size + 1, window=SEARCH_WINDOW
+        )
+        return article, tuple(a for a in found if a.id != article_id)[: self.page_size]
+
     async def search(self, query: str, *, page: int = 1, size: int | None = None) -> Listing:
         """Rank articles matching every word of `query`, whatever their vowels, forms or affixes."""
+        size = size or self.page_size
         if len(query) > MAX_QUERY_LENGTH:
             raise QueryTooLong(query)
         match = search_text.fts_query(query)
@@ -65,6 +79,10 @@ class NewsService:
         page = max(page, 1)
         size = size or self.page_size
         found, total = await articles.search(
-            self._db, match, limit=size, offset=(page - 1) * size, window=SEARCH_WINDOW
+            self._db,
+            match,
+            limit=size,
+            offset=(page - 1) * size,
+            window=SEARCH_WINDOW,
         )
-        return Listing(tuple(found), Page(page, _page_count(total, size)), total)
+        return Listing(tuple(found), Page(page, _page_count(total, size)), total, size)

@@ -86,12 +86,14 @@ def index_text(text: str | None) -> str:
     return " ".join(terms(text))
 
 
-def fts_query(text: str) -> str | None:
-    """An FTS5 MATCH expression requiring every query term, or None when nothing is searchable."""
+def fts_query(text: str, *, any_term: bool = False) -> str | None:
+    """An FTS5 MATCH expression requiring every query term (or, with `any_term`, at least one:
+    bm25 then ranks articles sharing more and rarer terms first), or None when nothing is
+    searchable."""
     unique = list(dict.fromkeys(term for term in terms(text) if term))[:MAX_QUERY_TERMS]
     if not unique:
         return None
-    return " ".join(f'"{term}"' for term in unique)
+    return (" OR " if any_term else " ").join(f'"{term}"' for term in unique)
 
 
 def title_fingerprint(title: str) -> str:

@@ -1,11 +1,7 @@
-"""Digest composition: which articles a chat gets, laid out, queued once per schedule slot."""
-
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -14,62 +10,54 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.config import DigestConfig
+from bot.errors import UnknownChat
 from bot.i18n.catalogs import Catalogs
+from bot.i18n.languages import chat_zone
 from bot.models import Article, ChatSettings, KeywordFilters, OutgoingMessage, Schedule
-from bot.subscriptions import keyword_filters
-from bot.subscriptions.rules import due_slot
+from bot.subscriptions.composition import BulkComposer, DigestRequest
+from bot.subscriptions.rules import SlotCheck, check_slot, due_slot
+from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions
 from storage.database import transaction
+
+__all__ = ["CANDIDATE_WINDOW", "Digest", "DigestService", "digest_key", "select_articles"]
 
 log = logging.getLogger(__name__)
 
 BOT_USERNAME = "bot_username"
-# Candidates read per digest before keyword filters and the per-source cap thin them out.
-CANDIDATE_WINDOW = 500
 TARGET_BATCH = 200
-
-
-class _NotQueued(Exception):
-    """Raised inside a transaction to roll back a slot whose digest was already queued."""
+# Schedules claimed and composed per transaction: large enough to share work between alike
+# chats, small enough that handlers waiting to write are not held long.
+SLOT_BATCH = 500
 
 
 class MessageQueue(Protocol):
     async def enqueue(self, messages: Iterable[OutgoingMessage]) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Digest:
-    """A composed digest: its articles (none for a "no news" note) and its message parts."""
-
-    chat_id: int
-    thread_id: int | None
-    articles: tuple[Article, ...]
-    parts: tuple[str, ...]
-
-
-def select_articles(
-    candidates: Sequence[Article], *, filters: KeywordFilters, per_source: int, count: int
-) -> list[Article]:
-    """Newest-first candidates kept by the keyword filters, at most `per_source` from one
-    source, at most `count` in all."""
-    # Hidden images (a later issue): drop here the articles whose image a chat must not see.
-    chosen: list[Article] = []
-    by_source: Counter[str] = Counter()
-    for article in candidates:
-        if len(chosen) == count:
-            break
-        if by_source[article.source] >= per_source:
-            continue
-        if not keyword_filters.matches(article, filters):
-            continue
-        by_source[article.source] += 1
-        chosen.append(article)
-    return chosen
-
-
 def digest_key(chat_id: int, schedule_id: int, slot: datetime) -> str:
     """The outbox key of one schedule's slot: a re-run of the slot enqueues nothing new."""
     return f"digest:{chat_id}:{schedule_id}:{int(slot.timestamp())}"
+
+
+_Run = tuple[Schedule, ChatSettings, datetime]
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+def _one_per_chat(runs: Sequence[_Run]) -> list[list[_Run]]:
+    """Split runs into rounds with each chat at most once: a chat's second schedule of the
+    same minute is composed after the first is recorded, so it never repeats an article."""
+    rounds: list[list[_Run]] = []
+    seen: dict[int, int] = {}
+    for run in runs:
+        n = seen[run[1].chat_id] = seen.get(run[1].chat_id, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(run)
+    return rounds
 
 
 class DigestService:
@@ -91,9 +79,13 @@ class DigestService:
         self._settings = settings
         self._default_tz = default_tz
         self._clock = clock
+        self._composer = BulkComposer(
+            db, catalogs=catalogs, settings=settings, default_tz=default_tz
+        )
+        self.batch_size = SLOT_BATCH
 
     def zone(self, chat: ChatSettings | None) -> ZoneInfo:
-        return ZoneInfo(chat.timezone) if chat and chat.timezone else self._default_tz
+        return chat_zone(chat, self._default_tz)
 
     async def zone_of(self, chat_id: int) -> ZoneInfo:
         """The time zone a chat's digests follow."""
@@ -109,32 +101,108 @@ class DigestService:
         slot = due_slot(schedule.rule, tz, now=self._clock(), grace=self._settings.misfire_grace)
         return slot is not None and (schedule.last_slot is None or slot > schedule.last_slot)
 
+    async def next_due(self) -> datetime | None:
+        """The earliest next fire time of any schedule (the scheduler loop sleeps until it)."""
+        return await schedules.next_due(self._db)
+
+    async def run_due(self, now: datetime) -> tuple[int, int]:
+        """Claim one batch of schedules due at `now`, queue their slots' digests and store each
+        one's next fire time; return (schedules claimed, digests queued).
+
+        The claim moves each row's next fire time only if it still holds the value read, in
+        the transaction that queues the digests: a second process reading the same rows
+        claims none of them, and a crash leaves the rows due for the next run.
+        """
+        async with transaction(self._db):
+            due = await schedules.due(self._db, now=now, limit=self.batch_size)
+            if not due:
+                return 0, 0
+            found = await chats.many(self._db, sorted({s.chat_id for s in due}))
+            checks = self._checks(due, found, now)
+            claimed = await schedules.claim(
+                self._db,
+                [(s.id, s.next_fire_at, _epoch(checks[s.id].next_fire)) for s in due],
+            )
+            runs = [
+                (s, found[s.chat_id], checks[s.id].slot)
+                for s in due
+                if s.id in claimed and self._is_runnable(s, found.get(s.chat_id), checks[s.id])
+            ]
+            queued = await self._serve(runs, now)
+        return len(due), len(queued)
+
+    def _checks(
+        self, due: Sequence[Schedule], found: dict[int, ChatSettings], now: datetime
+    ) -> dict[int, SlotCheck]:
+        # Alike schedules (the default 08:00 of every subscriber) share one computation.
+        grace = self._settings.misfire_grace
+        memo: dict[tuple[object, ...], SlotCheck] = {}
+        checks = {}
+        for schedule in due:
+            tz = self.zone(found.get(schedule.chat_id))
+            key = (schedule.rule, tz.key, schedule.next_fire_at)
+            if key not in memo:
+                since = schedule.next_fire_at or None  # 0: never computed (catch up once)
+                memo[key] = check_slot(
+                    schedule.rule, tz, now=now, grace=grace,
+                    since=None if since is None else datetime.fromtimestamp(since, now.tzinfo),
+                )  # fmt: skip
+            checks[schedule.id] = memo[key]
+        return checks
+
+    @staticmethod
+    def _is_runnable(schedule: Schedule, chat: ChatSettings | None, check: SlotCheck) -> bool:
+        if schedule.is_paused or chat is None or not chat.is_active or check.slot is None:
+            return False
+        return schedule.last_slot is None or check.slot > schedule.last_slot
+
+    async def _serve(self, runs: Sequence[_Run], now: datetime) -> list[Digest]:
+        """Record each run's slot and queue its digest; return those queued. Runs inside the
+        caller's transaction: slots, outbox rows and deliveries are committed together."""
+        if not runs:
+            return []
+        newest = await digest_queries.newest_id(self._db)
+        served = await schedules.record_runs(
+            self._db, [(s.id, int(slot.timestamp()), newest) for s, _, slot in runs]
+        )
+        runs = [run for run in runs if run[0].id in served]  # served meanwhile: nothing again
+        username = await bot_settings.get(self._db, BOT_USERNAME)
+        queued: list[Digest] = []
+        for round_ in _one_per_chat(runs):
+            queued += await self._serve_round(round_, now, username)
+        return queued
+
+    async def _serve_round(
+        self,
+        runs: Sequence[_Run],
+        now: datetime,
+        username: str | None,
+    ) -> list[Digest]:
+        found = await subscriptions.many(self._db, [chat.chat_id for _, chat, _ in runs])
+        requests = [DigestRequest(chat, s, found.get(chat.chat_id)) for s, chat, _ in runs]
+        digests = await self._composer.compose(requests, now=now, bot_username=username)
+        keyed = [
+            (digest, digest_key(chat.chat_id, s.id, slot))
+            for (s, chat, slot), digest in zip(runs, digests, strict=True)
+            if digest is not None  # the slot is served: nothing new is nothing to resend
+        ]
+        return await self._queue_many(keyed, now)
+
     async def run_schedule(self, schedule_id: int) -> Digest | None:
         """Queue the digest of the slot due now, once; None when nothing was queued."""
-        schedule = await schedules.get(self._db, schedule_id)
-        if schedule is None or schedule.is_paused:
-            return None
-        chat = await chats.get(self._db, schedule.chat_id)
-        if chat is None or not chat.is_active:
-            return None
         now = self._clock()
-        slot = due_slot(schedule.rule, self.zone(chat), now=now, grace=self._settings.misfire_grace)
-        if slot is None or (schedule.last_slot is not None and slot <= schedule.last_slot):
-            return None
-        key = digest_key(chat.chat_id, schedule.id, slot)
-        try:
-            # Composed inside the transaction, so no other write lands between reading the
-            # undelivered articles and recording them as delivered.
-            async with transaction(self._db):
-                newest = await digest_queries.newest_id(self._db)
-                digest = await self._compose(chat, schedule, now)
-                if not await schedules.record_run(
-                    self._db, schedule.id, slot=slot, last_article_id=newest
-                ):
-                    return None  # served meanwhile: record_run wrote nothing
-                return await self._queue(digest, key, now)
-        except _NotQueued:
-            return None
+        async with transaction(self._db):
+            schedule = await schedules.get(self._db, schedule_id)
+            if schedule is None:
+                return None
+            chat = await chats.get(self._db, schedule.chat_id)
+            slot = due_slot(
+                schedule.rule, self.zone(chat), now=now, grace=self._settings.misfire_grace
+            )
+            if not self._is_runnable(schedule, chat, SlotCheck(slot, None)):
+                return None
+            queued = await self._serve([(schedule, chat, slot)], now)
+        return queued[0] if queued else None
 
     async def preview(self, chat_id: int, schedule: Schedule | None) -> Digest | None:
         """The digest the chat would get now, written nowhere."""
@@ -145,37 +213,44 @@ class DigestService:
 
     async def send_now(self, chat_id: int | None = None) -> int:
         """Queue a digest now for one chat or every subscribed or scheduled chat; return how
-        many were queued. Chats are read in batches, so memory does not grow with them."""
+        many were queued. Chats are composed in batches, so memory does not grow with them.
+        Raise UnknownChat for a chat the bot has never seen."""
         if chat_id is not None:
-            return int(await self._send_now_to(chat_id))
-        queued, after = 0, None
-        while batch := await chats.digest_targets(self._db, after=after, batch=TARGET_BATCH):
-            for target in batch:
-                queued += await self._send_now_to(target)
-            after = batch[-1]
-        return queued
-
-    async def _send_now_to(self, chat_id: int) -> bool:
-        try:
+            await self._check_known(chat_id)
             async with transaction(self._db):
-                return await self._queue_now(chat_id)
-        except _NotQueued:
-            return False
+                return await self._send_now_to([chat_id])
+        queued, after = 0, None
+        while True:
+            async with transaction(self._db):
+                batch = await chats.digest_targets(self._db, after=after, batch=TARGET_BATCH)
+                if not batch:
+                    return queued
+                queued += await self._send_now_to(batch)
+            after = batch[-1]
 
-    async def _queue_now(self, chat_id: int) -> bool:
-        chat = await chats.get(self._db, chat_id)
-        if chat is None or not chat.is_active:
-            return False
-        running = [s for s in await schedules.of_chat(self._db, chat_id=chat_id) if not s.is_paused]
+    async def _check_known(self, chat_id: int) -> None:
+        if await chats.get(self._db, chat_id) is None:
+            raise UnknownChat(f"chat {chat_id} is unknown: the bot has had no message from it")
+
+    async def _send_now_to(self, chat_ids: Sequence[int]) -> int:
+        # Runs inside the caller's transaction.
         now = self._clock()
-        digest = await self._compose(chat, running[0] if running else None, now)
-        if digest is None:
-            return False
+        found = await chats.many(self._db, chat_ids)
+        active = [found[c] for c in chat_ids if c in found and found[c].is_active]
+        subs = await subscriptions.many(self._db, [c.chat_id for c in active])
+        running = await schedules.first_running(self._db, [c.chat_id for c in active])
+        requests = [DigestRequest(c, running.get(c.chat_id), subs.get(c.chat_id)) for c in active]
+        username = await bot_settings.get(self._db, BOT_USERNAME)
+        digests = await self._composer.compose(requests, now=now, bot_username=username)
+        keyed = [(d, self._now_key(d, now)) for d in digests if d is not None]
+        return len(await self._queue_many(keyed, now))
+
+    @staticmethod
+    def _now_key(digest: Digest, now: datetime) -> str:
         # Keyed by content, not time: two quick runs never collide, and a digest is never
         # queued twice (its articles are recorded as delivered with it).
         newest = max((a.id for a in digest.articles), default=int(now.timestamp()))
-        key = f"digest:{chat_id}:now:{newest}"
-        return await self._queue(digest, key, now) is not None
+        return f"digest:{digest.chat_id}:now:{newest}"
 
     async def _compose(
         self, chat: ChatSettings, schedule: Schedule | None, now: datetime
@@ -215,21 +290,22 @@ class DigestService:
             return None
         return Digest(chat.chat_id, thread_id, tuple(chosen), tuple(parts))
 
-    async def _queue(self, digest: Digest | None, key: str, now: datetime) -> Digest | None:
+    async def _queue_many(self, keyed: Sequence[tuple[Digest, str]], now: datetime) -> list[Digest]:
         # Runs inside the caller's transaction: the outbox rows, the deliveries and the
-        # schedule's slot are committed together, so a crash cannot record one without the
-        # others. Raises _NotQueued when the key was queued before, to roll the slot back.
-        if digest is None:
-            return None  # the slot is served: nothing new is nothing to resend
-        message = OutgoingMessage(key, digest.chat_id, digest.parts, digest.thread_id, "digest")
-        if not await self._outbox.enqueue([message]):
-            raise _NotQueued(key)
-        await deliveries.record(
+        # schedules' slots are committed together, so a crash cannot record one without the
+        # others. A key queued before (a slot re-run) adds nothing and records nothing.
+        if not keyed:
+            return []
+        already = await digest_queries.queued_keys(self._db, [key for _, key in keyed])
+        fresh = [(d, key) for d, key in keyed if key not in already]
+        await self._outbox.enqueue(
+            OutgoingMessage(key, d.chat_id, d.parts, d.thread_id, "digest") for d, key in fresh
+        )
+        await deliveries.record_many(
             self._db,
-            chat_id=digest.chat_id,
-            article_ids=[a.id for a in digest.articles],
+            ((d.chat_id, a.id) for d, _ in fresh for a in d.articles),
             kind="digest",
             at=now,
         )
-        log.info("digest %s queued: %s articles", key, len(digest.articles))
-        return digest
+        log.info("%s digests queued", len(fresh))
+        return [d for d, _ in fresh]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -11,6 +12,7 @@ from aiosqlite import Connection
 
 from bot import formatting
 from bot.i18n.catalogs import Catalogs
+from bot.i18n.languages import chat_zone
 from bot.models import Article, OutgoingMessage, Subscription
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import BOT_USERNAME, MessageQueue
@@ -42,59 +44,60 @@ class InstantService:
         self._default_tz = default_tz
         self._clock = clock
 
-    async def push_instant(self, article_ids: Sequence[int]) -> int:
-        """Queue these newly stored articles for the subscribers who want their topics at once;
-        return how many messages were queued."""
-        async with transaction(self._db):
-            return await self._push(article_ids)
-
     async def _push(self, article_ids: Sequence[int]) -> int:
-        # Runs inside the caller's transaction.
+        # Runs inside the caller's transaction. Set-based: per batch of subscribers, one read
+        # of their chats, one of what they already received, one write of rows and deliveries.
         found = await digest_queries.by_ids(self._db, article_ids)
         topics = tuple(dict.fromkeys(t for a in found for t in a.topics))
         if not topics:
             return 0
         username = await bot_settings.get(self._db, BOT_USERNAME)
+        texts: dict[tuple[str | None, str, int], str] = {}
         queued = 0
-        async for subscription in subscriptions.with_instant_topics(self._db, topics=topics):
-            queued += await self._push_to(subscription, found, username)
+        async for batch in subscriptions.with_instant_topics_batches(self._db, topics=topics):
+            queued += await self._push_batch(batch, found, username, texts)
         return queued
 
-    async def _push_to(
-        self, subscription: Subscription, found: Sequence[Article], username: str | None
+    async def _push_batch(
+        self,
+        batch: Sequence[Subscription],
+        found: Sequence[Article],
+        username: str | None,
+        texts: dict[tuple[str | None, str, int], str],
     ) -> int:
-        wanted = [
-            a
-            for a in found
-            if set(a.topics) & set(subscription.instant_topics)
-            and keyword_filters.matches(a, subscription.filters)
-        ]
-        chat_id = subscription.chat_id
-        already = await deliveries.delivered_among(
-            self._db, chat_id=chat_id, article_ids=[a.id for a in wanted]
+        chat_ids = [s.chat_id for s in batch]
+        settings = await chats.many(self._db, chat_ids)
+        received = await deliveries.delivered_to(
+            self._db, chat_ids=chat_ids, article_ids=[a.id for a in found]
         )
-        fresh = [a for a in wanted if a.id not in already]
-        if not fresh:
-            return 0
-        chat = await chats.get(self._db, chat_id)
-        t = self._catalogs.texts(chat.language if chat else None)
-        tz = ZoneInfo(chat.timezone) if chat and chat.timezone else self._default_tz
-        messages = [
-            OutgoingMessage(
-                f"instant:{chat_id}:{a.id}",
-                chat_id,
-                (formatting.instant_message(t, a, tz=tz, bot_username=username),),
-                None,
-                "instant",
-            )
-            for a in fresh
-        ]
-        # Rows and deliveries go in the same transaction (the caller's).
-        await self._outbox.enqueue(messages)
-        ids = [a.id for a in fresh]
-        await deliveries.record(
-            self._db, chat_id=chat_id, article_ids=ids, kind="instant", at=self._clock()
-        )
+        messages: list[OutgoingMessage] = []
+        pairs: list[tuple[int, int]] = []
+        for subscription in batch:
+            chat_id = subscription.chat_id
+            seen = received.get(chat_id, set())
+            chat = settings.get(chat_id)
+            language = chat.language if chat else None
+            tz = chat_zone(chat, self._default_tz)
+            for article in _wanted(subscription, found):
+                if article.id in seen:
+                    continue
+                key = (language, tz.key, article.id)
+                if key not in texts:
+                    t = self._catalogs.texts(language)
+                    texts[key] = formatting.instant_message(
+                        t, article, tz=tz, bot_username=username
+                    )
+                messages.append(
+                    OutgoingMessage(
+                        f"instant:{chat_id}:{article.id}", chat_id, (texts[key],), None, "instant"
+                    )
+                )
+                pairs.append((chat_id, article.id))
+        if messages:
+            # Rows and deliveries go in the same transaction (the caller's).
+            await self._outbox.enqueue(messages)
+            await deliveries.record_many(self._db, pairs, kind="instant", at=self._clock())
+        await asyncio.sleep(0)  # a large batch of subscribers must not hold the event loop
         return len(messages)
 
     async def push_new_articles(self) -> int:
@@ -115,3 +118,12 @@ class InstantService:
             await bot_settings.put(self._db, WATERMARK, str(ids[-1]))
         log.info("instant pushes: %s queued for %s new articles", queued, len(ids))
         return queued
+
+
+def _wanted(subscription: Subscription, found: Sequence[Article]) -> list[Article]:
+    instant = set(subscription.instant_topics)
+    return [
+        a
+        for a in found
+        if instant.intersection(a.topics) and keyword_filters.matches(a, subscription.filters)
+    ]

@@ -1,16 +1,19 @@
 """Digest schedules: parsing what admins type, and when a schedule fires in its time zone.
 
 A schedule is either daily times on some days of the week or a cron expression. Both become
-APScheduler triggers (the JobQueue's own), so the times listed to users, the times jobs fire and
-the slot a run belongs to are computed by the same code.
+APScheduler triggers, so the times listed to users, the times the scheduler loop fires and the
+slot a run belongs to are computed by the same code. Each answer asks the trigger for one fire
+time after another (microseconds), never for a list of them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from itertools import pairwise
+from functools import lru_cache
+from itertools import islice, pairwise
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -175,8 +178,9 @@ def _cron_trigger(expression: str, tz: ZoneInfo) -> CronTrigger:
     )  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
 def trigger(rule: ScheduleRule, tz: ZoneInfo) -> BaseTrigger:
-    """The APScheduler trigger that fires this rule in time zone `tz`."""
+    """The APScheduler trigger that fires this rule in time zone `tz` (shared: rules repeat)."""
     if rule.cron:
         return _cron_trigger(rule.cron, tz)
     days = ",".join(rule.day_names) or "*"
@@ -186,16 +190,16 @@ def trigger(rule: ScheduleRule, tz: ZoneInfo) -> BaseTrigger:
     return triggers[0] if len(triggers) == 1 else OrTrigger(triggers)
 
 
-def _upcoming(fires: BaseTrigger, start: datetime, count: int) -> list[datetime]:
-    runs: list[datetime] = []
+def _fires_from(fires: BaseTrigger, start: datetime) -> Iterator[datetime]:
+    """Fire times at or after `start`, one trigger call each, as long as they are asked for."""
     previous, now = None, start
-    while len(runs) < count:
-        following = fires.get_next_fire_time(previous, now)
-        if following is None:
-            break
-        runs.append(following)
+    while (following := fires.get_next_fire_time(previous, now)) is not None:
+        yield following
         previous, now = following, following + timedelta(microseconds=1)
-    return runs
+
+
+def _upcoming(fires: BaseTrigger, start: datetime, count: int) -> list[datetime]:
+    return list(islice(_fires_from(fires, start), count))
 
 
 def next_runs(rule: ScheduleRule, tz: ZoneInfo, *, after: datetime, count: int = 1):
@@ -203,12 +207,38 @@ def next_runs(rule: ScheduleRule, tz: ZoneInfo, *, after: datetime, count: int =
     return _upcoming(trigger(rule, tz), after + timedelta(microseconds=1), count)
 
 
-def due_slot(rule: ScheduleRule, tz: ZoneInfo, *, now: datetime, grace: timedelta):
-    """The latest fire time in (now - grace, now], or None: the slot a run at `now` serves."""
-    fires = trigger(rule, tz)
+def next_fire(rule: ScheduleRule, tz: ZoneInfo, *, after: datetime) -> datetime | None:
+    """The first fire time strictly after `after` (None when the rule never fires again)."""
+    return next(_fires_from(trigger(rule, tz), after + timedelta(microseconds=1)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotCheck:
+    """What a run at some moment finds: the slot it serves (or None) and the next fire time."""
+
+    slot: datetime | None
+    next_fire: datetime | None
+
+
+def check_slot(
+    rule: ScheduleRule, tz: ZoneInfo, *, now: datetime, grace: timedelta, since: datetime | None
+) -> SlotCheck:
+    """The latest fire time in [now - grace, now] and the first one after `now`.
+
+    `since` (the stored next fire time, when known) lets the walk start there: a run on time
+    costs two trigger calls; one after downtime starts at `now - grace`, so however long the
+    bot was down, at most the slots of one grace period are looked at and only the latest is
+    served (catch-up once).
+    """
+    start = now - grace if since is None else max(since, now - grace)
     slot = None
-    for run in _upcoming(fires, now - grace, _GAP_SAMPLES * 8):
-        if run > now:
-            break
-        slot = run
-    return slot
+    for fire in _fires_from(trigger(rule, tz), start):
+        if fire > now:
+            return SlotCheck(slot, fire)
+        slot = fire
+    return SlotCheck(slot, None)
+
+
+def due_slot(rule: ScheduleRule, tz: ZoneInfo, *, now: datetime, grace: timedelta):
+    """The latest fire time in [now - grace, now], or None: the slot a run at `now` serves."""
+    return check_slot(rule, tz, now=now, grace=grace, since=None).slot

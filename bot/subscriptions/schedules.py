@@ -4,15 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
 from bot.config import DigestConfig
 from bot.errors import BotCannotPost, NotChatAdmin, ScheduleNotFound, TooManySchedules
-from bot.models import ChatRights, Schedule, TargetChat
-from bot.subscriptions.rules import ScheduleRequest
+from bot.i18n.languages import chat_zone
+from bot.models import ChatRights, Schedule, ScheduleRule, TargetChat
+from bot.subscriptions.rules import ScheduleRequest, next_fire
 from storage import admin_targets, chats, schedules
 from storage.database import transaction
+
+
+class ScheduleChanges:
+    """Told when a schedule's next fire time moved, so the scheduler loop looks again (wakes).
+
+    Services get one and call `changed()` after committing; the loop listens. Nothing else
+    keeps the scheduler in step: the rows are the schedule.
+    """
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+
+async def zone_of_chat(db: Connection, chat_id: int, *, default: ZoneInfo) -> ZoneInfo:
+    """The time zone a chat's schedules follow."""
+    return chat_zone(await chats.get(db, chat_id), default)
+
+
+async def next_fire_in_chat(
+    db: Connection, chat_id: int, rule: ScheduleRule, *, default_tz: ZoneInfo, now: datetime
+) -> datetime | None:
+    """When a rule made or changed at `now` first fires in the chat's time zone."""
+    return next_fire(rule, await zone_of_chat(db, chat_id, default=default_tz), after=now)
 
 
 def check_rights(rights: ChatRights) -> None:
@@ -27,11 +59,19 @@ class ScheduleService:
     """Digest schedules of groups, forum topics and channels."""
 
     def __init__(
-        self, db: Connection, *, settings: DigestConfig, clock: Callable[[], datetime]
+        self,
+        db: Connection,
+        *,
+        settings: DigestConfig,
+        clock: Callable[[], datetime],
+        default_tz: ZoneInfo,
+        changes: ScheduleChanges | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
+        self._default_tz = default_tz
+        self._changes = changes or ScheduleChanges()
 
     async def create(
         self,
@@ -64,8 +104,13 @@ class ScheduleService:
                 topics=request.topics,
                 created_by=user_id,
                 at=now,
+                next_fire_at=await next_fire_in_chat(
+                    self._db, chat_id, request.rule, default_tz=self._default_tz, now=now
+                ),
             )
-            return await schedules.get(self._db, schedule_id)
+            created = await schedules.get(self._db, schedule_id)
+        self._changes.changed()
+        return created
 
     async def of_chat(self, chat_id: int) -> list[Schedule]:
         """The chat's schedules; their 1-based position is the number /unschedule takes."""
@@ -108,6 +153,3 @@ class ScheduleService:
         """A chat the bot has seen, or None."""
         chat = await chats.get(self._db, chat_id)
         return None if chat is None else TargetChat(chat.chat_id, chat.type, chat.title)
-
-    async def all_schedules(self) -> list[Schedule]:
-        return await schedules.all_schedules(self._db)

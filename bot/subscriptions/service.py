@@ -16,6 +16,7 @@ from bot import formatting
 from bot.config import Config
 from bot.errors import NotSubscribed, UnknownTimeZone
 from bot.i18n.catalogs import Catalogs
+from bot.i18n.languages import chat_zone
 from bot.models import (
     ChatSettings,
     KeywordFilters,
@@ -28,7 +29,8 @@ from bot.models import (
 )
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import MessageQueue
-from bot.subscriptions.rules import parse_times
+from bot.subscriptions.rules import next_fire, parse_times
+from bot.subscriptions.schedules import ScheduleChanges, next_fire_in_chat, zone_of_chat
 from storage import admin_targets, autopost_rules, chats, deliveries, schedules, subscriptions
 from storage import articles as stored_articles
 from storage.database import transaction
@@ -40,7 +42,7 @@ PAUSED_UNREACHABLE = "unreachable"
 
 @dataclass(frozen=True, slots=True)
 class ScheduleChange:
-    """A schedule created or changed, and the ids of schedules removed (their jobs must go)."""
+    """A schedule created or changed, and the ids of schedules removed."""
 
     schedule: Schedule | None = None
     removed: tuple[int, ...] = ()
@@ -74,12 +76,14 @@ class SubscriptionService:
         catalogs: Catalogs,
         config: Config,
         clock: Callable[[], datetime],
+        changes: ScheduleChanges | None = None,
     ) -> None:
         self._db = db
         self._outbox = outbox
         self._catalogs = catalogs
         self._config = config
         self._clock = clock
+        self._changes = changes or ScheduleChanges()
 
     async def subscribe(
         self, chat_id: int, topics: Sequence[str], *, language: str
@@ -95,6 +99,8 @@ class SubscriptionService:
             if not await schedules.of_chat(self._db, chat_id=chat_id):
                 rule = ScheduleRule(times=parse_times(list(self._config.digests.default_times)))
                 created = await self._add_own_schedule(chat_id, rule)
+        if created is not None:
+            self._changes.changed()
         return ScheduleChange(created)
 
     async def _remember_language(self, chat_id: int, language: str) -> None:
@@ -103,11 +109,18 @@ class SubscriptionService:
             await chats.set_language(self._db, chat_id, language)
 
     async def _add_own_schedule(self, chat_id: int, rule: ScheduleRule) -> Schedule:
+        now = self._clock()
         schedule_id = await schedules.add(
             self._db, chat_id=chat_id, rule=rule, item_count=self._config.digests.default_count,
-            thread_id=None, topics=(), created_by=chat_id, at=self._clock(),
+            thread_id=None, topics=(), created_by=chat_id, at=now,
+            next_fire_at=await self._next_fire(chat_id, rule, now),
         )  # fmt: skip
         return await schedules.get(self._db, schedule_id)
+
+    async def _next_fire(self, chat_id: int, rule: ScheduleRule, now: datetime):
+        return await next_fire_in_chat(
+            self._db, chat_id, rule, default_tz=self._config.bot.tz, now=now
+        )
 
     async def unsubscribe(self, chat_id: int) -> ScheduleChange:
         """Forget the subscription and the chat's own digest times."""
@@ -166,20 +179,33 @@ class SubscriptionService:
                 raise NotSubscribed(chat_id)
             own = await schedules.of_chat(self._db, chat_id=chat_id)
             if own:
-                await schedules.set_rule(self._db, own[0].id, rule)
+                now = self._clock()
+                await schedules.set_rule(
+                    self._db, own[0].id, rule, at=now,
+                    next_fire_at=await self._next_fire(chat_id, rule, now),
+                )  # fmt: skip
                 extra = tuple(s.id for s in own[1:])
                 for schedule_id in extra:
                     await schedules.delete(self._db, schedule_id)
                 changed = await schedules.get(self._db, own[0].id)
             else:
                 changed, extra = await self._add_own_schedule(chat_id, rule), ()
+        self._changes.changed()
         return ScheduleChange(changed, extra)
 
     async def set_timezone(self, chat_id: int, name: str) -> str:
         """Store the chat's time zone; return its canonical name (raise UnknownTimeZone)."""
         zone = canonical_zone(name)
+        now = self._clock()
         async with transaction(self._db):
             await chats.set_timezone(self._db, chat_id, zone)
+            tz = await zone_of_chat(self._db, chat_id, default=self._config.bot.tz)
+            moves = {
+                s.id: next_fire(s.rule, tz, after=now)
+                for s in await schedules.of_chat(self._db, chat_id=chat_id)
+            }
+            await schedules.set_next_fire(self._db, moves, at=now)
+        self._changes.changed()
         return zone
 
     async def settings(self, chat_id: int) -> SettingsView:
@@ -187,7 +213,7 @@ class SubscriptionService:
         return SettingsView(
             subscription=await subscriptions.get(self._db, chat_id),
             schedules=tuple(await schedules.of_chat(self._db, chat_id=chat_id)),
-            timezone=(chat and chat.timezone) or self._config.bot.timezone,
+            timezone=chat_zone(chat, self._config.bot.tz).key,
             language=(chat and chat.language) or self._catalogs.default_language,
         )
 

@@ -1,0 +1,168 @@
+"""Composing many digests at once: one read per group of alike chats, not one per chat.
+
+Chats whose digest would be identical (same topics, position, filters, count, language and
+time zone, and nothing of the candidates already received) share one selection and one
+layout. Chats with their own filters or history get their own selection from the same shared
+candidates, less what each already received (read for the whole batch in one query). Each
+result equals what `DigestService`'s per-chat composition gives (a property test says so): a
+chat whose own selection runs past the shared candidate window falls back to its own read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiosqlite import Connection
+
+from bot import formatting
+from bot.config import DigestConfig
+from bot.i18n.catalogs import Catalogs
+from bot.i18n.languages import chat_zone
+from bot.models import Article, ChatSettings, KeywordFilters, Schedule, Subscription
+from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
+from storage import deliveries, digest_queries
+
+# Composing is CPU work on the event loop: hand it back this often so updates are answered
+# and the outbox worker keeps sending while a large slot is composed.
+YIELD_EVERY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRequest:
+    """One digest to compose: the chat, the schedule it is for (None: a digest now), and the
+    chat's subscription (None: a group or channel)."""
+
+    chat: ChatSettings
+    schedule: Schedule | None
+    subscription: Subscription | None
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        own = self.schedule.topics if self.schedule else ()
+        return own or (self.subscription.topics if self.subscription else ())
+
+    @property
+    def after_id(self) -> int | None:
+        return self.schedule.last_article_id if self.schedule else None
+
+    @property
+    def filters(self) -> KeywordFilters:
+        return self.subscription.filters if self.subscription else KeywordFilters()
+
+
+class BulkComposer:
+    """Composes the digests of a batch of chats with set-based reads."""
+
+    def __init__(
+        self,
+        db: Connection,
+        *,
+        catalogs: Catalogs,
+        settings: DigestConfig,
+        default_tz: ZoneInfo,
+    ) -> None:
+        self._db = db
+        self._catalogs = catalogs
+        self._settings = settings
+        self._default_tz = default_tz
+
+    def zone(self, chat: ChatSettings) -> ZoneInfo:
+        return chat_zone(chat, self._default_tz)
+
+    async def compose(
+        self, requests: Sequence[DigestRequest], *, now: datetime, bot_username: str | None
+    ) -> list[Digest | None]:
+        """Each request's digest (None where an empty digest is skipped), in request order."""
+        since = now - timedelta(hours=self._settings.first_digest_hours)
+        pools: dict[tuple[tuple[str, ...], int | None], list[Article]] = {}
+        for request in requests:
+            key = (request.topics, request.after_id)
+            if key not in pools:
+                pools[key] = await digest_queries.candidates(
+                    self._db, after_id=request.after_id, fetched_since=since,
+                    topics=request.topics, limit=CANDIDATE_WINDOW,
+                )  # fmt: skip
+        candidate_ids = {a.id for pool in pools.values() for a in pool}
+        received = await deliveries.delivered_to(
+            self._db,
+            chat_ids=[r.chat.chat_id for r in requests],
+            article_ids=sorted(candidate_ids),
+        )
+        selections: dict[tuple[object, ...], tuple[Article, ...]] = {}
+        layouts: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+        digests: list[Digest | None] = []
+        for n, request in enumerate(requests, 1):
+            chat_id = request.chat.chat_id
+            pool = pools[(request.topics, request.after_id)]
+            seen = frozenset(received.get(chat_id, ()))
+            count = self._count(request.schedule)
+            key = (request.topics, request.after_id, seen, request.filters, count)
+            chosen = selections.get(key)
+            if chosen is None:
+                chosen = self._select(pool, seen, request.filters, count)
+                if chosen is None:  # ran past the shared window: this chat reads its own
+                    chosen = await self._select_alone(request, since, count)
+                else:
+                    selections[key] = chosen
+            parts = self._parts(request.chat, chosen, now, bot_username, layouts)
+            thread_id = request.schedule.thread_id if request.schedule else None
+            digests.append(None if parts is None else Digest(chat_id, thread_id, chosen, parts))
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return digests
+
+    def _count(self, schedule: Schedule | None) -> int:
+        return schedule.item_count if schedule else self._settings.default_count
+
+    def _select(
+        self, pool: list[Article], seen: frozenset[int], filters: KeywordFilters, count: int
+    ) -> tuple[Article, ...] | None:
+        available = [a for a in pool if a.id not in seen] if seen else pool
+        chosen = select_articles(
+            available, filters=filters, per_source=self._settings.max_per_source, count=count
+        )
+        if len(chosen) < count and len(pool) == CANDIDATE_WINDOW:
+            return None  # the chat's own window reaches further than the shared one
+        return tuple(chosen)
+
+    async def _select_alone(
+        self, request: DigestRequest, since: datetime, count: int
+    ) -> tuple[Article, ...]:
+        candidates = await digest_queries.undelivered(
+            self._db, chat_id=request.chat.chat_id, after_id=request.after_id,
+            fetched_since=since, topics=request.topics, limit=CANDIDATE_WINDOW,
+        )  # fmt: skip
+        chosen = select_articles(
+            candidates,
+            filters=request.filters,
+            per_source=self._settings.max_per_source,
+            count=count,
+        )
+        return tuple(chosen)
+
+    def _parts(
+        self,
+        chat: ChatSettings,
+        chosen: tuple[Article, ...],
+        now: datetime,
+        bot_username: str | None,
+        layouts: dict[tuple[object, ...], tuple[str, ...] | None],
+    ) -> tuple[str, ...] | None:
+        tz = self.zone(chat)
+        key = (chat.language, tz.key, tuple(a.id for a in chosen))
+        if key not in layouts:
+            t = self._catalogs.texts(chat.language)
+            if chosen:
+                parts = formatting.digest_parts(
+                    t, list(chosen), moment=now, tz=tz, bot_username=bot_username
+                )
+                layouts[key] = tuple(parts)
+            elif self._settings.empty == "note":
+                layouts[key] = (formatting.digest_empty(t, moment=now, tz=tz),)
+            else:
+                layouts[key] = None
+        return layouts[key]
