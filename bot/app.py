@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,9 +23,13 @@ from telegram.ext import (
 from bot.clock import Clock, utc_now
 from bot.config import Config, SourceConfig
 from bot.i18n.catalogs import LANGUAGES
+from bot.ingestion.service import SourceReport
+from bot.ops import Operations
 from bot.ptb import jobs as digest_jobs
 from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
 from bot.ptb.delivery import start_delivery
+from bot.ptb.serving import ObservedRequest, schedule_backups
+from bot.ptb.updates import ChatOrderedProcessor, update_type
 from bot.services import open_services, outbox_settings
 from handlers import (
     autopost,
@@ -51,8 +56,11 @@ COMMANDS = (
     "subscribe", "unsubscribe", "topics", "digest", "timezone", "settings", "filter",
     "schedule", "schedules", "unschedule", "preview", "report", "autopost",
 )  # fmt: skip
+OPERATOR_COMMANDS = ("reports", "unhide", "ignorereports", "reportthreshold")
 FIRST_POLL_DELAY_SECONDS = 10
 AUTOPOST_FLUSH_SECONDS = 60
+# Updates handled at once; one chat's updates still run one at a time, in order.
+CONCURRENT_UPDATES = 32
 
 
 def file_url_for(api_base_url: str) -> str:
@@ -66,6 +74,7 @@ def build_application(
 ) -> AkhbarApp:
     """The bot, wired but not started; resources open in post_init and close in post_shutdown."""
     base_url = str(config.telegram.api_base_url)
+    ops = Operations(config, commands=(*COMMANDS, *OPERATOR_COMMANDS))
     app = (
         ApplicationBuilder()
         .token(config.token)
@@ -80,10 +89,14 @@ def build_application(
         )
         .context_types(ContextTypes(context=AkhbarContext, bot_data=BotData))
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .request(ObservedRequest(ops.telegram, connection_pool_size=256))
+        .get_updates_request(ObservedRequest(ops.telegram, connection_pool_size=1))
+        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, ops.metrics))
         .post_init(lambda application: _open(application, config, clock, poll_sources))
         .post_shutdown(_close)
         .build()
     )
+    app.bot_data.ops = ops
     # Order matters: within a group the first matching handler wins, and the fallbacks
     # (unknown command, stale button) must only see what no area answered. Membership comes
     # before them too: a group's migration notice is a message the fallbacks would otherwise see.
@@ -103,8 +116,14 @@ def build_application(
         fallbacks,
     ):
         area.register(app)
+    app.add_error_handler(_count_error)
     errors.register(app)
     return app
+
+
+async def _count_error(update: object, context: AkhbarContext) -> None:
+    if isinstance(update, Update) and context.bot_data.ops is not None:
+        context.bot_data.ops.metrics.observe_update_error(update_type(update))
 
 
 async def _ignore(update: Update, context: AkhbarContext) -> None:
@@ -121,14 +140,24 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
     await _register_commands(app)
     # Digests written by `akhbar digest send` (no bot at hand) link to this username.
     await services.digests.remember_bot_username(app.bot.username)
-    app.bot_data.delivery = await start_delivery(
+    ops = app.bot_data.ops
+    delivery = app.bot_data.delivery = await start_delivery(
         app,
         events=services.subscriptions,
         settings=outbox_settings(config),
         allow_paid_broadcast=config.delivery.paid_broadcast,
+        observer=ops.metrics.observe_send if ops else None,
     )
+    if ops is not None:
+        ops.watch(
+            db=services.db,
+            outbox=services.outbox,
+            is_worker_running=lambda: delivery.worker.is_running,
+            clock=clock,
+        )
     app.bot_data.scheduler = digest_jobs.start_scheduler(app)
     _schedule_autopost_digests(app)
+    schedule_backups(app, config)
     if poll_sources:
         for source in config.sources:
             _schedule_polling(app, source)
@@ -144,7 +173,12 @@ async def _register_commands(app: AkhbarApp) -> None:
 
 def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
     async def poll(context: AkhbarContext) -> None:
+        started = time.perf_counter()
         report = await context.services.ingestion.ingest_source(source)
+        if context.bot_data.ops is not None:
+            context.bot_data.ops.metrics.observe_source_poll(
+                source.name, _poll_outcome(report), time.perf_counter() - started, report.new
+            )
         if report.failed:
             return  # ingest_source logged why; "0 new" would read as a fetch that worked
         if report.not_modified:
@@ -165,6 +199,12 @@ def _schedule_polling(app: AkhbarApp, source: SourceConfig) -> None:
         # only its own job (max_instances=1), never a digest job.
         job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
     )
+
+
+def _poll_outcome(report: SourceReport) -> str:
+    if report.failed:
+        return f"failed:{report.error_kind or 'error'}"
+    return "not_modified" if report.not_modified else "fetched"
 
 
 def _schedule_autopost_digests(app: AkhbarApp) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import TOKEN_ENV, TOKEN_FORM, Config, load_config
-from bot.errors import AkhbarError, ConfigError
+from bot.errors import AkhbarError, BackupError, ConfigError
 from bot.ingestion.service import SourceReport
 from bot.logs import configure_logging, redact_standard_streams, token_forms
+from bot.ops import backup as backups
+from bot.ops import probe, webhook_secret
 from bot.services import open_services
 from storage import stats as storage_stats
 
@@ -33,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         help="configuration file (default: %(default)s)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling) and poll the sources")
+    commands.add_parser("run", help="run the bot (polling or webhook) and poll the sources")
     sandbox = commands.add_parser(
         "sandbox", help="try the bot without Telegram: a local web chat with the real bot"
     )
@@ -62,7 +66,18 @@ def _parser() -> argparse.ArgumentParser:
         " the running bot delivers it",
     )
     send.add_argument("--chat", type=int, default=None, help="only this chat id")
+    _ops_commands(commands)
     return parser
+
+
+def _ops_commands(commands: argparse._SubParsersAction) -> None:
+    commands.add_parser("health", help="ask the running bot whether it is ready (exit 0 or 1)")
+    backup = commands.add_parser("backup", help="copy the live database and verify the copy")
+    backup.add_argument(
+        "path", type=Path, nargs="?", default=None, help="target file (default: [backup] directory)"
+    )
+    restore = commands.add_parser("restore", help="put a backup back (the bot must be stopped)")
+    restore.add_argument("path", type=Path, help="a backup made by `akhbar backup`")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,8 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"akhbar: {error}", file=sys.stderr)
         return EXIT_USAGE
-    redact_standard_streams(*token_forms(config.token))
-    configure_logging(*token_forms(config.token))
+    config = webhook_secret(config)
+    secrets = _secrets(config)
+    redact_standard_streams(*secrets)
+    configure_logging(*secrets, level=config.logging.level, format=config.logging.format)
     try:
         if args.command == "run":
             return _run(config, args.config)
@@ -109,7 +126,6 @@ def _run(config: Config, config_path: Path) -> int:
     if not TOKEN_FORM.fullmatch(config.token):
         print(f"akhbar: the bot token is malformed: {_CHECK_TOKEN}", file=sys.stderr)
         return EXIT_USAGE
-    from telegram import Update
     from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
     from bot.app import build_application
@@ -117,11 +133,7 @@ def _run(config: Config, config_path: Path) -> int:
     app = build_application(config)
     api = config.telegram.api_base_url
     try:
-        _initialize(app)
-        _make_default_data_folder(config, config_path)  # once Telegram has accepted the token
-        app.run_polling(
-            allowed_updates=Update.ALL_TYPES, timeout=config.telegram.poll_timeout_seconds
-        )
+        asyncio.run(_serve(app, config, config_path))
     except InvalidToken:
         print(f"akhbar: {api} rejected the bot token: {_CHECK_TOKEN}", file=sys.stderr)
         return EXIT_USAGE
@@ -160,16 +172,34 @@ def _sandbox(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _initialize(app: AkhbarApp) -> None:
-    """Initialise the bot (getMe) in the loop run_polling then uses.
+async def _serve(app: AkhbarApp, config: Config, config_path: Path) -> None:
+    """Initialise the bot (getMe) first, then take the database's lock and run until SIGTERM.
 
-    run_polling's own first attempt would log a failure with two tracebacks before raising it;
-    done here, a rejected token or an unreachable API raises alone, and run_polling finds the
-    bot already initialised.
+    Initialised here, a rejected token or an unreachable API raises alone, before any folder is
+    made; serving finds the bot already initialised.
     """
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.run_until_complete(app.initialize())
+    from bot.ptb.serving import serve
+
+    await app.initialize()
+    _make_default_data_folder(config, config_path)  # once Telegram has accepted the token
+    # Held while the bot runs: `akhbar restore` refuses to replace the database under it.
+    with _database_lock(config):
+        await serve(app, config)
+
+
+def _database_lock(config: Config) -> contextlib.AbstractContextManager[None]:
+    if config.storage.path == ":memory:":
+        return contextlib.nullcontext()
+    return backups.hold_database(Path(config.storage.path))
+
+
+def _secrets(config: Config) -> tuple[str, ...]:
+    """Every secret the process knows, in every form it may be written in."""
+    return (
+        *token_forms(config.token),
+        config.telegram.secret_token.get_secret_value(),
+        config.http.metrics_token.get_secret_value(),
+    )
 
 
 def _print_report(number: int, total: int, report: SourceReport) -> None:
@@ -257,7 +287,52 @@ _CHECK_TOKEN = (
 )
 # The commands that may start a new database; the others need the bot's existing one.
 _FILLING_COMMANDS = frozenset({"ingest", "import"})  # and run
-_COMMANDS = {"ingest": _ingest, "import": _import, "stats": _stats, "digest": _digest}
+
+
+async def _health(config: Config, args: argparse.Namespace) -> int:
+    url = probe.readyz_url(config)
+    if url is None:
+        print("akhbar: the HTTP server is off ([http] enabled = false)", file=sys.stderr)
+        return 1
+    answer = await probe.probe(url)
+    for line in answer.lines:
+        print(line)
+    print("ready" if answer.ready else "not ready")
+    return 0 if answer.ready else 1
+
+
+async def _backup(config: Config, args: argparse.Namespace) -> int:
+    database = Path(config.storage.path)
+    target = args.path or Path(config.backup.directory) / backups.backup_name(datetime.now(UTC))
+    try:
+        await backups.back_up(database, target)
+    except BackupError as error:
+        print(f"akhbar: backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up {database} to {target} (integrity check: ok)")
+    return 0
+
+
+async def _restore(config: Config, args: argparse.Namespace) -> int:
+    database = Path(config.storage.path)
+    try:
+        await asyncio.to_thread(backups.restore, args.path, database)
+    except AkhbarError as error:  # BackupError, DatabaseBusy
+        print(f"akhbar: restore refused: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {args.path} to {database}")
+    return 0
+
+
+_COMMANDS = {
+    "ingest": _ingest,
+    "import": _import,
+    "stats": _stats,
+    "digest": _digest,
+    "health": _health,
+    "backup": _backup,
+    "restore": _restore,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -25,6 +25,9 @@ from bot.errors import ConfigError
 Language = Literal["ar", "fr", "en"]
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+METRICS_TOKEN_ENV = "AKHBAR_METRICS_TOKEN"
+_SECRET_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # What @BotFather hands out: the bot's id, a colon, then letters, digits, "_" and "-".
 TOKEN_FORM = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,100}")
 FREE_BROADCAST_PER_SECOND = 30  # Telegram's limit without paid broadcasts
@@ -44,11 +47,61 @@ class TelegramConfig(_Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = "https://api.telegram.org/bot"
     poll_timeout_seconds: Annotated[int, Field(ge=0, le=50)] = 30
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_/-]{0,200}$")] = "/telegram"
+    secret_token: SecretStr = SecretStr("")
+    max_connections: Annotated[int, Field(ge=1, le=100)] = 40
 
     @field_validator("api_base_url")
     @classmethod
     def _http_base(cls, value: str) -> str:
         return _http_url(value).rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_http(cls, value: str) -> str:
+        return _http_url(value) if value else value
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret_chars(cls, value: SecretStr) -> SecretStr:
+        # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and -.
+        secret = value.get_secret_value()
+        if len(secret) > 256 or not set(secret) <= _SECRET_TOKEN_CHARS:
+            raise ValueError("must be at most 256 characters among A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramConfig:
+        if self.mode == "webhook" and not self.webhook_url:
+            raise ValueError('webhook_url is required when mode = "webhook"')
+        return self
+
+
+class HttpConfig(_Section):
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    metrics_token: SecretStr = SecretStr("")
+    max_update_bytes: Annotated[int, Field(ge=1024, le=50_000_000)] = 1_000_000
+
+
+class HealthConfig(_Section):
+    outbox_stuck_seconds: Annotated[float, Field(gt=0)] = 600.0
+    telegram_silence_seconds: Annotated[float, Field(gt=0)] = 180.0
+
+
+class LoggingConfig(_Section):
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class BackupConfig(_Section):
+    enabled: bool = False
+    directory: str = "backups"
+    interval_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
+    keep: Annotated[int, Field(ge=1, le=1000)] = 7
 
 
 class StorageConfig(_Section):
@@ -187,6 +240,10 @@ class Config(_Section):
     autopost: AutopostConfig = AutopostConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     moderation: ModerationConfig = ModerationConfig()
+    http: HttpConfig = HttpConfig()
+    health: HealthConfig = HealthConfig()
+    logging: LoggingConfig = LoggingConfig()
+    backup: BackupConfig = BackupConfig()
     sources: tuple[SourceConfig, ...] = ()
 
     @field_validator("sources", mode="before")
@@ -210,6 +267,12 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
         telegram["token"] = environ[TOKEN_ENV]
     if environ.get(BASE_URL_ENV):
         telegram["api_base_url"] = environ[BASE_URL_ENV]
+    if environ.get(WEBHOOK_SECRET_ENV):
+        telegram["secret_token"] = environ[WEBHOOK_SECRET_ENV]
+    if environ.get(METRICS_TOKEN_ENV):
+        http = data.setdefault("http", {})
+        if isinstance(http, dict):
+            http["metrics_token"] = environ[METRICS_TOKEN_ENV]
     relative_to = path.parent
     try:
         config = Config.model_validate(data)
@@ -256,8 +319,16 @@ def _key_name(loc: tuple) -> str:
 
 
 def _resolve_storage(config: Config, base: Path) -> Config:
+    config = _resolve_backups(config, base)
     path = Path(config.storage.path)
     if path.is_absolute() or config.storage.path == ":memory:":
         return config
     storage = config.storage.model_copy(update={"path": str(base / path)})
     return config.model_copy(update={"storage": storage})
+
+
+def _resolve_backups(config: Config, base: Path) -> Config:
+    if Path(config.backup.directory).is_absolute():
+        return config
+    backup = config.backup.model_copy(update={"directory": str(base / config.backup.directory)})
+    return config.model_copy(update={"backup": backup})

@@ -122,6 +122,14 @@ class ThresholdTooLow(BadThreshold):
         self.floor = floor
 
 
+class BackupError(AkhbarError):
+    """A backup could not be made, verified or restored."""
+
+
+class DatabaseBusy(AkhbarError):
+    """A running bot holds the database (its lock file is taken)."""
+
+
 class BadAutopost(AkhbarError):
     """An /autopost request with a pace or quiet hours that cannot be used."""
 

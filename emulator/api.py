@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import chats, inline, messaging
-from .errors import NOT_FOUND, ApiError
+from .errors import NOT_FOUND, ApiError, bad_request
 from .faults import FaultPlan, FloodLimiter, blocked_error
 from .params import Params
 from .signals import Signal
@@ -156,12 +156,47 @@ class BotApi:
     def _webhook(self, name: str, p: Params) -> Any:
         state = self.state
         if name == "getwebhookinfo":
-            return {
-                "url": state.webhook_url,
-                "has_custom_certificate": False,
-                "pending_update_count": len(state.updates),
-            }
-        state.webhook_url = (p.get_str("url") or "") if name == "setwebhook" else ""
+            return _webhook_info(state)
+        if name == "setwebhook":
+            _set_webhook(state, p)
+        else:
+            state.webhook_url, state.webhook_secret = "", ""
         if p.get_bool("drop_pending_updates"):
             state.updates.clear()
+        state.webhook_last_error = None
+        self.updates_arrived.wake()  # the webhook pusher looks at the new address
         return True
+
+
+_SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _set_webhook(state: EmulatorState, p: Params) -> None:
+    url = p.get_str("url") or ""
+    secret = p.get_str("secret_token") or ""
+    if url and not url.startswith(("https://", "http://")):
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if len(secret) > 256 or not set(secret) <= _SECRET_CHARS:
+        raise bad_request("secret token contains unallowed characters")
+    max_connections = p.get_int("max_connections", 40) or 40
+    if not 1 <= max_connections <= 100:
+        raise bad_request("bad webhook: max_connections must be between 1 and 100")
+    allowed = p.get_json("allowed_updates")
+    if allowed is not None:
+        state.allowed_updates = frozenset(allowed) or DEFAULT_ALLOWED_UPDATES
+    state.webhook_url, state.webhook_secret = url, secret
+    state.webhook_max_connections = max_connections
+
+
+def _webhook_info(state: EmulatorState) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "url": state.webhook_url,
+        "has_custom_certificate": False,
+        "pending_update_count": len(state.updates),
+    }
+    if state.webhook_url:
+        info["max_connections"] = state.webhook_max_connections
+        info["allowed_updates"] = sorted(state.allowed_updates)
+    if state.webhook_last_error is not None:
+        info["last_error_date"], info["last_error_message"] = state.webhook_last_error
+    return info

@@ -26,6 +26,7 @@ from .simulation import (
     user_message,
 )
 from .state import ChatRecord, EmulatorState, MemberRecord, MessageRecord, UserRecord
+from .webhooks import WebhookDelivery, WebhookPusher
 
 _SEND_METHODS = frozenset({"sendmessage", "sendphoto"})
 
@@ -56,6 +57,7 @@ class BotApiEmulator:
         self.api = BotApi(self.state)
         self._log = CallLog(max_logged_requests)
         self._server = ApiServer(self.api, token, self._log)
+        self._webhooks = WebhookPusher(self.api)
         self._cursors: dict[int, int] = {}
 
     # Lifecycle
@@ -63,10 +65,12 @@ class BotApiEmulator:
     async def start(self) -> BotApiEmulator:
         """Start serving on an ephemeral port."""
         await self._server.start()
+        self._webhooks.start()
         return self
 
     async def stop(self) -> None:
         """Stop serving; pending long polls return empty."""
+        await self._webhooks.stop()
         await self._server.stop()
 
     async def __aenter__(self) -> BotApiEmulator:
@@ -385,6 +389,16 @@ class BotApiEmulator:
             and call.method.lower() in _SEND_METHODS
             and str(call.params.get("chat_id")) == wanted
         ]
+
+    @property
+    def webhook_url(self) -> str:
+        """Return the URL setWebhook registered ("" when the bot polls)."""
+        return self.state.webhook_url
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Return every POST of an update to the webhook, with the status the bot answered."""
+        return list(self._webhooks.deliveries)
 
     @property
     def callback_answers(self) -> dict[str, CallbackAnswer]:

@@ -262,6 +262,9 @@ class EmulatorState:
         self.files = FileStore()
         self.allowed_updates = DEFAULT_ALLOWED_UPDATES
         self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_max_connections = 40
+        self.webhook_last_error: tuple[int, str] | None = None  # (date, message)
         self.commands: dict[CommandScope, tuple[tuple[str, str], ...]] = {}
         self.descriptions: dict[tuple[str, str], str] = {}
         self.callback_queries: dict[str, CallbackQueryRecord] = {}

@@ -4,16 +4,21 @@ transactions that several coroutines can share one connection with."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import aiosqlite
 
 from bot.errors import DatabaseUnavailable
+from storage.backups import copy_database
+
+log = logging.getLogger(__name__)
 
 TermsFunction = Callable[[str | None], str]
 
@@ -34,6 +39,8 @@ async def connect(
     db.row_factory = aiosqlite.Row
     try:
         await _configure(db, index_terms)
+        if str(path) != ":memory:":
+            await _backup_before_migrating(db, Path(path))
         await migrate(db)
     except BaseException:
         await db.close()
@@ -77,10 +84,27 @@ def _migrations() -> list[tuple[int, str]]:
     return [(int(p.name.split("_", 1)[0]), p.read_text(encoding="utf-8")) for p in scripts]
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
-    """Apply the migrations newer than `PRAGMA user_version`; return the resulting version."""
+async def _backup_before_migrating(db: aiosqlite.Connection, path: Path) -> None:
+    """Copy an existing database next to itself before a migration changes its schema."""
+    version = await _user_version(db)
+    pending = [number for number, _ in _migrations() if number > version]
+    if version == 0 or not pending:
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.before-{pending[0]:03d}-{stamp}.sqlite3")
+    await asyncio.to_thread(copy_database, path, target)
+    log.info("backed up the database to %s before migrating to %s", target, pending[-1])
+
+
+async def _user_version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cursor:
         (version,) = await cursor.fetchone()
+    return version
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply the migrations newer than `PRAGMA user_version`; return the resulting version."""
+    version = await _user_version(db)
     for number, script in _migrations():
         if number <= version:
             continue

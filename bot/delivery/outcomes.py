@@ -5,6 +5,7 @@ Outcomes are translated from the Telegram library at the boundary (`handlers.del
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,6 +54,8 @@ class Rejected:
 
 
 SendOutcome = Delivered | FloodWait | Unreachable | Migrated | TransientFailure | Rejected
+# Told of every answered request and how long it took (metrics); must not block or raise.
+SendObserver = Callable[[SendOutcome, float], None]
 
 
 class Sender(Protocol):

@@ -44,6 +44,7 @@ from bot.delivery.outcomes import (
     Migrated,
     Rejected,
     Sender,
+    SendObserver,
     SendOutcome,
     TransientFailure,
     Unreachable,
@@ -117,8 +118,10 @@ class OutboxWorker:
         settings: OutboxSettings,
         clock: Clock,
         worker_id: str | None = None,
+        observer: SendObserver | None = None,
     ) -> None:
         self._db = db
+        self._observer = observer
         self._sender = sender
         self._events = events
         self._settings = settings
@@ -321,6 +324,8 @@ class OutboxWorker:
                 log.exception("sender failed on outbox row %s", job.id)
                 outcome = TransientFailure(f"sender error: {error!r}")
             self._in_flight_limit.observe(loop.time() - started)
+            if self._observer is not None:
+                self._observer(outcome, loop.time() - started)
             del self._in_flight[job.id]
             self._slot_freed.set()
             await self._apply(job, outcome)

@@ -44,6 +44,7 @@ class SourceReport:
     error: str | None = None
     not_modified: bool = False
     shortened: int = 0  # articles whose title or body was cut to the [ingestion] limits
+    error_kind: str = ""  # the error's class name, for metrics
 
     @property
     def failed(self) -> bool:
@@ -125,7 +126,9 @@ class IngestionService:
             log.warning("source %s failed: %s", source.name, error)
             async with transaction(self._db):
                 await self._record(source.name, error=str(error) or type(error).__name__)
-            return SourceReport(source.name, error=str(error) or type(error).__name__)
+            return SourceReport(
+                source.name, error=str(error) or type(error).__name__, error_kind=_kind(error)
+            )
         drafts, shortened = self._within_limits(parsed)
         if shortened:
             log.warning("source %s: %s article(s) shortened to the limits", source.name, shortened)
@@ -243,3 +246,9 @@ def _decode(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FeedParseError("not UTF-8 text") from None
+
+
+def _kind(error: Exception) -> str:
+    """FetchTimeout -> fetch_timeout."""
+    name = type(error).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n.catalogs import Texts
+from bot.ops import Operations
 from bot.services import Services
 
 
@@ -31,11 +32,12 @@ class SchedulerControl(Protocol):
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("delivery", "scheduler", "services")
+    __slots__ = ("delivery", "ops", "scheduler", "services")
 
     def __init__(self) -> None:
         self.services: Services | None = None
         self.delivery: DeliveryControl | None = None
+        self.ops: Operations | None = None
         self.scheduler: SchedulerControl | None = None
 
 

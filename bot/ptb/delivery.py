@@ -46,6 +46,7 @@ from bot.delivery.outbox import (
     TransientFailure,
     Unreachable,
 )
+from bot.delivery.outcomes import SendObserver
 from bot.delivery.worker import OutboxWorker
 from bot.logs import Redactor, token_forms
 from bot.models import PhotoPost, UnreachableReason
@@ -299,6 +300,7 @@ async def open_delivery(
     allow_paid_broadcast: bool = False,
     worker_id: str | None = None,
     photos: SentPhotos | None = None,
+    observer: SendObserver | None = None,
 ) -> DeliveryHandle:
     """Open a worker connection and a Bot on the aiohttp transport, and start draining."""
     bot = BroadcastBot(
@@ -310,7 +312,9 @@ async def open_delivery(
     await bot.initialize()
     db = await database.connect(db_path, index_terms=search_text.index_text)
     sender = TelegramSender(bot, allow_paid_broadcast=allow_paid_broadcast, photos=photos)
-    worker = OutboxWorker(db, sender, events, settings=settings, clock=clock, worker_id=worker_id)
+    worker = OutboxWorker(
+        db, sender, events, settings=settings, clock=clock, worker_id=worker_id, observer=observer
+    )
     worker.start()
     return DeliveryHandle(worker, bot, db)
 
@@ -322,6 +326,7 @@ async def start_delivery(
     settings: OutboxSettings,
     worker_id: str = "akhbar",
     allow_paid_broadcast: bool = False,
+    observer: SendObserver | None = None,
 ) -> DeliveryHandle:
     """Start the worker for a running application (call from post_init, after services).
 
@@ -342,4 +347,5 @@ async def start_delivery(
         worker_id=worker_id,
         allow_paid_broadcast=allow_paid_broadcast,
         photos=services.moderation,
+        observer=observer,
     )
