@@ -24,7 +24,6 @@ import resource
 import sqlite3
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -133,15 +132,18 @@ async def _deliver(channels: int, articles: int) -> dict:
             await handle.stop()
             sent = emulator.sent_count()
     per_channel = messages / channels
-    limits = replace(settings).limits
-    overall_bound = messages * (1 + JITTER_ALLOWANCE) / settings.overall_per_second
-    channel_bound = (per_channel - 1) * limits.group_interval
+    group_interval = settings.limits.group_interval
+    # The first message goes at once: n messages need n - 1 gaps.
+    telegram_bound = (messages - 1) / settings.overall_per_second
+    pacer_bound = telegram_bound * (1 + JITTER_ALLOWANCE)
+    channel_bound = (per_channel - 1) * group_interval
     return {
         "channels": channels,
         "messages": messages,
         "sent": sent,
         "seconds": elapsed,
-        "minimum_seconds": max(overall_bound, channel_bound),
+        "minimum_seconds": max(telegram_bound, channel_bound),
+        "pacer_schedule_seconds": max(pacer_bound, channel_bound),
         "overall_per_second": settings.overall_per_second,
         "per_channel_per_minute": settings.per_group_per_minute,
     }
