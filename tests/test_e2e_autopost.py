@@ -4,6 +4,7 @@ its polling jobs, the outbox worker and the Bot API emulator."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import pytest
@@ -395,3 +396,18 @@ async def test_settings_buttons_turn_a_picked_channel_s_auto_posting_on_and_off(
     menu, _ = await press(emulator, menu, stop)
     assert menu.text.startswith("لا يوجد نشر تلقائي في قناة الأخبار.")
     assert await services(app).autopost.of_chat(CHANNEL) == []
+
+
+async def test_link_previews_follow_the_admin_s_choice(emulator, feeds, app):
+    channel_with_admin(emulator)
+    forum_with_admin(emulator)
+    await ask(emulator, ADMIN, "/autopost @akhbar_ma maroc preview")
+    await ask(emulator, FORUM, "/autopost maroc", user_id=ADMIN)
+    feeds.publish("/maroc.xml", rss(story(1)))
+    await poll(app, "maroc")
+    sends = {
+        int(call.params["chat_id"]): json.loads(call.params["link_preview_options"])
+        for call in emulator.requests
+        if call.method == "sendMessage" and "خبر عاجل" in str(call.params.get("text"))
+    }
+    assert sends == {CHANNEL: {"is_disabled": False}, FORUM: {"is_disabled": True}}
