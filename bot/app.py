@@ -31,8 +31,10 @@ from bot.ptb.serving import ObservedRequest, schedule_backups
 from bot.ptb.updates import ChatOrderedProcessor, update_type
 from bot.services import open_services, outbox_settings
 from handlers import (
+    autopost,
     errors,
     fallbacks,
+    inline,
     language,
     membership,
     news,
@@ -53,12 +55,13 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 COMMANDS = (
     "start", "help", "latest", "read", "search", "language",
     "subscribe", "unsubscribe", "topics", "digest", "timezone", "settings", "filter",
-    "schedule", "schedules", "unschedule", "preview", "report",
+    "schedule", "schedules", "unschedule", "preview", "report", "autopost",
 )  # fmt: skip
 OPERATOR_COMMANDS = (
     "reports", "unhide", "ignorereports", "reportthreshold",
     "sources", "addsource", "removesource", "pausesource", "resumesource", "stats",
 )  # fmt: skip
+AUTOPOST_FLUSH_SECONDS = 60
 # Updates handled at once; one chat's updates still run one at a time, in order.
 CONCURRENT_UPDATES = 32
 
@@ -112,6 +115,8 @@ def build_application(
         schedules,
         sources,
         stats,
+        autopost,
+        inline,
         membership,
         fallbacks,
     ):
@@ -158,6 +163,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
             clock=clock,
         )
     app.bot_data.scheduler = digest_jobs.start_scheduler(app)
+    _schedule_autopost_digests(app)
     schedule_backups(app, config)
     if poll_sources:
         app.bot_data.source_polls = start_source_polling(app)
@@ -169,6 +175,20 @@ async def _register_commands(app: AkhbarApp) -> None:
         t = catalogs.texts(code)
         commands = [BotCommand(name, t(f"command-{name}")) for name in COMMANDS]
         await app.bot.set_my_commands(commands, language_code=code)
+
+
+def _schedule_autopost_digests(app: AkhbarApp) -> None:
+    async def flush(context: AkhbarContext) -> None:
+        if await context.services.autopost.flush_due():
+            context.wake_delivery()
+
+    app.job_queue.run_repeating(
+        flush,
+        interval=AUTOPOST_FLUSH_SECONDS,
+        first=AUTOPOST_FLUSH_SECONDS,
+        name="autopost:more-news",
+        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+    )
 
 
 async def _close(app: AkhbarApp) -> None:

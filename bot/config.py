@@ -202,6 +202,13 @@ class DigestConfig(_Section):
         return timedelta(minutes=self.misfire_grace_minutes)
 
 
+class AutopostConfig(_Section):
+    default_hourly_cap: Annotated[int, Field(ge=1, le=120)] = 10
+    max_hourly_cap: Annotated[int, Field(ge=1, le=120)] = 60
+    max_rules_per_chat: Annotated[int, Field(ge=1, le=50)] = 10
+    more_news_headlines: Annotated[int, Field(ge=1, le=30)] = 15
+
+
 def _parse_hhmm(value: str) -> time | None:
     try:
         return time.fromisoformat(value) if len(value) == 5 else None
@@ -267,6 +274,7 @@ class Config(_Section):
     bot: BotConfig = BotConfig()
     ingestion: IngestionConfig = IngestionConfig()
     digests: DigestConfig = DigestConfig()
+    autopost: AutopostConfig = AutopostConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     moderation: ModerationConfig = ModerationConfig()
     http: HttpConfig = HttpConfig()

@@ -166,3 +166,20 @@ class BackupError(AkhbarError):
 
 class DatabaseBusy(AkhbarError):
     """A running bot holds the database (its lock file is taken)."""
+
+
+class BadAutopost(AkhbarError):
+    """An /autopost request with a pace or quiet hours that cannot be used."""
+
+    def __init__(self, problem: str, text: str) -> None:
+        super().__init__(f"{problem}: {text}")
+        self.problem = problem
+        self.text = text
+
+
+class TooManyAutopostRules(AkhbarError):
+    """The chat already has as many auto-posting rules as allowed."""
+
+
+class AutopostRuleNotFound(AkhbarError):
+    """No auto-posting rule has that number in the chat."""

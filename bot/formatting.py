@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from bot.i18n import bidi
 from bot.i18n.catalogs import Texts
 from bot.models import (
     Article,
+    AutopostRule,
     KeywordFilters,
     PauseReason,
     ReviewItem,
@@ -508,3 +510,170 @@ def hidden_image_fallback(caption_html: str | None, note: str) -> str:
     """The text re-sent when a photo message had to be deleted: its caption and the note."""
     escaped = escape(note)
     return f"{caption_html}\n\n{escaped}" if caption_html else escaped
+
+
+# Auto-posting and inline sharing
+
+AUTOPOST_TITLE = 300
+SUMMARY_LENGTH = 300
+MORE_NEWS_TITLE = 150
+_NOT_IN_HASHTAG = re.compile(r"[^\w]+")
+
+
+def hashtag(topic: str) -> str | None:
+    """A hashtag Telegram links (letters, digits and underscores; not only digits), or None."""
+    letters = "".join(c for c in topic if not unicodedata.category(c).startswith("M"))
+    tag = _NOT_IN_HASHTAG.sub("_", letters.replace("ـ", "")).strip("_")
+    if not tag or tag.replace("_", "").isdigit():
+        return None
+    return f"#{tag}"
+
+
+def summary_of(body: str | None, limit: int = SUMMARY_LENGTH) -> str | None:
+    """The first paragraph, cut at a word boundary within `limit` characters (plain text)."""
+    first = next(iter(paragraphs(body)), None)
+    if first is None or len(first) <= limit:
+        return first
+    cut = first[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,،;؛:") + "…"
+
+
+def _read_anchor(t: Texts, key: str, article: Article, bot_username: str | None) -> str:
+    if bot_username is None:
+        return f"/read_{article.id}"
+    link = html.escape(read_link(bot_username, article.id))
+    return f'<a href="{link}">{text(t, key)}</a>'
+
+
+def _source_and_time(t: Texts, article: Article, tz: ZoneInfo) -> str:
+    moment = (article.published_at or article.fetched_at).astimezone(tz)
+    return t("autopost-source-time", source=article.source, time=moment.strftime("%H:%M"))
+
+
+def autopost_text(
+    t: Texts,
+    article: Article,
+    *,
+    with_summary: bool,
+    tz: ZoneInfo,
+    bot_username: str | None,
+    hashtags: Sequence[str] = (),
+) -> str:
+    """An auto-post: the bold title, source and time, the summary when asked, a "read" link to
+    the bot and the topics' hashtags; short enough to be a photo caption as well."""
+    lines = [
+        f"<b>{escape(shorten(article.title, AUTOPOST_TITLE))}</b>",
+        f"<i>{escape(_source_and_time(t, article, tz))}</i>",
+    ]
+    summary = summary_of(article.body) if with_summary else None
+    if summary:
+        lines += ["", escape(summary)]
+    lines += ["", _read_anchor(t, "autopost-read", article, bot_username)]
+    tags = [tag for tag in (hashtag(topic) for topic in hashtags) if tag]
+    if tags:
+        lines.append(" ".join(dict.fromkeys(tags)))
+    return "\n".join(lines)
+
+
+def more_news(
+    t: Texts, articles: Sequence[Article], *, shown: int, bot_username: str | None
+) -> str:
+    """The "more news" digest of held articles: the first `shown` headlines, then how many
+    more are in /latest; one message."""
+    lines = [f"<b>{text(t, 'autopost-more-heading')}</b>", ""]
+    for number, article in enumerate(articles[:shown], start=1):
+        title = escape(shorten(article.title, MORE_NEWS_TITLE))
+        if bot_username is None:
+            lines.append(f"{number}. {title} · /read_{article.id}")
+        else:
+            link = html.escape(read_link(bot_username, article.id))
+            lines.append(f'{number}. <a href="{link}">{title}</a>')
+    rest = len(articles) - shown
+    if rest > 0:
+        lines += ["", text(t, "autopost-more-rest", count=rest)]
+    return "\n".join(lines)
+
+
+def share_text(t: Texts, article: Article, *, tz: ZoneInfo, bot_username: str | None) -> str:
+    """What an inline share sends into a chat: the headline, its source and date, and a
+    "read in the bot" link."""
+    return "\n".join(
+        [
+            f"<b>{escape(shorten(article.title, AUTOPOST_TITLE))}</b>",
+            f"<i>{escape(_source_and_date(t, article, tz))}</i>",
+            "",
+            _read_anchor(t, "inline-read-in-bot", article, bot_username),
+        ]
+    )
+
+
+def share_description(t: Texts, article: Article, tz: ZoneInfo) -> str:
+    """The grey line under an inline result's title (plain text: Telegram shows it as is)."""
+    return _source_and_date(t, article, tz)
+
+
+def _clock_time(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def autopost_rule_summary(t: Texts, rule: AutopostRule, *, default_cap: int) -> str:
+    """A rule in one line of plain words: topics, filters, style, pace, quiet hours, previews."""
+    pieces = [
+        _listed(t, rule.topics, "topics-all"),
+        t(f"autopost-style-{rule.style.value}"),
+        t("autopost-pace", count=rule.hourly_cap or default_cap),
+    ]
+    if not rule.filters.is_empty:
+        words = [f"+{w}" for w in rule.filters.include] + [f"-{w}" for w in rule.filters.exclude]
+        pieces.append(" ".join(words))
+    if rule.quiet is not None:
+        pieces.append(
+            t(
+                "autopost-quiet",
+                start=_clock_time(rule.quiet.start),
+                end=_clock_time(rule.quiet.end),
+            )
+        )
+    if rule.link_preview:
+        pieces.append(t("autopost-with-preview"))
+    return " · ".join(pieces)
+
+
+def autopost_created(
+    t: Texts, number: int, rule: AutopostRule, *, chat: str, default_cap: int
+) -> str:
+    """The confirmation of a new auto-posting rule."""
+    summary = autopost_rule_summary(t, rule, default_cap=default_cap)
+    return text(t, "autopost-created", number=number, chat=chat, rule=summary)
+
+
+def autopost_list(t: Texts, chat: str, rules: Sequence[AutopostRule], *, default_cap: int) -> str:
+    """A chat's auto-posting rules, numbered as `/autopost off <n>` takes them."""
+    if not rules:
+        return text(t, "autopost-none", chat=chat)
+    lines = [f"<b>{text(t, 'autopost-title', chat=chat)}</b>"]
+    for number, rule in enumerate(rules, start=1):
+        summary = escape(autopost_rule_summary(t, rule, default_cap=default_cap))
+        line = f"{number}. {summary}"
+        if rule.is_paused:
+            line = f"{line} <i>{text(t, 'schedules-paused')}</i>"
+        if rule.thread_id:
+            line = f"{line} · #{rule.thread_id}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def most_shared(t: Texts, items: Sequence[tuple[Article, int]], tz: ZoneInfo) -> str:
+    """Today's most shared articles with their share counts."""
+    if not items:
+        return text(t, "shared-none")
+    lines = [f"<b>{text(t, 'shared-title')}</b>", ""]
+    for article, count in items:
+        title = escape(shorten(article.title, LIST_TITLE))
+        lines.append(f"<b>{article.id}.</b> {title}")
+        shares = text(t, "shared-count", count=count)
+        lines.append(
+            f"<i>{escape(_source_and_date(t, article, tz))} · {shares}</i> · /read_{article.id}"
+        )
+    return "\n".join(lines)

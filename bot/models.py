@@ -141,6 +141,43 @@ class TargetChat:
     title: str | None
 
 
+class AutopostStyle(StrEnum):
+    """How an auto-posted article looks in the chat."""
+
+    HEADLINE = "headline"  # bold title, source and time, a "read" link
+    SUMMARY = "summary"  # the headline plus the first paragraph
+    PHOTO = "photo"  # the article's picture with the summary as its caption
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """A daily span (minutes after midnight, chat time) when nothing is posted; may wrap."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class AutopostRule:
+    """One chat's (or forum topic's) standing order: post new articles of these topics."""
+
+    id: int
+    chat_id: int
+    thread_id: int | None = None
+    topics: tuple[str, ...] = ()
+    filters: KeywordFilters = field(default_factory=KeywordFilters)
+    style: AutopostStyle = AutopostStyle.HEADLINE
+    link_preview: bool = False
+    hourly_cap: int | None = None  # None: the configured default
+    quiet: QuietHours | None = None
+    created_by: int | None = None
+    paused_reason: str | None = None
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_reason is not None
+
+
 # Delivery
 
 
@@ -176,6 +213,19 @@ class ImageEdit:
 
 
 @dataclass(frozen=True, slots=True)
+class PhotoPost:
+    """A message that opens with a photo: `parts[0]` is its caption, under a report button.
+
+    `image_id` is the moderation record of the picture: a hidden image is sent as text instead,
+    and the sent message is registered so hiding the image later edits it too.
+    """
+
+    url: str
+    image_id: int
+    report_button: str  # the button's label, in the chat's language
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     """One message to one chat; `key` makes enqueueing idempotent.
 
@@ -188,6 +238,8 @@ class OutgoingMessage:
     thread_id: int | None = None
     kind: str = "digest"
     edit: ImageEdit | None = None
+    photo: PhotoPost | None = None
+    link_preview: bool = False
 
     def __post_init__(self) -> None:
         if not self.parts:

@@ -19,6 +19,7 @@ from bot.ingestion.alerts import OperatorAlerts
 from bot.ingestion.catalog import SourceCatalog
 from bot.moderation import ImageHiding, ModerationService, ModerationSettings
 from bot.reading import NewsService, Topics, search_index, search_text
+from bot.reading.shares import ShareService
 from bot.statistics.stats import StatsService
 from bot.subscriptions import (
     DigestService,
@@ -26,6 +27,7 @@ from bot.subscriptions import (
     ScheduleService,
     SubscriptionService,
 )
+from bot.subscriptions.autopost import AutopostService
 from bot.subscriptions.schedules import ScheduleChanges
 from storage import database
 
@@ -54,6 +56,8 @@ class Services:
     moderation: ModerationService
     image_hiding: ImageHiding
     stats: StatsService
+    autopost: AutopostService
+    shares: ShareService
 
     async def close(self) -> None:
         try:
@@ -183,4 +187,14 @@ async def open_services(
             db, outbox=outbox, moderation=moderation, catalogs=catalogs, clock=clock
         ),
         stats=StatsService(db, outbox=outbox, clock=clock),
+        autopost=AutopostService(
+            db,
+            outbox=outbox,
+            catalogs=catalogs,
+            images=moderation,
+            settings=config.autopost,
+            default_tz=tz,
+            clock=clock,
+        ),
+        shares=ShareService(db, tz=tz, clock=clock),
     )

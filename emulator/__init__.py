@@ -3,7 +3,7 @@
 from .emulator import BotApiEmulator
 from .errors import ApiError
 from .params import UploadedFile
-from .records import ApiCall, Button, CallbackAnswer, CommandScope, SentMessage
+from .records import ApiCall, Button, CallbackAnswer, CommandScope, InlineAnswer, SentMessage
 
 __all__ = [
     "ApiCall",
@@ -12,6 +12,7 @@ __all__ = [
     "Button",
     "CallbackAnswer",
     "CommandScope",
+    "InlineAnswer",
     "SentMessage",
     "UploadedFile",
 ]

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from . import chats, messaging
+from . import chats, inline, messaging
 from .errors import NOT_FOUND, ApiError, bad_request
 from .faults import FaultPlan, FloodLimiter, blocked_error
 from .params import Params
@@ -35,6 +35,7 @@ _CHAT_METHODS: dict[str, tuple[ChatMethod, str]] = {
 _BOT_METHODS: dict[str, BotMethod] = {
     "getme": chats.get_me,
     "answercallbackquery": messaging.answer_callback_query,
+    "answerinlinequery": inline.answer_inline_query,
     "setmycommands": chats.set_my_commands,
     "getmycommands": chats.get_my_commands,
     "deletemycommands": chats.delete_my_commands,
@@ -95,7 +96,7 @@ class BotApi:
         if bot_method is None:
             raise NOT_FOUND
         result = bot_method(self.state, p)
-        if name == "answercallbackquery":
+        if name in ("answercallbackquery", "answerinlinequery"):
             self.messages_changed.wake()
         return result
 

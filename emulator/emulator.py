@@ -12,7 +12,8 @@ from .api import BotApi
 from .calls import CallLog
 from .chats import MEMBER_STATUSES
 from .faults import injected_error
-from .records import ApiCall, Button, CallbackAnswer, CommandScope, SentMessage
+from .inline import chosen_inline_result, inline_query
+from .records import ApiCall, Button, CallbackAnswer, CommandScope, InlineAnswer, SentMessage
 from .server import ApiServer
 from .simulation import (
     callback_query,
@@ -269,6 +270,27 @@ class BotApiEmulator:
         self.api.push_update("callback_query", payload)
         return payload["id"]
 
+    def send_inline_query(
+        self,
+        user_id: int,
+        query: str,
+        *,
+        offset: str = "",
+        chat_type: str = "sender",
+        language_code: str | None = "ar",
+    ) -> str:
+        """A user types `@bot query` in a chat; queues inline_query and returns its id."""
+        user = self.state.add_user(user_id, language_code=language_code)
+        payload = inline_query(self.state, user, query, offset=offset, chat_type=chat_type)
+        self.api.push_update("inline_query", payload)
+        return payload["id"]
+
+    def choose_inline_result(self, user_id: int, result_id: str, *, query: str = "") -> None:
+        """A user sends one of the results the bot offered; queues chosen_inline_result."""
+        user = self.state.add_user(user_id)
+        payload = chosen_inline_result(self.state, user, result_id, query)
+        self.api.push_update("chosen_inline_result", payload)
+
     def add_my_chat_member_update(
         self,
         chat_id: int,
@@ -334,6 +356,15 @@ class BotApiEmulator:
             if not await self.api.messages_changed.wait(deadline - loop.time()):
                 raise AssertionError(f"callback query {query_id} not answered within {timeout}s")
         return self.state.callback_answers[query_id]
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> InlineAnswer:  # noqa: ASYNC109
+        """Return the bot's answer to an inline query, waiting if needed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while query_id not in self.state.inline_answers:
+            if not await self.api.messages_changed.wait(deadline - loop.time()):
+                raise AssertionError(f"inline query {query_id} not answered within {timeout}s")
+        return self.state.inline_answers[query_id]
 
     async def wait_until_polling(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Return once a getUpdates long poll is waiting for updates."""

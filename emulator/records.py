@@ -75,3 +75,24 @@ class CommandScope:
     chat_id: int | str | None = None
     user_id: int | None = None
     language_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InlineAnswer:
+    """What the bot answered to an inline query (results as the JSON objects it sent)."""
+
+    query_id: str
+    results: tuple[dict[str, Any], ...]
+    next_offset: str
+    cache_time: int
+    is_personal: bool
+
+    @property
+    def result_ids(self) -> tuple[str, ...]:
+        """The results' ids, in order."""
+        return tuple(r["id"] for r in self.results)
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        """The article results' titles, in order."""
+        return tuple(r.get("title", "") for r in self.results)

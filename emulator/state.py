@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import bad_request
 from .params import UploadedFile
-from .records import CallbackAnswer, CommandScope
+from .records import CallbackAnswer, CommandScope, InlineAnswer
 
 DEFAULT_ALLOWED_UPDATES = frozenset(
     {
@@ -269,6 +269,8 @@ class EmulatorState:
         self.descriptions: dict[tuple[str, str], str] = {}
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
         self.callback_answers: dict[str, CallbackAnswer] = {}
+        self.inline_queries: dict[str, Any] = {}  # id -> inline.InlineQueryRecord
+        self.inline_answers: dict[str, InlineAnswer] = {}
         self._next_callback_id = 1
 
     def now(self) -> int:

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.formatting import Page
 from bot.i18n.catalogs import Texts
 from bot.models import Article
+from bot.moderation.hiding import report_callback_data
 
 BUTTONS_PER_ROW = 4
 
@@ -58,5 +59,14 @@ def fits_callback(data: str) -> bool:
 
 def report_markup(t: Texts, image_id: int) -> InlineKeyboardMarkup:
     """The "report image" button every photo the bot sends carries."""
-    button = InlineKeyboardButton(t("button-report-image"), callback_data=f"x1:{image_id}")
+    data = report_callback_data(image_id)
+    button = InlineKeyboardButton(t("button-report-image"), callback_data=data)
     return InlineKeyboardMarkup([[button]])
+
+
+AUTOPOST_PREFIX = "ap1"
+
+
+def autopost_menu_button(t: Texts) -> InlineKeyboardButton:
+    """The /settings button that opens auto-posting for the channel an admin picked."""
+    return InlineKeyboardButton(t("button-autopost"), callback_data=f"{AUTOPOST_PREFIX}:m")

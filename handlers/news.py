@@ -27,6 +27,8 @@ from handlers._replies import show_page, topic_of
 
 MAX_COUNT = 20
 MAX_TOPIC_LENGTH = 60
+# `/latest shared`: today's most shared articles instead of the newest.
+MOST_SHARED_WORDS = ("shared", "partagés", "partages", "مشاركة", "الأكثر_مشاركة")
 # Any word after `/read_`, so that a mistyped id gets the same answers as `/read <id>`.
 READ_SHORTCUT = r"^/read_(\w+?)(?:@(\w+))?$"
 MAX_ID_DIGITS = 9  # ids are SQLite rowids far below this; longer numbers cannot exist
@@ -93,6 +95,12 @@ def _render_latest(t: Texts, listing: Listing, topic: str | None, tz: ZoneInfo):
 
 async def latest(update: Update, context: AkhbarContext) -> None:
     t = await context.texts(update)
+    args = context.args or []
+    if len(args) == 1 and args[0].casefold() in MOST_SHARED_WORDS:
+        found = await context.services.shares.most_shared_today(limit=MAX_COUNT)
+        text = formatting.most_shared(t, found, context.services.config.bot.tz)
+        await update.effective_message.reply_html(text)
+        return
     count, topic = _parse_latest_args(context.args or [])
     if count is not None and not 1 <= count <= MAX_COUNT:
         await update.effective_message.reply_html(

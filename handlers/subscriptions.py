@@ -16,7 +16,7 @@ from bot.models import Schedule
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.rules import next_runs
-from handlers._keyboards import fits_callback, page_buttons
+from handlers._keyboards import autopost_menu_button, fits_callback, page_buttons
 from handlers._replies import replace_message
 from handlers.schedules import bad_schedule_text
 
@@ -208,6 +208,7 @@ async def _settings_view(context: AkhbarContext, t: Texts, chat_id: int):
             ],
             [InlineKeyboardButton(t("button-unsubscribe"), callback_data=callback("x"))],
         ]
+    buttons.append([autopost_menu_button(t)])
     return text, InlineKeyboardMarkup(buttons)
 
 

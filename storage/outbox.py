@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiosqlite import Connection
+from aiosqlite import Connection, Row
 
 from bot.models import OutgoingMessage
 from storage.timestamps import to_db
@@ -34,6 +34,10 @@ class ClaimedRow:
     step: str = "send"
     edit_message_id: int | None = None
     edit_caption: str | None = None
+    photo_url: str | None = None
+    image_id: int | None = None
+    report_button: str | None = None
+    link_preview: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,20 +71,24 @@ async def add(db: Connection, messages: Iterable[OutgoingMessage], *, at: dateti
     """Insert messages whose key is new; return how many rows were added."""
     cursor = await db.executemany(
         "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, part_count, created_at,"
-        " step, edit_message_id, edit_caption)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
         [_insert_values(m, to_db(at)) for m in messages],
     )
     return max(cursor.rowcount, 0)
 
 
 def _insert_values(m: OutgoingMessage, at: float) -> tuple[object, ...]:
-    edit = m.edit
+    edit, photo = m.edit, m.photo
     return (
         m.key, m.chat_id, m.thread_id, m.kind, json.dumps(m.parts), len(m.parts), at,
         "send" if edit is None else "edit",
         None if edit is None else edit.message_id,
         None if edit is None else edit.caption,
+        None if photo is None else photo.url,
+        None if photo is None else photo.image_id,
+        None if photo is None else photo.report_button,
+        int(m.link_preview),
     )  # fmt: skip
 
 
@@ -93,17 +101,19 @@ async def claim(
         " SELECT id FROM outbox WHERE status = 'queued' AND not_before <= ?"
         " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?)"
         " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at,"
-        " step, edit_message_id, edit_caption",
+        " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview",
         (worker, lease_until, now, now, limit),
     )
-    claimed = [
-        ClaimedRow(
-            r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10]
-        )
-        for r in rows
-    ]
+    claimed = [_claimed(r) for r in rows]
     claimed.sort(key=lambda row: row.id)  # RETURNING order is unspecified
     return claimed
+
+
+def _claimed(r: Row) -> ClaimedRow:
+    return ClaimedRow(
+        r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10],
+        r[11], r[12], r[13], bool(r[14]),
+    )  # fmt: skip
 
 
 async def record(db: Connection, progress: Sequence[RowProgress], *, worker: str) -> None:

@@ -15,7 +15,7 @@ from emulator import BotApiEmulator, SentMessage
 USER, ADMIN, GROUP = 7, 42, -1004321
 README = Path(__file__).resolve().parents[1] / "README.md"
 GROUP_COMMANDS = {
-    "schedule", "schedules", "preview", "unschedule",
+    "schedule", "schedules", "preview", "unschedule", "autopost",
     "report", "reportthreshold", "reports", "unhide", "ignorereports",
 }  # fmt: skip
 # Answers that mean an example did not do what /help says it does.
@@ -108,7 +108,7 @@ async def test_every_example_in_the_readme_command_table_works(world, akhbar):
 
 async def test_start_and_help_list_every_menu_command_grouped(world, akhbar):
     menu = [command for command, _ in world.commands_for()]
-    assert len(menu) == 18
+    assert len(menu) == 19
     for request in ("/start", "/help"):
         await world.send_text(USER, request)
         shown = (await world.next_message(USER)).text

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot.app import build_application, polling
 from bot.config import BotConfig
 from tests.support import NOW
-from tests.test_e2e_reading import ask
+from tests.support.chat import ask
 
 ADMIN = 42
 GROUP = -1001234

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.models import UnreachableReason
+from bot.models import PhotoPost, UnreachableReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,16 @@ class Sender(Protocol):
     handlers.delivery. Edits answer Delivered when done (also when Telegram says the message is
     not modified) and Rejected when Telegram refuses to change the message."""
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None) -> SendOutcome: ...
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None, link_preview: bool = False
+    ) -> SendOutcome: ...
+
+    async def send_photo(
+        self, chat_id: int, photo: PhotoPost, *, caption: str, thread_id: int | None
+    ) -> SendOutcome:
+        """A photo with its caption and report button; the text alone when the image is
+        hidden or Telegram cannot use it."""
+        ...
 
     async def edit_to_placeholder(
         self, chat_id: int, message_id: int, *, caption: str | None

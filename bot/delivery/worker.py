@@ -58,11 +58,15 @@ from bot.delivery.transitions import (
     RowState,
     Transition,
 )
+from bot.models import PhotoPost
 from storage import outbox as rows_db
 from storage.outbox import ClaimedRow, RowProgress
 
 # The engine's logger name from before the split, so log filters and tests keep matching.
 log = logging.getLogger("bot.delivery.outbox")
+
+
+_MIN_RECHECK_SECONDS = 0.01
 
 
 @dataclass(slots=True)
@@ -74,6 +78,8 @@ class _Job:
     parts: tuple[str, ...]
     edit_message_id: int | None = None
     edit_caption: str | None = None
+    photo: PhotoPost | None = None
+    link_preview: bool = False
 
     @property
     def id(self) -> int:
@@ -85,11 +91,17 @@ class _Job:
 
     @classmethod
     def of(cls, row: ClaimedRow) -> _Job:
+        photo = None
+        if row.photo_url is not None and row.image_id is not None:
+            photo = PhotoPost(row.photo_url, row.image_id, row.report_button or "")
         state = RowState(
             row.id, row.chat_id, len(row.parts), row.next_part, row.step, row.attempts,
             started_at=row.started_at,
         )  # fmt: skip
-        return cls(state, row.thread_id, row.parts, row.edit_message_id, row.edit_caption)
+        return cls(
+            state, row.thread_id, row.parts, row.edit_message_id, row.edit_caption, photo,
+            row.link_preview,
+        )  # fmt: skip
 
     def progress(self) -> RowProgress:
         r = self.row
@@ -294,8 +306,10 @@ class OutboxWorker:
                 continue
             ready_at = self._pacer.chat_ready_at(job.chat_id)
             if self._chat_owner.get(job.chat_id, job.id) != job.id or ready_at == math.inf:
-                # Another row is sending to this chat: look again one interval later.
-                self._schedule(job, now + self._settings.per_chat_interval_seconds)
+                # Another row is sending to this chat: look again one interval later (never
+                # "now" again: with a zero interval this loop would spin without yielding).
+                later = max(self._settings.per_chat_interval_seconds, _MIN_RECHECK_SECONDS)
+                self._schedule(job, now + later)
             elif ready_at > now:
                 self._schedule(job, ready_at)
             else:
@@ -334,6 +348,14 @@ class OutboxWorker:
         step = job.row.step
         if step == STEP_SEND:
             text = job.parts[job.row.next_part]
+            if job.photo is not None and job.row.next_part == 0:
+                return self._sender.send_photo(
+                    job.chat_id, job.photo, caption=text, thread_id=job.thread_id
+                )
+            if job.link_preview:
+                return self._sender.send(
+                    job.chat_id, text, thread_id=job.thread_id, link_preview=True
+                )
             return self._sender.send(job.chat_id, text, thread_id=job.thread_id)
         message_id = job.edit_message_id
         if message_id is None:

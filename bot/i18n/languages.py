@@ -20,6 +20,22 @@ def chat_zone(chat: ChatSettings | None, default: ZoneInfo) -> ZoneInfo:
     return ZoneInfo(chat.timezone) if chat and chat.timezone else default
 
 
+def _has_arabic_letters(text: str) -> bool:
+    return any("\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" for c in text)
+
+
+def query_language(query: str, *, telegram_code: str | None, default: str) -> str:
+    """The language to answer an inline query in: Arabic words get Arabic; otherwise the
+    person's Telegram language when the bot speaks it, Latin words else getting French
+    (Morocco's other newsroom language), an empty query else the default."""
+    if _has_arabic_letters(query):
+        return "ar"
+    guess = (telegram_code or "").split("-")[0].lower()
+    if guess in LANGUAGES and (guess != "ar" or not query.strip()):
+        return guess
+    return "fr" if query.strip() else default
+
+
 class LanguageService:
     def __init__(
         self,

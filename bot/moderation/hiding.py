@@ -26,6 +26,14 @@ HIDE_KIND = "hide"
 BATCH = 500
 
 
+REPORT_PREFIX = "x1"
+
+
+def report_callback_data(image_id: int) -> str:
+    """The callback data of the "report image" button under a photo of this image."""
+    return f"{REPORT_PREFIX}:{image_id}"
+
+
 def placeholder_image() -> bytes:
     """The PNG shown instead of a hidden image (grey, a crossed-out picture, no text)."""
     return (resources.files("bot") / "data" / "placeholder.png").read_bytes()

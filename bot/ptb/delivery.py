@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from aiosqlite import Connection
-from telegram import Bot, InputMediaPhoto, LinkPreviewOptions, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+    Message,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -41,8 +49,8 @@ from bot.delivery.outbox import (
 from bot.delivery.outcomes import SendObserver
 from bot.delivery.worker import OutboxWorker
 from bot.logs import Redactor, token_forms
-from bot.models import UnreachableReason
-from bot.moderation.hiding import placeholder_image
+from bot.models import PhotoPost, UnreachableReason
+from bot.moderation.hiding import placeholder_image, report_callback_data
 from bot.ptb.context import AkhbarApp
 from bot.ptb.transport import AiohttpRequest
 from bot.reading import search_text
@@ -53,6 +61,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 # Serialised once: PTB would otherwise convert the object to JSON on every request.
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True).to_json()
+_WITH_PREVIEW = LinkPreviewOptions(is_disabled=False).to_json()
 
 
 class BroadcastBot(Bot):
@@ -64,9 +73,16 @@ class BroadcastBot(Bot):
     """
 
     async def post_message(
-        self, chat_id: int, text: str, *, thread_id: int | None, paid: bool
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None,
+        paid: bool,
+        link_preview: bool = False,
     ) -> None:
-        """sendMessage in HTML without link previews; raises telegram.error like send_message."""
+        """sendMessage in HTML, without a link preview unless asked; raises telegram.error
+        like send_message."""
         await self._post(
             "sendMessage",
             {
@@ -74,10 +90,27 @@ class BroadcastBot(Bot):
                 "text": text,
                 "parse_mode": ParseMode.HTML,
                 "message_thread_id": thread_id,
-                "link_preview_options": _NO_PREVIEW,
+                "link_preview_options": _WITH_PREVIEW if link_preview else _NO_PREVIEW,
                 "allow_paid_broadcast": paid or None,
             },
         )
+
+
+class SentPhotos(Protocol):
+    """Where photo messages are registered so hiding their image later edits them
+    (the moderation service)."""
+
+    async def is_hidden(self, image_id: int) -> bool: ...
+
+    async def record_sent(
+        self,
+        chat_id: int,
+        message_id: int,
+        image_id: int,
+        *,
+        caption_html: str | None,
+        file_unique_ids: Sequence[str] = (),
+    ) -> None: ...
 
 
 class TelegramSender:
@@ -89,8 +122,10 @@ class TelegramSender:
         *,
         allow_paid_broadcast: bool = False,
         placeholder: bytes | None = None,
+        photos: SentPhotos | None = None,
     ) -> None:
         self._bot = bot
+        self._photos = photos
         # Telegram's error descriptions are stored in the outbox and logged: never the token.
         self._redact = Redactor(token_forms(bot.token))
         self._paid = allow_paid_broadcast
@@ -98,12 +133,44 @@ class TelegramSender:
         self._placeholder_file_id: str | None = None
         self._upload = asyncio.Lock()
 
-    async def send(self, chat_id: int, text: str, *, thread_id: int | None) -> SendOutcome:
+    async def send(
+        self, chat_id: int, text: str, *, thread_id: int | None, link_preview: bool = False
+    ) -> SendOutcome:
         """Send and translate telegram.error into a domain outcome."""
         return await _outcome(
-            self._bot.post_message(chat_id, text, thread_id=thread_id, paid=self._paid),
+            self._bot.post_message(
+                chat_id, text, thread_id=thread_id, paid=self._paid, link_preview=link_preview
+            ),
             self._redact,
         )
+
+    async def send_photo(
+        self, chat_id: int, photo: PhotoPost, *, caption: str, thread_id: int | None
+    ) -> SendOutcome:
+        """The photo with its caption and report button, registered once Telegram took it; the
+        caption alone as text when the image was hidden meanwhile or Telegram cannot use it."""
+        if self._photos is not None and await self._photos.is_hidden(photo.image_id):
+            return await self.send(chat_id, caption, thread_id=thread_id)
+        button = InlineKeyboardButton(
+            photo.report_button, callback_data=report_callback_data(photo.image_id)
+        )
+        try:
+            sent = await self._bot.send_photo(
+                chat_id, photo.url, caption=caption, parse_mode=ParseMode.HTML,
+                reply_markup=InlineKeyboardMarkup([[button]]), message_thread_id=thread_id,
+            )  # fmt: skip
+        except BadRequest as error:
+            if not _is_unusable_photo(error.message):
+                return Rejected(self._redact(error.message))
+            return await self.send(chat_id, caption, thread_id=thread_id)
+        except TelegramError as error:
+            return await _outcome(_raise(error), self._redact)
+        if self._photos is not None:
+            await self._photos.record_sent(
+                chat_id, sent.message_id, photo.image_id, caption_html=caption,
+                file_unique_ids=[size.file_unique_id for size in sent.photo],
+            )  # fmt: skip
+        return Delivered()
 
     async def edit_to_placeholder(
         self, chat_id: int, message_id: int, *, caption: str | None
@@ -140,6 +207,16 @@ class TelegramSender:
             filename="placeholder.png",
         )
         return await self._bot.edit_message_media(media, chat_id=chat_id, message_id=message_id)
+
+
+def _is_unusable_photo(message: str) -> bool:
+    # Telegram's words for a picture it could not fetch or read, as opposed to a chat problem.
+    text = message.lower()
+    return any(word in text for word in ("photo", "image", "file", "url", "webpage", "media"))
+
+
+async def _raise(error: TelegramError) -> None:
+    raise error
 
 
 def _largest_photo(answer: Message | bool) -> str | None:
@@ -222,6 +299,7 @@ async def open_delivery(
     clock: Clock,
     allow_paid_broadcast: bool = False,
     worker_id: str | None = None,
+    photos: SentPhotos | None = None,
     observer: SendObserver | None = None,
 ) -> DeliveryHandle:
     """Open a worker connection and a Bot on the aiohttp transport, and start draining."""
@@ -233,7 +311,7 @@ async def open_delivery(
     )
     await bot.initialize()
     db = await database.connect(db_path, index_terms=search_text.index_text)
-    sender = TelegramSender(bot, allow_paid_broadcast=allow_paid_broadcast)
+    sender = TelegramSender(bot, allow_paid_broadcast=allow_paid_broadcast, photos=photos)
     worker = OutboxWorker(
         db, sender, events, settings=settings, clock=clock, worker_id=worker_id, observer=observer
     )
@@ -268,5 +346,6 @@ async def start_delivery(
         clock=services.clock,
         worker_id=worker_id,
         allow_paid_broadcast=allow_paid_broadcast,
+        photos=services.moderation,
         observer=observer,
     )

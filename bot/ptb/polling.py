@@ -32,7 +32,8 @@ class SourcePolls:
 
 
 def start_source_polling(app: AkhbarApp) -> SourcePolls:
-    """Start polling due sources; new articles go to instant subscribers, then delivery wakes."""
+    """Start polling due sources; new articles go to instant subscribers and auto-posting chats,
+    then delivery wakes."""
     services = app.bot_data.services
 
     async def after_polls(reports: list[SourceReport]) -> None:
@@ -41,6 +42,7 @@ def start_source_polling(app: AkhbarApp) -> SourcePolls:
         log.debug("polled %s sources: %s new articles, %s failed", len(reports), new, failed)
         if new:
             await services.instant.push_new_articles()
+            await services.autopost.post_new_articles()
         # Health notices to operators may be queued too, with or without new articles.
         if app.bot_data.delivery is not None:
             app.bot_data.delivery.wake()

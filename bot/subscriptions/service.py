@@ -32,7 +32,7 @@ from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import MessageQueue
 from bot.subscriptions.rules import next_fire, parse_times
 from bot.subscriptions.schedules import ScheduleChanges, next_fire_in_chat, zone_of_chat
-from storage import admin_targets, chats, deliveries, schedules, subscriptions
+from storage import admin_targets, autopost_rules, chats, deliveries, schedules, subscriptions
 from storage.database import transaction
 
 log = logging.getLogger(__name__)
@@ -244,25 +244,37 @@ class SubscriptionService:
             paused = await schedules.pause_chat(
                 self._db, chat_id=chat_id, reason=PAUSED_UNREACHABLE
             )
+            # Auto-posting rules pause with the schedules, and their admins are told alike.
+            paused_rules = await autopost_rules.pause_chat(
+                self._db, chat_id=chat_id, reason=PAUSED_UNREACHABLE
+            )
             await chats.set_active(self._db, chat_id, is_active=False)
             chat = await chats.get(self._db, chat_id)
-            admins = {s.created_by for s in paused if s.created_by and s.created_by != chat_id}
+            makers = [s.created_by for s in paused] + [r.created_by for r in paused_rules]
+            admins = {admin for admin in makers if admin and admin != chat_id}
+            posters = {r.created_by for r in paused_rules}
             now = int(self._clock().timestamp())
             notices = [
-                await self._pause_notice(admin, chat, reason, now) for admin in sorted(admins)
+                await self._pause_notice(admin, chat, reason, now, autopost=admin in posters)
+                for admin in sorted(admins)
             ]
             if notices:
                 await self._outbox.enqueue(notices)
         log.info("chat %s unreachable (%s): %s schedules paused", chat_id, reason, len(paused))
 
     async def _pause_notice(
-        self, admin: int, chat: ChatSettings | None, reason: UnreachableReason, now: int
+        self,
+        admin: int,
+        chat: ChatSettings | None,
+        reason: UnreachableReason,
+        now: int,
+        *,
+        autopost: bool = False,
     ) -> OutgoingMessage:
         t = self._catalogs.texts(await chats.language(self._db, admin))
         title = (chat and chat.title) or str(chat.chat_id if chat else "")
-        text = formatting.text(
-            t, "schedule-paused-notice", chat=title, reason=t(f"paused-{reason}")
-        )
+        key = "autopost-paused-notice" if autopost else "schedule-paused-notice"
+        text = formatting.text(t, key, chat=title, reason=t(f"paused-{reason}"))
         chat_id = chat.chat_id if chat else 0
         return OutgoingMessage(
             f"notice:paused:{chat_id}:{admin}:{now}", admin, (text,), None, "notice"
@@ -273,6 +285,7 @@ class SubscriptionService:
         async with transaction(self._db):
             await chats.set_active(self._db, chat_id, is_active=True)
             resumed = await schedules.resume_chat(self._db, chat_id=chat_id)
+            await autopost_rules.resume_chat(self._db, chat_id=chat_id)
         return resumed
 
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
@@ -282,7 +295,7 @@ class SubscriptionService:
             await chats.move(
                 self._db, old_chat_id=old_chat_id, new_chat_id=new_chat_id, type="supergroup"
             )
-            for entity in (schedules, subscriptions, deliveries, admin_targets):
+            for entity in (schedules, subscriptions, deliveries, admin_targets, autopost_rules):
                 await entity.move(self._db, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
         log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
