@@ -23,13 +23,14 @@ from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.i18n.catalogs import LANGUAGES
 from bot.ops import Operations
+from bot.ops.health import sources_check
 from bot.ptb import jobs as digest_jobs
 from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
 from bot.ptb.delivery import start_delivery
 from bot.ptb.polling import start_source_polling
 from bot.ptb.serving import ObservedRequest, schedule_backups
 from bot.ptb.updates import ChatOrderedProcessor, update_type
-from bot.services import open_services, outbox_settings
+from bot.services import Services, open_services, outbox_settings
 from handlers import (
     autopost,
     errors,
@@ -156,6 +157,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
         observer=ops.metrics.observe_send if ops else None,
     )
     if ops is not None:
+        ops.add_check("sources", sources_check(lambda: _stuck_source_names(services)))
         ops.watch(
             db=services.db,
             outbox=services.outbox,
@@ -230,3 +232,7 @@ async def polling(app: AkhbarApp, *, poll_timeout: int) -> AsyncIterator[AkhbarA
         if app.post_shutdown:
             await app.post_shutdown(app)
         await app.shutdown()
+
+
+async def _stuck_source_names(services: Services) -> list[str]:
+    return [source.name for source in await services.ingestion.stuck_sources(services.clock())]

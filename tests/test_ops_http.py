@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.config import Config, HttpConfig, SourceConfig
 from bot.ptb.serving import running
 from tests.support import NOW, TOKEN
+from tests.support.clock import FakeClock
 from tests.support.feeds import item, rss
 from tests.support.ops import free_port, http, sample
 from tests.support.waiting import eventually
@@ -198,3 +199,23 @@ async def test_a_taken_port_costs_polling_mode_its_health_server_but_not_its_use
             await emulator.send_text(USER, "/help")
             assert (await emulator.next_message(USER, timeout=10)).text.startswith("كيف تستعمل")
     assert "HTTP server (health, metrics) not started" in caplog.text
+
+
+async def test_readyz_turns_unready_and_names_a_source_failing_beyond_the_threshold(
+    served_config, emulator, feeds
+):
+    feeds.answer("/feed.xml", 500)
+    clock = FakeClock(NOW)
+    app = build_application(served_config, clock=clock)
+    async with running(app, served_config) as server:
+        base = f"http://127.0.0.1:{server.port}"
+        await first_poll_done(app, feeds)  # failed once, at NOW
+        status, body = await http("GET", f"{base}/readyz")
+        assert status == 200, body  # failing, but not for long yet
+        clock.advance(hours=served_config.ingestion.alert_after_hours + 1)
+        status, body = await http("GET", f"{base}/readyz")
+    answer = json.loads(body)
+    assert status == 503 and answer["checks"]["sources"] == {
+        "ok": False,
+        "detail": "1 source(s) failing for too long: local",
+    }

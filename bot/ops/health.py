@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiosqlite import Connection
@@ -113,5 +113,21 @@ def telegram_check(pulse: Pulse, *, silence: float) -> Check:
         if age > silence:
             return CheckResult(False, f"Telegram last answered {age:.0f} s ago")
         return CheckResult(True, f"Telegram answered {age:.0f} s ago")
+
+    return check
+
+
+MAX_NAMED = 5
+
+
+def sources_check(stuck: Callable[[], Awaitable[Sequence[str]]]) -> Check:
+    """Ready while no polled source has been failing beyond the alert threshold."""
+
+    async def check() -> CheckResult:
+        names = list(await stuck())
+        if not names:
+            return CheckResult(True)
+        shown = ", ".join(names[:MAX_NAMED]) + ("…" if len(names) > MAX_NAMED else "")
+        return CheckResult(False, f"{len(names)} source(s) failing for too long: {shown}")
 
     return check
