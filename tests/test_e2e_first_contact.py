@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import quote
 
 import pytest
 
 from bot.config import SourceConfig
 from emulator import BotApiEmulator, SentMessage
+from tests.support.chat import ask, button, listed_ids, listed_titles, press_and_see_edit
 
 USER = 7
 
@@ -19,30 +19,6 @@ def bot_config(bot_config):
     """A configured source whose topic (economie) has no article yet."""
     desk = SourceConfig(name="economy-desk", url="https://economy.test/feed", topics=("economie",))
     return bot_config.model_copy(update={"sources": (desk,)})
-
-
-async def ask(emulator: BotApiEmulator, text: str, chat_id: int = USER, **user) -> SentMessage:
-    await emulator.send_text(chat_id, text, **user)
-    return await emulator.next_message(chat_id)
-
-
-def button(message: SentMessage, label: str) -> str:
-    return next(data for text, data in message.buttons if text == label)
-
-
-async def press_and_see_edit(emulator: BotApiEmulator, message: SentMessage, data: str):
-    pressed_at = time.monotonic()
-    await emulator.press_button(message.chat_id, message.message_id, data)
-    await emulator.wait_for(lambda call: call.method == "editMessageText" and call.at >= pressed_at)
-    return next(m for m in emulator.sent(message.chat_id) if m.message_id == message.message_id)
-
-
-def listed_ids(message: SentMessage) -> list[int]:
-    return [int(n) for n in re.findall(r"^(\d+)\. ", message.text, flags=re.MULTILINE)]
-
-
-def listed_titles(message: SentMessage) -> list[str]:
-    return re.findall(r"^\d+\. (.+)$", message.text, flags=re.MULTILINE)
 
 
 def page_line(message: SentMessage) -> str:
