@@ -149,8 +149,7 @@ async def _create(update, context: AkhbarContext, t: Texts, target: TargetChat, 
         return
     await _remember_channel(update, context, target, rights)
     tz = await context.services.digests.zone_of(target.chat_id)
-    listed = await context.services.schedules.of_chat(target.chat_id)
-    number = [s.id for s in listed].index(created.id) + 1
+    number = await context.services.schedules.number_of(created)
     upcoming = next_runs(created.rule, tz, after=context.services.clock())
     text = formatting.schedule_created(
         t, number, created, chat=_title(t, target),

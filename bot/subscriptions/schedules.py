@@ -123,6 +123,11 @@ class ScheduleService:
         """The chat's schedules; their 1-based position is the number /unschedule takes."""
         return await schedules.of_chat(self._db, chat_id=chat_id)
 
+    async def number_of(self, schedule: Schedule) -> int:
+        """The 1-based position of a schedule in its chat's list: what /unschedule takes."""
+        found = await schedules.of_chat(self._db, chat_id=schedule.chat_id)
+        return [s.id for s in found].index(schedule.id) + 1
+
     async def numbered(self, chat_id: int, number: int) -> Schedule:
         """The chat's schedule at this 1-based position; raise ScheduleNotFound."""
         found = await schedules.of_chat(self._db, chat_id=chat_id)
