@@ -67,16 +67,6 @@ async def delivered_to(
     return found
 
 
-async def delivered_among(db: Connection, *, chat_id: int, article_ids: Sequence[int]) -> set[int]:
-    """Which of these articles the chat already received."""
-    rows = await db.execute_fetchall(
-        "SELECT article_id FROM deliveries WHERE chat_id = ?"
-        " AND article_id IN (SELECT value FROM json_each(?))",
-        (chat_id, json.dumps(list(article_ids))),
-    )
-    return {row[0] for row in rows}
-
-
 async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
     """Carry a chat's delivery history over to its new id."""
     await db.execute(

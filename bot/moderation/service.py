@@ -429,14 +429,9 @@ class ModerationService:
     ) -> bool:
         """Stop counting the person's reports everywhere, past ones included; False if already
         ignored. Operators only: raise OperatorsOnly for a chat admin, NotModerator."""
-        if self._scope(actor_id, chat_id, is_chat_admin) is not None:
-            raise OperatorsOnly(user_id)
-        async with self._transaction() as db:
-            now = self._clock()
-            changed = await reporters.ignore(db, user_id, by=actor_id, at=now)
-            if changed:
-                await self._audit_person(AuditAction.IGNORE_REPORTER, user_id, actor_id, now)
-        return changed
+        return await self._set_ignored(
+            user_id, True, actor_id=actor_id, chat_id=chat_id, is_chat_admin=is_chat_admin
+        )
 
     async def unignore_reporter(
         self,
@@ -447,13 +442,31 @@ class ModerationService:
         is_chat_admin: bool = False,
     ) -> bool:
         """Count the person's reports again; False if they were not ignored (operators only)."""
+        return await self._set_ignored(
+            user_id, False, actor_id=actor_id, chat_id=chat_id, is_chat_admin=is_chat_admin
+        )
+
+    async def _set_ignored(
+        self,
+        user_id: int,
+        ignored: bool,
+        *,
+        actor_id: int,
+        chat_id: int | None,
+        is_chat_admin: bool,
+    ) -> bool:
+        """Ignore or count again a reporter everywhere (operators only), audited when it changed."""
         if self._scope(actor_id, chat_id, is_chat_admin) is not None:
             raise OperatorsOnly(user_id)
         async with self._transaction() as db:
             now = self._clock()
-            changed = await reporters.unignore(db, user_id)
+            if ignored:
+                changed = await reporters.ignore(db, user_id, by=actor_id, at=now)
+            else:
+                changed = await reporters.unignore(db, user_id)
             if changed:
-                await self._audit_person(AuditAction.UNIGNORE_REPORTER, user_id, actor_id, now)
+                action = AuditAction.IGNORE_REPORTER if ignored else AuditAction.UNIGNORE_REPORTER
+                await self._audit_person(action, user_id, actor_id, now)
         return changed
 
     async def _audit_person(
