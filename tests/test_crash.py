@@ -9,16 +9,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config import load_config
 from bot.delivery.outbox import OutboxSettings
-from bot.services import open_services
 from emulator import BotApiEmulator
-from storage import chats
 from tests.support import TOKEN
 from tests.support.cli import akhbar
+from tests.support.ops import subscribe_chats
 
 SUBSCRIBERS = range(10_001, 10_301)  # 300 private chats
 RATE = 60  # messages/s: the broadcast takes about 5 s
@@ -40,16 +37,7 @@ async def prepare(tmp_path: Path) -> Path:
         "paid_broadcast = true\n",
         encoding="utf-8",
     )
-    config = load_config(config_path, environ={})
-    services = await open_services(config)
-    try:
-        await services.ingestion.load_sample_if_empty()
-        now = datetime.now(UTC)
-        for chat_id in SUBSCRIBERS:
-            await chats.remember(services.db, chat_id, type="private", title=None, at=now)
-            await services.subscriptions.subscribe(chat_id, [], language="ar")
-    finally:
-        await services.close()
+    await subscribe_chats(config_path, SUBSCRIBERS)
     return config_path
 
 
