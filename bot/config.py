@@ -30,6 +30,7 @@ TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 METRICS_TOKEN_ENV = "AKHBAR_METRICS_TOKEN"
+DATABASE_URL_ENV = "AKHBAR_DATABASE_URL"
 _SECRET_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # What @BotFather hands out: the bot's id, a colon, then letters, digits, "_" and "-".
 TOKEN_FORM = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,100}")
@@ -109,6 +110,27 @@ class BackupConfig(_Section):
 
 class StorageConfig(_Section):
     path: str = "data/akhbar.sqlite3"
+    # postgresql://user:password@host:port/database selects PostgreSQL instead of `path`.
+    url: SecretStr | None = None
+    pool_size: Annotated[int, Field(ge=2, le=100)] = 10
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("must start with postgresql:// (leave it out for SQLite)")
+        return value
+
+    @property
+    def location(self) -> str:
+        """Where the database is: the PostgreSQL URL if set, else the SQLite file."""
+        return self.path if self.url is None else self.url.get_secret_value()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url is not None
 
 
 class BotConfig(_Section):
@@ -320,6 +342,10 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
         telegram["api_base_url"] = environ[BASE_URL_ENV]
     if environ.get(WEBHOOK_SECRET_ENV):
         telegram["secret_token"] = environ[WEBHOOK_SECRET_ENV]
+    if environ.get(DATABASE_URL_ENV):
+        storage = data.setdefault("storage", {})
+        if isinstance(storage, dict):
+            storage["url"] = environ[DATABASE_URL_ENV]
     if environ.get(METRICS_TOKEN_ENV):
         http = data.setdefault("http", {})
         if isinstance(http, dict):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.clock import Clock, utc_now
 from bot.config import Config
@@ -114,8 +114,12 @@ async def open_services(
     """Open the database (a new one only if `create`) and HTTP client and build every service
     on them, and seed the sources; raise DatabaseUnavailable when the database cannot be
     opened. `on_poll` is told of every source poll (metrics)."""
+    storage = config.storage
     db = await database.connect(
-        config.storage.path, index_terms=search_text.index_text, create=create
+        storage.location,
+        index_terms=search_text.index_text,
+        create=create,
+        pool_size=storage.pool_size,
     )
     await search_index.ensure_current(db)
     http = http_client(config)
@@ -131,7 +135,9 @@ async def open_services(
     changes = ScheduleChanges()
     configured_topics = [topic for source in config.sources for topic in source.topics]
     topics = Topics(db, catalogs=catalogs, configured=configured_topics)
-    moderation_db = await database.connect(config.storage.path, index_terms=search_text.index_text)
+    moderation_db = await database.connect(
+        storage.location, index_terms=search_text.index_text, pool_size=2
+    )
     moderation = ModerationService(moderation_db, settings=moderation_settings(config), clock=clock)
     return Services(
         config=config,

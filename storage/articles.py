@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiosqlite import Connection, Row
+from storage.connection import Connection, Row
 
 from bot.models import Article, ArticleDraft
 from storage.timestamps import from_db, optional_from_db, optional_to_db, to_db

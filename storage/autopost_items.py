@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)

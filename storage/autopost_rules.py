@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from aiosqlite import Connection, Row
+from storage.connection import Connection, Row
 
 from bot.models import AutopostRule, AutopostStyle, KeywordFilters, QuietHours
 

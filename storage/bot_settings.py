@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 
 async def get(db: Connection, name: str) -> str | None:

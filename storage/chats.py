@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from aiosqlite import Connection, Row
+from storage.connection import Connection, Row
 
 from bot.models import ChatSettings
 from storage.timestamps import to_db

@@ -1,5 +1,6 @@
-"""Opening the SQLite database: WAL mode, pragmas, SQL functions, forward migrations, and
-transactions that several coroutines can share one connection with."""
+"""Opening the database: SQLite (WAL mode, pragmas, SQL functions, forward migrations, and
+transactions that several coroutines can share one connection with), or PostgreSQL when the
+location is a postgresql:// URL (`storage.postgres`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from pathlib import Path
 import aiosqlite
 
 from bot.errors import DatabaseUnavailable
+from storage import postgres
 from storage.backups import copy_database
+from storage.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +31,19 @@ _write_locks: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
 
 
 async def connect(
-    path: str | Path, *, index_terms: TermsFunction, create: bool = True
-) -> aiosqlite.Connection:
+    path: str | Path, *, index_terms: TermsFunction, create: bool = True, pool_size: int = 10
+) -> Connection:
     """Open the database (a new file only if `create`), register the indexing function and
     apply pending migrations; raise DatabaseUnavailable when it cannot be opened.
 
-    A missing folder is never created here: which folders may be made is the caller's call.
+    `path` is a SQLite file, or a postgresql:// URL (a pool of up to `pool_size`
+    connections). A missing folder is never created here: which folders may be made is the
+    caller's call.
     """
+    if postgres.is_url(str(path)):
+        return await postgres.connect(
+            str(path), index_terms=index_terms, create=create, pool_size=pool_size
+        )
     db = await _open(str(path), create=create)
     db.row_factory = aiosqlite.Row
     try:
@@ -102,8 +111,10 @@ async def _user_version(db: aiosqlite.Connection) -> int:
     return version
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
+async def migrate(db: Connection) -> int:
     """Apply the migrations newer than `PRAGMA user_version`; return the resulting version."""
+    if isinstance(db, postgres.PostgresDatabase):
+        return await postgres.migrate(db)
     version = await _user_version(db)
     for number, script in _migrations():
         if number <= version:
@@ -116,7 +127,7 @@ async def migrate(db: aiosqlite.Connection) -> int:
 
 
 @asynccontextmanager
-async def transaction(db: aiosqlite.Connection, *, immediate: bool = False) -> AsyncIterator[None]:
+async def transaction(db: Connection, *, immediate: bool = False) -> AsyncIterator[None]:
     """Run the block as one transaction: commit when it ends, roll back if it raises.
 
     The services share one connection, and a transaction on it belongs to whoever commits
@@ -125,6 +136,10 @@ async def transaction(db: aiosqlite.Connection, *, immediate: bool = False) -> A
     `immediate` takes SQLite's write lock before the first read (`BEGIN IMMEDIATE`), so
     check-then-write logic also holds against other processes sharing the file.
     """
+    if isinstance(db, postgres.PostgresDatabase):
+        async with db.transaction(immediate=immediate):
+            yield
+        return
     lock = _write_locks.get(db)
     if lock is None:
         lock = _write_locks[db] = asyncio.Lock()

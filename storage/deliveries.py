@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from storage.timestamps import to_db
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.models import Article
 from storage import articles

@@ -3,7 +3,7 @@ moderation counts and the file's size."""
 
 from __future__ import annotations
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 
 async def ping(db: Connection) -> None:

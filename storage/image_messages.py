@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiosqlite import Connection, Row
+from storage.connection import Connection, Row
 
 from bot.models import ImageMessage
 from storage.timestamps import from_db, to_db

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from aiosqlite import Connection, Row
+from storage.connection import Connection, Row
 
 from bot.models import ImageRecord, ImageStatus
 from storage.timestamps import optional_from_db, to_db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.models import ReportState, ReviewItem
 from storage.images import columns, to_image

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 
 async def record(db: Connection, *, article_id: int, user_id: int, at: datetime) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from aiosqlite import Connection, Row
+from storage.connection import Connection, Row
 
 from bot.models import PauseReason, Source
 from storage.timestamps import optional_from_db, optional_to_db

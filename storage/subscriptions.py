@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from aiosqlite import Connection, Row
+from storage.connection import Connection, Row
 
 from bot.models import KeywordFilters, Subscription
 from storage.timestamps import to_db

@@ -8,7 +8,8 @@ with `pytestmark = pytest.mark.emulator(auto_create_chats=True, fake_clock=True)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,7 @@ from tests.support import NOW, TOKEN
 from tests.support.clock import FakeClock
 from tests.support.delivery import FAST, RecordedEvents, worker_starter
 from tests.support.feeds import FeedServer
+from tests.support.postgres import PostgresServer, postgres_server
 
 LOOPBACK = ("127.0.0.0/8",)
 
@@ -38,6 +40,9 @@ LOOPBACK = ("127.0.0.0/8",)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "emulator(**options): BotApiEmulator options, plus fake_clock=True"
+    )
+    config.addinivalue_line(
+        "markers", "sqlite_only: checks what only the SQLite backend has; not run on PostgreSQL"
     )
 
 
@@ -57,9 +62,40 @@ async def emulator(request: pytest.FixtureRequest, clock) -> AsyncIterator[BotAp
         yield emu
 
 
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "akhbar.sqlite3"
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | str]:
+    """The PostgreSQL server of the run, or why there is none."""
+    yield from postgres_server()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_path(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Path | str]:
+    """Where the test's database lives: a SQLite file, or a fresh PostgreSQL database's URL.
+
+    Every test that uses a database runs on both backends; one marked `sqlite_only` (it
+    checks something only the SQLite file has) runs on SQLite alone."""
+    if request.param == "sqlite":
+        yield tmp_path / "akhbar.sqlite3"
+        return
+    server = request.getfixturevalue("postgres")
+    if isinstance(server, str):
+        pytest.skip(server)
+    name = await server.create_database()
+    yield server.database_url(name)
+    await server.drop_database(name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept = [item for item in items if not _sqlite_only_on_postgres(item)]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+def _sqlite_only_on_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("db_path") if callspec else None
+    return backend == "postgresql" and item.get_closest_marker("sqlite_only") is not None
 
 
 @pytest.fixture
@@ -103,12 +139,14 @@ async def akhbar(bot_config):
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """Say in one line when the browser tests were skipped, and why."""
-    for report in terminalreporter.stats.get("skipped", []):
-        if "browser tests skipped" in str(report.longrepr):
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-            terminalreporter.write_line(str(reason).removeprefix("Skipped: "), yellow=True)
-            return
+    """Say in one line each when the browser or PostgreSQL tests were skipped, and why."""
+    for phrase in ("browser tests skipped", "PostgreSQL tests skipped"):
+        for report in terminalreporter.stats.get("skipped", []):
+            if phrase in str(report.longrepr):
+                longrepr = report.longrepr
+                reason = longrepr[2] if isinstance(longrepr, tuple) else longrepr
+                terminalreporter.write_line(str(reason).removeprefix("Skipped: "), yellow=True)
+                break
 
 
 # The outbox and its workers

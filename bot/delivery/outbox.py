@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Protocol
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.clock import Clock
 from bot.delivery.outcomes import (

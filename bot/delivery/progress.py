@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from storage import outbox as rows_db
 from storage.outbox import RowProgress

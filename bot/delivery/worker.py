@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.clock import Clock
 from bot.delivery import transitions

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.i18n.catalogs import LANGUAGES, Catalogs, Texts
 from bot.models import ChatSettings

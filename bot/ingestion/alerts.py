@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot import formatting
 from bot.i18n.catalogs import Catalogs

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 import httpx
 import lxml.html
-from aiosqlite import Connection
+from storage.connection import Connection
 from lxml import etree
 
 from bot.clock import Clock

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.config import IngestionConfig, SourceConfig
 from bot.errors import AkhbarError, FeedParseError, FeedTooLarge, SourceGone

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot import formatting
 from bot.delivery.outbox import Outbox

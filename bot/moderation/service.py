@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.errors import (
     BadThreshold,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Collection
 
-from aiosqlite import Connection
+from storage.connection import Connection
 from pydantic import SecretStr
 
 from bot.clock import Clock

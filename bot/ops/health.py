@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.clock import Clock
 from storage import health as db_health

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
-from aiosqlite import Connection
+from storage.connection import Connection
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -340,7 +340,7 @@ async def start_delivery(
     return await open_delivery(
         token=config.token,
         base_url=str(config.telegram.api_base_url),
-        db_path=config.storage.path,
+        db_path=config.storage.location,
         events=events,
         settings=settings,
         clock=services.clock,

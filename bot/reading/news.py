@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.errors import ArticleNotFound, NothingSearchable, QueryTooLong, UnknownTopic
 from bot.formatting import Page

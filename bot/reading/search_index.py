@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.reading.search_text import INDEX_VERSION
 from storage import articles, bot_settings

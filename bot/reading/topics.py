@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.errors import UnknownTopic
 from bot.i18n.catalogs import Catalogs

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox

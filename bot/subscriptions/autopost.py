@@ -13,7 +13,7 @@ from itertools import zip_longest
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot import formatting
 from bot.config import AutopostConfig

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot import formatting
 from bot.config import DigestConfig

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot import formatting
 from bot.config import DigestConfig

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot import formatting
 from bot.i18n.catalogs import Catalogs

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot.config import DigestConfig
 from bot.errors import BotCannotPost, NotChatAdmin, ScheduleNotFound, TooManySchedules

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from aiosqlite import Connection
+from storage.connection import Connection
 
 from bot import formatting
 from bot.config import Config
