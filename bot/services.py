@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from storage.connection import Connection
 
 from bot.clock import Clock, utc_now
 from bot.config import Config
@@ -30,6 +29,7 @@ from bot.subscriptions import (
 from bot.subscriptions.autopost import AutopostService
 from bot.subscriptions.schedules import ScheduleChanges
 from storage import database
+from storage.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.connection import Connection, Row
-
 from bot.models import Article, ArticleDraft
+from storage.connection import Connection, Row, is_postgres
 from storage.timestamps import from_db, optional_from_db, optional_to_db, to_db
 
 _COLUMNS = "id, source, title, body, url, published_at, fetched_at, language, topics, image_url"
@@ -36,10 +35,15 @@ def _params(item: NewArticle) -> tuple:
     )  # fmt: skip
 
 
+_PG_SEARCH = "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
+
+
 async def insert_many(db: Connection, items: Sequence[NewArticle]) -> int:
     """Store the items not already known by url, guid or fingerprint; return how many were new."""
     if not items:
         return 0
+    if is_postgres(db):
+        return await _insert_many_indexed(db, items)
     # Rows are never deleted and ids are rowids, so the new rows are exactly those above the
     # current largest id; they are indexed by one statement (see 001_init.sql for why).
     rows = await db.execute_fetchall("SELECT coalesce(max(id), 0) FROM articles")
@@ -59,19 +63,37 @@ async def insert_many(db: Connection, items: Sequence[NewArticle]) -> int:
     return new
 
 
+async def _insert_many_indexed(db: Connection, items: Sequence[NewArticle]) -> int:
+    """PostgreSQL: each row carries its own search terms, made by the same Python function."""
+    terms = db.index_terms
+    cursor = await db.executemany(
+        "INSERT INTO articles (source, title, body, url, guid, fingerprint,"
+        " published_at, fetched_at, sort_at, language, topics, image_url, search)"
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_PG_SEARCH}) ON CONFLICT DO NOTHING",
+        [(*_params(i), terms(i.draft.title), terms(i.draft.body)) for i in items],
+    )
+    return max(cursor.rowcount, 0)
+
+
 async def clear_index(db: Connection) -> None:
     """Empty the full-text index (it is contentless: its rows go only all at once)."""
+    if is_postgres(db):
+        await db.execute("UPDATE articles SET search = NULL WHERE search IS NOT NULL")
+        return
     await db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
 
 
 async def index_batch(db: Connection, *, after_id: int, limit: int) -> tuple[int, int]:
     """Index the next `limit` articles by id after `after_id`; return how many and the last id."""
     rows = await db.execute_fetchall(
-        "SELECT max(id), count(*) FROM (SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?)",
+        "SELECT max(id), count(*) FROM"
+        " (SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?) AS batch",
         (after_id, limit),
     )
     last, found = rows[0][0], rows[0][1]
-    if found:
+    if found and is_postgres(db):
+        await _index_rows(db, after_id, last)
+    elif found:
         await db.execute(
             "INSERT INTO articles_fts (rowid, title, body)"
             " SELECT id, akhbar_terms(title), akhbar_terms(body) FROM articles"
@@ -79,6 +101,17 @@ async def index_batch(db: Connection, *, after_id: int, limit: int) -> tuple[int
             (after_id, last),
         )
     return found, last if found else after_id
+
+
+async def _index_rows(db: Connection, after_id: int, last_id: int) -> None:
+    rows = await db.execute_fetchall(
+        "SELECT id, title, body FROM articles WHERE id > ? AND id <= ?", (after_id, last_id)
+    )
+    terms = db.index_terms
+    await db.executemany(
+        f"UPDATE articles SET search = {_PG_SEARCH} WHERE id = ?",
+        [(terms(r["title"]), terms(r["body"]), r["id"]) for r in rows],
+    )
 
 
 def to_article(row: Row) -> Article:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from storage.connection import Connection, Row
-
 from bot.models import AuditAction, AuditEntry
+from storage.connection import Connection, Row
 from storage.timestamps import from_db, to_db
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from storage.connection import Connection, Row
-
 from bot.models import AutopostRule, AutopostStyle, KeywordFilters, QuietHours
+from storage.connection import Connection, Row
 
 _COLUMNS = (
     "id, chat_id, thread_id, topics, include_words, exclude_words, style, link_preview,"

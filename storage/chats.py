@@ -6,9 +6,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.connection import Connection, Row
-
 from bot.models import ChatSettings
+from storage.connection import Connection, Row
 from storage.timestamps import to_db
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from storage.connection import Connection
-
 from storage.timestamps import to_db
 
 

@@ -6,10 +6,9 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.connection import Connection
-
 from bot.models import Article
 from storage import articles
+from storage.connection import Connection
 from storage.timestamps import to_db
 
 

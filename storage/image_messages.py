@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.connection import Connection, Row
-
 from bot.models import ImageMessage
+from storage.connection import Connection, Row
 from storage.timestamps import from_db, to_db
 
 

@@ -6,9 +6,8 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from storage.connection import Connection, Row
-
 from bot.models import ImageRecord, ImageStatus
+from storage.connection import Connection, Row
 from storage.timestamps import optional_from_db, to_db
 
 # (kind, value): kind is 'telegram' (a file_unique_id), 'url' or 'sha256'.

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.connection import Connection, Row
-
 from bot.models import OutgoingMessage
+from storage.connection import Connection, Row
 from storage.timestamps import to_db
 
 

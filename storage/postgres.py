@@ -109,7 +109,7 @@ class _Statement:
     def __init__(self, run: Any) -> None:
         self._run = run
 
-    def __await__(self):  # noqa: ANN204
+    def __await__(self):
         return self._run.__await__()
 
     async def __aenter__(self) -> PgCursor:

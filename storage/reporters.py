@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.connection import Connection
-
 from storage.timestamps import to_db
 
 

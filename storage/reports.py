@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.connection import Connection
-
 from bot.models import ReportState, ReviewItem
+from storage.connection import Connection
 from storage.images import columns, to_image
 from storage.timestamps import optional_from_db, to_db
 

@@ -6,9 +6,8 @@ import json
 from datetime import datetime, time
 from functools import lru_cache
 
-from storage.connection import Connection, Row
-
 from bot.models import DAY_NAMES, Schedule, ScheduleRule
+from storage.connection import Connection, Row
 from storage.timestamps import optional_from_db, optional_to_db, to_db
 
 _COLUMNS = (

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from storage.connection import Connection, Row
-
 from bot.models import PauseReason, Source
+from storage.connection import Connection, Row
 from storage.timestamps import optional_from_db, optional_to_db
 
 _COLUMNS = (

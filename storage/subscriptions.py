@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from storage.connection import Connection, Row
-
 from bot.models import KeywordFilters, Subscription
+from storage.connection import Connection, Row
 from storage.timestamps import to_db
 
 _COLUMNS = "chat_id, topics, instant_topics, include_words, exclude_words"

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Protocol
 
-from storage.connection import Connection
-
 from bot.clock import Clock
 from bot.delivery.outcomes import (
     Delivered,
@@ -28,6 +26,7 @@ from bot.delivery.pacing import Limits
 from bot.delivery.transitions import RetryPolicy
 from bot.models import ImageEdit, OutgoingMessage, UnreachableReason
 from storage import outbox as rows_db
+from storage.connection import Connection
 
 __all__ = [
     "PAID_BROADCAST_PER_SECOND",

@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from storage.connection import Connection
-
 from storage import outbox as rows_db
+from storage.connection import Connection
 from storage.outbox import RowProgress
 
 # The engine's logger name from before the split, so log filters and tests keep matching.

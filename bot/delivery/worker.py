@@ -34,8 +34,6 @@ import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
-from storage.connection import Connection
-
 from bot.clock import Clock
 from bot.delivery import transitions
 from bot.delivery.outbox import ChatEvents, OutboxSettings
@@ -60,6 +58,7 @@ from bot.delivery.transitions import (
 )
 from bot.models import PhotoPost
 from storage import outbox as rows_db
+from storage.connection import Connection
 from storage.outbox import ClaimedRow, RowProgress
 
 # The engine's logger name from before the split, so log filters and tests keep matching.

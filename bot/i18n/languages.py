@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.connection import Connection
-
 from bot.i18n.catalogs import LANGUAGES, Catalogs, Texts
 from bot.models import ChatSettings
 from storage import chats
+from storage.connection import Connection
 from storage.database import transaction
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.connection import Connection
-
 from bot import formatting
 from bot.i18n.catalogs import Catalogs
 from bot.models import OutgoingMessage, Source
 from storage import chats, outbox
+from storage.connection import Connection
 
 
 class OperatorAlerts:

@@ -13,7 +13,6 @@ from urllib.parse import urljoin
 
 import httpx
 import lxml.html
-from storage.connection import Connection
 from lxml import etree
 
 from bot.clock import Clock
@@ -33,6 +32,7 @@ from bot.ingestion.opml import read_opml, write_opml
 from bot.ingestion.service import as_source
 from bot.models import PauseReason, Source, SourceHealth
 from storage import bot_settings, sources
+from storage.connection import Connection
 from storage.database import transaction
 
 SEEDED = "sources_seeded"

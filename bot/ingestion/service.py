@@ -16,7 +16,6 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
-from storage.connection import Connection
 
 from bot.config import IngestionConfig, SourceConfig
 from bot.errors import AkhbarError, FeedParseError, FeedTooLarge, SourceGone
@@ -30,6 +29,7 @@ from bot.ingestion.limits import within_limits
 from bot.models import ArticleDraft, Source
 from bot.reading import search_text
 from storage import articles, sources
+from storage.connection import Connection
 from storage.database import transaction
 
 log = logging.getLogger(__name__)

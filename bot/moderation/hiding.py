@@ -11,8 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 
-from storage.connection import Connection
-
 from bot import formatting
 from bot.delivery.outbox import Outbox
 from bot.errors import ImageNotFound
@@ -20,6 +18,7 @@ from bot.i18n.catalogs import Catalogs
 from bot.models import ImageEdit, ImageMessage, ImageRecord, OutgoingMessage
 from bot.moderation.service import ModerationService
 from storage import chats
+from storage.connection import Connection
 from storage.database import transaction
 
 HIDE_KIND = "hide"

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from storage.connection import Connection
-
 from bot.errors import (
     BadThreshold,
     ConfigError,
@@ -34,6 +32,7 @@ from bot.moderation.image_identity import (
     perceptual_hash,
 )
 from storage import audit, chat_thresholds, database, image_messages, images, reporters, reports
+from storage.connection import Connection
 from storage.images import ImageKey
 
 MAX_THRESHOLD = 100

@@ -8,7 +8,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Collection
 
-from storage.connection import Connection
 from pydantic import SecretStr
 
 from bot.clock import Clock
@@ -18,6 +17,7 @@ from bot.ops.health import Check, CheckResult, Pulse, database_check, outbox_che
 from bot.ops.metrics import DatabaseSnapshot, Metrics
 from bot.ops.server import OpsServer, WebhookRoute
 from storage import health as db_health
+from storage.connection import Connection
 
 __all__ = [
     "Check",

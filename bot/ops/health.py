@@ -11,10 +11,9 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from storage.connection import Connection
-
 from bot.clock import Clock
 from storage import health as db_health
+from storage.connection import Connection
 
 CHECK_TIMEOUT_SECONDS = 3.0
 

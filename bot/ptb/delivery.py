@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
-from storage.connection import Connection
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -55,6 +54,7 @@ from bot.ptb.context import AkhbarApp
 from bot.ptb.transport import AiohttpRequest
 from bot.reading import search_text
 from storage import database
+from storage.connection import Connection
 
 # Opt in to python-telegram-bot's timedelta RetryAfter.retry_after (the int form is deprecated).
 os.environ.setdefault("PTB_TIMEDELTA", "1")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass
 
-from storage.connection import Connection
-
 from bot.errors import ArticleNotFound, NothingSearchable, QueryTooLong, UnknownTopic
 from bot.formatting import Page
 from bot.models import Article
 from bot.reading import search_text
 from bot.reading.topics import Topics
 from storage import articles
+from storage.connection import Connection
 
 MAX_QUERY_LENGTH = 200
 SEARCH_WINDOW = 1000

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from storage.connection import Connection
-
 from bot.reading.search_text import INDEX_VERSION
 from storage import articles, bot_settings
+from storage.connection import Connection
 from storage.database import transaction
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.connection import Connection
-
 from bot.models import Article
 from storage import articles, shares
+from storage.connection import Connection
 from storage.database import transaction
 
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from storage.connection import Connection
-
 from bot.errors import UnknownTopic
 from bot.i18n.catalogs import Catalogs
 from bot.reading import search_text
 from storage import articles, sources
+from storage.connection import Connection
 
 # Every stored topic is read to resolve a word; feeds' categories stay in the hundreds.
 MAX_TOPICS = 5000

@@ -6,12 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
-from storage.connection import Connection
-
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
 from bot.statistics.charts import ChartData, ChartLabels, render, series_for
 from storage import stats as storage_stats
+from storage.connection import Connection
 
 CHART_DAYS = 14
 

@@ -13,8 +13,6 @@ from itertools import zip_longest
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from storage.connection import Connection
-
 from bot import formatting
 from bot.config import AutopostConfig
 from bot.errors import AutopostRuleNotFound, NotChatAdmin, TooManyAutopostRules
@@ -36,6 +34,7 @@ from bot.subscriptions.schedules import check_rights
 from storage import autopost_items, autopost_rules, bot_settings, chats, deliveries
 from storage import digest_queries as article_queries
 from storage.autopost_items import HeldGroup, ItemDecision
+from storage.connection import Connection
 from storage.database import transaction
 
 log = logging.getLogger(__name__)

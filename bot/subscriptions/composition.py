@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from storage.connection import Connection
-
 from bot import formatting
 from bot.config import DigestConfig
 from bot.i18n.catalogs import Catalogs
@@ -25,6 +23,7 @@ from bot.i18n.languages import chat_zone
 from bot.models import Article, ChatSettings, KeywordFilters, Schedule, Subscription
 from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
 from storage import deliveries, digest_queries
+from storage.connection import Connection
 
 # Composing is CPU work on the event loop: hand it back this often so updates are answered
 # and the outbox worker keeps sending while a large slot is composed.

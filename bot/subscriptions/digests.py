@@ -6,8 +6,6 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from storage.connection import Connection
-
 from bot import formatting
 from bot.config import DigestConfig
 from bot.errors import UnknownChat
@@ -18,6 +16,7 @@ from bot.subscriptions.composition import BulkComposer, DigestRequest
 from bot.subscriptions.rules import SlotCheck, check_slot, due_slot
 from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions
+from storage.connection import Connection
 from storage.database import transaction
 
 __all__ = ["CANDIDATE_WINDOW", "Digest", "DigestService", "digest_key", "select_articles"]

@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.connection import Connection
-
 from bot import formatting
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.languages import chat_zone
@@ -17,6 +15,7 @@ from bot.models import Article, OutgoingMessage, Subscription
 from bot.subscriptions import keyword_filters
 from bot.subscriptions.digests import BOT_USERNAME, MessageQueue
 from storage import bot_settings, chats, deliveries, digest_queries, subscriptions
+from storage.connection import Connection
 from storage.database import transaction
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,6 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.connection import Connection
-
 from bot.config import DigestConfig
 from bot.errors import BotCannotPost, NotChatAdmin, ScheduleNotFound, TooManySchedules
 from bot.i18n.languages import chat_zone
@@ -16,6 +14,7 @@ from bot.models import ChatRights, Schedule, ScheduleRule, TargetChat
 from bot.reading.topics import Topics
 from bot.subscriptions.rules import ScheduleRequest, next_fire
 from storage import admin_targets, chats, schedules
+from storage.connection import Connection
 from storage.database import transaction
 
 

@@ -10,8 +10,6 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from storage.connection import Connection
-
 from bot import formatting
 from bot.config import Config
 from bot.errors import NotSubscribed, UnknownTimeZone, UnknownTopic
@@ -33,6 +31,7 @@ from bot.subscriptions.digests import MessageQueue
 from bot.subscriptions.rules import next_fire, parse_times
 from bot.subscriptions.schedules import ScheduleChanges, next_fire_in_chat, zone_of_chat
 from storage import admin_targets, autopost_rules, chats, deliveries, schedules, subscriptions
+from storage.connection import Connection
 from storage.database import transaction
 
 log = logging.getLogger(__name__)
