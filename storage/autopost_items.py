@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from storage.connection import Connection
+from storage import json_lists
+from storage.connection import Connection, is_postgres
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +79,25 @@ async def decided_among(db: Connection, *, chat_id: int, article_ids: Sequence[i
     """Those of the articles the chat already has a decision for."""
     rows = await db.execute_fetchall(
         "SELECT article_id FROM autopost_items WHERE chat_id = ?"
-        " AND article_id IN (SELECT value FROM json_each(?))",
+        f" AND article_id IN ({json_lists.ids(db)})",
         (chat_id, json.dumps(list(article_ids))),
     )
     return {row[0] for row in rows}
 
 
+def _id_list(db: Connection) -> str:
+    # A JSON list of the group's article ids, smallest first (SQLite keeps the subquery's order).
+    if is_postgres(db):
+        return "json_agg(article_id ORDER BY article_id)"
+    return "json_group_array(article_id)"
+
+
 async def held_due(db: Connection, *, now: datetime, limit: int) -> list[HeldGroup]:
     """Held articles whose digest time has come, grouped by rule and due time."""
     rows = await db.execute_fetchall(
-        "SELECT chat_id, rule_id, due_at, json_group_array(article_id) FROM"
+        f"SELECT chat_id, rule_id, due_at, {_id_list(db)} FROM"
         " (SELECT chat_id, rule_id, due_at, article_id FROM autopost_items"
-        "  WHERE state = 'held' AND due_at <= ? ORDER BY article_id)"
+        "  WHERE state = 'held' AND due_at <= ? ORDER BY article_id) AS held"
         " GROUP BY chat_id, rule_id, due_at ORDER BY due_at LIMIT ?",
         (int(now.timestamp()), limit),
     )
@@ -109,7 +117,7 @@ async def drop_rule(db: Connection, *, rule_ids: Sequence[int]) -> None:
     """Held articles of removed rules are no longer due anywhere."""
     await db.execute(
         "UPDATE autopost_items SET state = 'duplicate' WHERE state = 'held'"
-        " AND rule_id IN (SELECT value FROM json_each(?))",
+        f" AND rule_id IN ({json_lists.ids(db)})",
         (json.dumps(list(rule_ids)),),
     )
 

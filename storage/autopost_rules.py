@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from bot.models import AutopostRule, AutopostStyle, KeywordFilters, QuietHours
+from storage import json_lists
 from storage.connection import Connection, Row
 
 _COLUMNS = (
@@ -38,10 +39,10 @@ def _to_rule(row: Row) -> AutopostRule:
 async def add(db: Connection, rule: AutopostRule, *, at: datetime) -> int:
     """Store a new rule (its `id` is ignored); return the id it got."""
     quiet = rule.quiet
-    cursor = await db.execute(
+    rows = await db.execute_fetchall(
         "INSERT INTO autopost_rules (chat_id, thread_id, topics, include_words, exclude_words,"
         " style, link_preview, hourly_cap, quiet_start, quiet_end, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             rule.chat_id, rule.thread_id, json.dumps(rule.topics, ensure_ascii=False),
             json.dumps(rule.filters.include, ensure_ascii=False),
@@ -51,7 +52,7 @@ async def add(db: Connection, rule: AutopostRule, *, at: datetime) -> int:
             rule.created_by, int(at.timestamp()),
         ),
     )  # fmt: skip
-    return cursor.lastrowid
+    return rows[0][0]
 
 
 async def get(db: Connection, rule_id: int) -> AutopostRule | None:
@@ -73,8 +74,8 @@ async def running_for(db: Connection, *, topics: tuple[str, ...]) -> list[Autopo
     """Rules not paused that take every topic or one of these, in chat order."""
     rows = await db.execute_fetchall(
         f"SELECT {_COLUMNS} FROM autopost_rules r WHERE paused_reason IS NULL AND"
-        " (topics = '[]' OR EXISTS (SELECT 1 FROM json_each(r.topics) t"
-        " WHERE t.value IN (SELECT value FROM json_each(?))))"
+        f" (topics = '[]' OR EXISTS (SELECT 1 FROM {json_lists.values(db, 'r.topics')} t"
+        f" WHERE t.value IN ({json_lists.texts(db)})))"
         " ORDER BY chat_id, id",
         (json.dumps(topics, ensure_ascii=False),),
     )
@@ -83,7 +84,7 @@ async def running_for(db: Connection, *, topics: tuple[str, ...]) -> list[Autopo
 
 async def delete(db: Connection, rule_ids: list[int]) -> None:
     await db.execute(
-        "DELETE FROM autopost_rules WHERE id IN (SELECT value FROM json_each(?))",
+        f"DELETE FROM autopost_rules WHERE id IN ({json_lists.ids(db)})",
         (json.dumps(rule_ids),),
     )
 
@@ -114,6 +115,7 @@ async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
         "UPDATE autopost_rules SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
     )
     await db.execute(
-        "UPDATE OR IGNORE autopost_items SET chat_id = ? WHERE chat_id = ?",
-        (new_chat_id, old_chat_id),
+        "UPDATE autopost_items SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS (SELECT 1"
+        " FROM autopost_items n WHERE n.chat_id = ? AND n.article_id = autopost_items.article_id)",
+        (new_chat_id, old_chat_id, new_chat_id),
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.models import ChatSettings
+from storage import json_lists
 from storage.connection import Connection, Row
 from storage.timestamps import to_db
 
@@ -14,7 +15,8 @@ from storage.timestamps import to_db
 async def remember(db: Connection, chat_id: int, *, type: str, title: str | None, at: datetime):
     """Record a chat the first time it is seen; later calls change nothing."""
     await db.execute(
-        "INSERT OR IGNORE INTO chats (chat_id, type, title, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO chats (chat_id, type, title, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (chat_id, type, title, to_db(at)),
     )
 
@@ -54,7 +56,7 @@ async def many(db: Connection, chat_ids: Sequence[int]) -> dict[int, ChatSetting
     """What the bot remembers of these chats, by id (unknown ones are left out)."""
     rows = await db.execute_fetchall(
         "SELECT chat_id, type, title, language, timezone, is_active FROM chats"
-        " WHERE chat_id IN (SELECT value FROM json_each(?))",
+        f" WHERE chat_id IN ({json_lists.ids(db)})",
         (json.dumps(list(chat_ids)),),
     )
     return {row["chat_id"]: _to_settings(row) for row in rows}
@@ -73,9 +75,9 @@ async def set_active(db: Connection, chat_id: int, *, is_active: bool) -> None:
 async def move(db: Connection, *, old_chat_id: int, new_chat_id: int, type: str) -> None:
     """A group became a supergroup: the chat keeps its settings under its new id."""
     await db.execute(
-        "INSERT OR IGNORE INTO chats (chat_id, type, title, language, created_at, is_active,"
-        " timezone) SELECT ?, ?, title, language, created_at, is_active, timezone FROM chats"
-        " WHERE chat_id = ?",
+        "INSERT INTO chats (chat_id, type, title, language, created_at, is_active, timezone)"
+        " SELECT CAST(? AS BIGINT), CAST(? AS TEXT), title, language, created_at, is_active,"
+        " timezone FROM chats WHERE chat_id = ? ON CONFLICT DO NOTHING",
         (new_chat_id, type, old_chat_id),
     )
     await db.execute("UPDATE chats SET is_active = 0 WHERE chat_id = ?", (old_chat_id,))

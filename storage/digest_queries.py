@@ -7,9 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.models import Article
-from storage import articles
+from storage import articles, json_lists
 from storage.connection import Connection
 from storage.timestamps import to_db
+
+
+def _of_topics(db: Connection) -> str:
+    """The condition that article `a` has one of the topics of a JSON list given twice (an
+    empty list: any article)."""
+    return (
+        f"(CAST(? AS TEXT) = '[]' OR EXISTS (SELECT 1 FROM {json_lists.values(db, 'a.topics')} t"
+        f" WHERE t.value IN ({json_lists.texts(db)})))"
+    )
 
 
 async def undelivered(
@@ -25,10 +34,9 @@ async def undelivered(
     chat never received, of any of `topics` (all when empty), newest first."""
     rows = await db.execute_fetchall(
         f"SELECT {articles.A_COLUMNS} FROM articles a"
-        " WHERE (CASE WHEN ? IS NULL THEN a.fetched_at >= ? ELSE a.id > ? END)"
+        " WHERE (CASE WHEN CAST(? AS BIGINT) IS NULL THEN a.fetched_at >= ? ELSE a.id > ? END)"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.article_id = a.id)"
-        " AND (? = '[]' OR EXISTS (SELECT 1 FROM json_each(a.topics) t"
-        "      WHERE t.value IN (SELECT value FROM json_each(?))))"
+        f" AND {_of_topics(db)}"
         " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
         (
             after_id, to_db(fetched_since), after_id, chat_id,
@@ -52,9 +60,8 @@ async def candidates(
     afterwards)."""
     rows = await db.execute_fetchall(
         f"SELECT {articles.A_COLUMNS} FROM articles a"
-        " WHERE (CASE WHEN ? IS NULL THEN a.fetched_at >= ? ELSE a.id > ? END)"
-        " AND (? = '[]' OR EXISTS (SELECT 1 FROM json_each(a.topics) t"
-        "      WHERE t.value IN (SELECT value FROM json_each(?))))"
+        " WHERE (CASE WHEN CAST(? AS BIGINT) IS NULL THEN a.fetched_at >= ? ELSE a.id > ? END)"
+        f" AND {_of_topics(db)}"
         " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
         (
             after_id, to_db(fetched_since), after_id,
@@ -68,7 +75,7 @@ async def candidates(
 async def queued_keys(db: Connection, keys: Sequence[str]) -> set[str]:
     """Which of these outbox keys are already queued (or were sent)."""
     rows = await db.execute_fetchall(
-        "SELECT key FROM outbox WHERE key IN (SELECT value FROM json_each(?))",
+        f"SELECT key FROM outbox WHERE key IN ({json_lists.texts(db)})",
         (json.dumps(list(keys), ensure_ascii=False),),
     )
     return {row[0] for row in rows}
@@ -80,7 +87,7 @@ async def by_ids(db: Connection, article_ids: Sequence[int]) -> list[Article]:
         return []
     rows = await db.execute_fetchall(
         f"SELECT {articles.A_COLUMNS} FROM articles a"
-        " WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.id",
+        f" WHERE a.id IN ({json_lists.ids(db)}) ORDER BY a.id",
         (json.dumps(list(article_ids)),),
     )
     return [articles.to_article(row) for row in rows]

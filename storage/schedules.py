@@ -7,7 +7,8 @@ from datetime import datetime, time
 from functools import lru_cache
 
 from bot.models import DAY_NAMES, Schedule, ScheduleRule
-from storage.connection import Connection, Row
+from storage import json_lists
+from storage.connection import Connection, Row, is_postgres
 from storage.timestamps import optional_from_db, optional_to_db, to_db
 
 _COLUMNS = (
@@ -60,6 +61,10 @@ def _rule_columns(rule: ScheduleRule) -> tuple[str | None, str | None, str | Non
     return times, ",".join(rule.day_names) or None, None
 
 
+# The larger of last_slot and a moment given twice (a NULL last_slot: the moment).
+_AT_LEAST = "CASE WHEN last_slot >= ? THEN last_slot ELSE CAST(? AS DOUBLE PRECISION) END"
+
+
 async def add(
     db: Connection,
     *,
@@ -74,16 +79,16 @@ async def add(
 ) -> int:
     """Store a new schedule; return its id. Slots before `at` count as served: a schedule
     made at 08:10 never sends the 08:00 digest, even after a restart."""
-    cursor = await db.execute(
+    rows = await db.execute_fetchall(
         "INSERT INTO schedules (chat_id, thread_id, times, days, cron, topics, item_count,"
         " created_by, created_at, last_slot, next_fire_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             chat_id, thread_id, *_rule_columns(rule), json.dumps(list(topics), ensure_ascii=False),
             item_count, created_by, to_db(at), to_db(at), optional_to_db(next_fire_at),
         ),
     )  # fmt: skip
-    return cursor.lastrowid
+    return rows[0][0]
 
 
 async def set_rule(
@@ -97,8 +102,8 @@ async def set_rule(
     """Change when a schedule fires, from `at` on: slots before it count as served."""
     await db.execute(
         "UPDATE schedules SET times = ?, days = ?, cron = ?, next_fire_at = ?,"
-        " last_slot = max(coalesce(last_slot, 0), ?) WHERE id = ?",
-        (*_rule_columns(rule), optional_to_db(next_fire_at), to_db(at), schedule_id),
+        f" last_slot = {_AT_LEAST} WHERE id = ?",
+        (*_rule_columns(rule), optional_to_db(next_fire_at), to_db(at), to_db(at), schedule_id),
     )
 
 
@@ -106,17 +111,21 @@ async def set_next_fire(db: Connection, moves: dict[int, datetime | None], *, at
     """Move schedules to new next fire times (their chat changed time zone at `at`); slots
     before `at` count as served."""
     await db.executemany(
-        "UPDATE schedules SET next_fire_at = ?, last_slot = max(coalesce(last_slot, 0), ?)"
-        " WHERE id = ?",
-        [(optional_to_db(moment), to_db(at), sid) for sid, moment in moves.items()],
+        f"UPDATE schedules SET next_fire_at = ?, last_slot = {_AT_LEAST} WHERE id = ?",
+        [(optional_to_db(moment), to_db(at), to_db(at), sid) for sid, moment in moves.items()],
     )
 
 
 async def due(db: Connection, *, now: datetime, limit: int) -> list[Schedule]:
-    """Up to `limit` schedules whose next fire time is at or before `now`, earliest first."""
+    """Up to `limit` schedules whose next fire time is at or before `now`, earliest first.
+
+    On PostgreSQL the rows stay locked until the caller's transaction ends, and rows another
+    transaction holds are skipped: processes claiming at the same moment share the due
+    schedules out instead of queueing behind one another's composition."""
     rows = await db.execute_fetchall(
         f"SELECT {_COLUMNS} FROM schedules WHERE next_fire_at <= ?"
-        " ORDER BY next_fire_at, id LIMIT ?",
+        " ORDER BY next_fire_at, id LIMIT ?"
+        + (" FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""),
         (to_db(now), limit),
     )
     return [_to_schedule(row) for row in rows]
@@ -131,11 +140,13 @@ async def next_due(db: Connection) -> datetime | None:
 async def claim(db: Connection, moves: list[tuple[int, int | None, int | None]]) -> set[int]:
     """Move each (id, seen next fire time, new one) that still has the time it was seen with;
     return the ids moved. Whoever moves a row first owns its slot: a second process (or a
-    second loop) reading the same rows claims none of them."""
+    second loop) reading the same rows claims none of them (on PostgreSQL it waits for the
+    first one's transaction, then finds the time changed)."""
     rows = await db.execute_fetchall(
-        "UPDATE schedules SET next_fire_at = m.value ->> 2"
-        " FROM json_each(?) m WHERE schedules.id = m.value ->> 0"
-        " AND schedules.next_fire_at IS m.value ->> 1 RETURNING schedules.id",
+        "UPDATE schedules SET next_fire_at = CAST(m.value ->> 2 AS DOUBLE PRECISION)"
+        f" FROM {json_lists.items(db)} m WHERE schedules.id = CAST(m.value ->> 0 AS BIGINT)"
+        " AND schedules.next_fire_at IS NOT DISTINCT FROM CAST(m.value ->> 1 AS DOUBLE PRECISION)"
+        " RETURNING schedules.id",
         (json.dumps(moves),),
     )
     return {row[0] for row in rows}
@@ -145,10 +156,11 @@ async def record_runs(db: Connection, runs: list[tuple[int, int, int | None]]) -
     """Mark each (id, slot epoch, last article id) served; return the ids whose slot was not
     served before (the others wrote nothing), so no slot runs twice."""
     rows = await db.execute_fetchall(
-        "UPDATE schedules SET last_slot = r.value ->> 1,"
-        " last_article_id = coalesce(r.value ->> 2, last_article_id)"
-        " FROM json_each(?) r WHERE schedules.id = r.value ->> 0"
-        " AND (last_slot IS NULL OR last_slot < r.value ->> 1) RETURNING schedules.id",
+        "UPDATE schedules SET last_slot = CAST(r.value ->> 1 AS DOUBLE PRECISION),"
+        " last_article_id = coalesce(CAST(r.value ->> 2 AS BIGINT), last_article_id)"
+        f" FROM {json_lists.items(db)} r WHERE schedules.id = CAST(r.value ->> 0 AS BIGINT)"
+        " AND (last_slot IS NULL OR last_slot < CAST(r.value ->> 1 AS DOUBLE PRECISION))"
+        " RETURNING schedules.id",
         (json.dumps(runs),),
     )
     return {row[0] for row in rows}
@@ -174,7 +186,7 @@ async def first_running(db: Connection, chat_ids: list[int]) -> dict[int, Schedu
     """Each of these chats' first schedule that is not paused, by chat id."""
     rows = await db.execute_fetchall(
         f"SELECT {_COLUMNS} FROM schedules WHERE id IN (SELECT min(id) FROM schedules"
-        " WHERE paused_reason IS NULL AND chat_id IN (SELECT value FROM json_each(?))"
+        f" WHERE paused_reason IS NULL AND chat_id IN ({json_lists.ids(db)})"
         " GROUP BY chat_id)",
         (json.dumps(chat_ids),),
     )

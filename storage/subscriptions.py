@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from bot.models import KeywordFilters, Subscription
+from storage import json_lists
 from storage.connection import Connection, Row
 from storage.timestamps import to_db
 
@@ -49,7 +50,7 @@ async def get(db: Connection, chat_id: int) -> Subscription | None:
 async def many(db: Connection, chat_ids: Sequence[int]) -> dict[int, Subscription]:
     """These chats' subscriptions, by chat id (chats without one are left out)."""
     rows = await db.execute_fetchall(
-        f"SELECT {_COLUMNS} FROM subscriptions WHERE chat_id IN (SELECT value FROM json_each(?))",
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE chat_id IN ({json_lists.ids(db)})",
         (json.dumps(list(chat_ids)),),
     )
     return {row["chat_id"]: _to_subscription(row) for row in rows}
@@ -58,7 +59,7 @@ async def many(db: Connection, chat_ids: Sequence[int]) -> dict[int, Subscriptio
 async def create(db: Connection, chat_id: int, *, at: datetime) -> bool:
     """Subscribe a chat; return False when it already was."""
     cursor = await db.execute(
-        "INSERT OR IGNORE INTO subscriptions (chat_id, created_at) VALUES (?, ?)",
+        "INSERT INTO subscriptions (chat_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (chat_id, to_db(at)),
     )
     return cursor.rowcount > 0
@@ -94,7 +95,8 @@ async def with_instant_topics_batches(
             f"SELECT {', '.join('s.' + c for c in _COLUMNS.split(', '))} FROM subscriptions s"
             " JOIN chats c ON c.chat_id = s.chat_id"
             " WHERE c.is_active = 1 AND s.chat_id > ? AND EXISTS (SELECT 1 FROM"
-            " json_each(s.instant_topics) j WHERE j.value IN (SELECT value FROM json_each(?)))"
+            f" {json_lists.values(db, 's.instant_topics')} j"
+            f" WHERE j.value IN ({json_lists.texts(db)}))"
             " ORDER BY s.chat_id LIMIT ?",
             (after if after is not None else -(2**63), _dump(topics), batch),
         )
@@ -106,8 +108,12 @@ async def with_instant_topics_batches(
 
 
 async def move(db: Connection, *, old_chat_id: int, new_chat_id: int) -> None:
-    """Carry a subscription over to a chat's new id."""
+    """Carry a subscription over to a chat's new id (it replaces one the new id had)."""
     await db.execute(
-        "UPDATE OR REPLACE subscriptions SET chat_id = ? WHERE chat_id = ?",
+        "DELETE FROM subscriptions WHERE chat_id = ?"
+        " AND EXISTS (SELECT 1 FROM subscriptions WHERE chat_id = ?)",
         (new_chat_id, old_chat_id),
+    )
+    await db.execute(
+        "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
     )
