@@ -1,4 +1,5 @@
-"""AutopostService over a real SQLite file: what it queues, holds, folds and leaves out."""
+"""AutopostService over a real database (SQLite and PostgreSQL): what it queues, holds, folds
+and leaves out."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ def clock():
 
 
 @pytest.fixture
-async def services(tmp_path, clock):
+async def services(db_path, clock):
     config = Config(
-        storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
+        storage=StorageConfig(path=str(db_path)),
         bot=BotConfig(load_sample_news=False),
     )
     opened = await open_services(config, clock=clock)

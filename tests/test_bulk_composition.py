@@ -2,17 +2,22 @@
 
 Random subscribers (topics, keyword filters, languages, time zones, counts), random histories
 (articles already received, the position of the last digest) and two candidate windows (a
-tiny one makes chats run past the shared window and read their own) are composed both ways.
+tiny one makes chats run past the shared window and read their own) are composed both ways,
+on SQLite and on PostgreSQL (each example on a fresh database).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,9 +78,8 @@ async def _subscriber(services, chat_id: int, spec: dict) -> DigestRequest:
         await services.subscriptions.set_timezone(chat_id, spec["timezone"])
     await deliveries.record(db, chat_id=chat_id, article_ids=spec["received"], kind="x", at=NOW)
     await db.execute(
-        "UPDATE schedules SET last_article_id = ?, item_count = ?, topics = json(?)"
-        " WHERE chat_id = ?",
-        (spec["after"], spec["count"], str(spec["schedule_topics"]).replace("'", '"'), chat_id),
+        "UPDATE schedules SET last_article_id = ?, item_count = ?, topics = ? WHERE chat_id = ?",
+        (spec["after"], spec["count"], json.dumps(spec["schedule_topics"]), chat_id),
     )
     await db.commit()
     [schedule] = await services.schedules.of_chat(chat_id)
@@ -83,10 +87,39 @@ async def _subscriber(services, chat_id: int, spec: dict) -> DigestRequest:
     return DigestRequest(chat, schedule, await subscriptions.get(db, chat_id))
 
 
-async def _compare(population: list[dict], window: int, empty: str) -> None:
-    with tempfile.TemporaryDirectory() as folder:
+Fresh = Callable[[], AbstractAsyncContextManager[str]]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request: pytest.FixtureRequest) -> Fresh:
+    """Makes an empty database for one example: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+
+        @asynccontextmanager
+        async def sqlite_file() -> AsyncIterator[str]:
+            with tempfile.TemporaryDirectory() as folder:
+                yield str(Path(folder) / "akhbar.sqlite3")
+
+        return sqlite_file
+    server = request.getfixturevalue("postgres")
+    if isinstance(server, str):
+        pytest.skip(server)
+
+    @asynccontextmanager
+    async def postgres_database() -> AsyncIterator[str]:
+        name = await server.create_database()
+        try:
+            yield server.database_url(name)
+        finally:
+            await server.drop_database(name)
+
+    return postgres_database
+
+
+async def _compare(population: list[dict], window: int, empty: str, fresh: Fresh) -> None:
+    async with fresh() as location:
         config = Config(
-            storage=StorageConfig(path=str(Path(folder) / "akhbar.sqlite3")),
+            storage=StorageConfig(path=location),
             bot=BotConfig(load_sample_news=False),
             digests=DigestConfig(max_per_source=2, empty=empty),
         )
@@ -116,11 +149,18 @@ async def _compare(population: list[dict], window: int, empty: str) -> None:
             await services.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The fixture only hands out a factory: every example gets a database of its own.
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     population=populations,
     window=st.sampled_from([4, 500]),
     empty=st.sampled_from(["skip", "note"]),
 )
-def test_bulk_composition_equals_the_per_chat_composition(population, window, empty):
-    asyncio.run(_compare(population, window, empty))
+def test_bulk_composition_equals_the_per_chat_composition(
+    fresh_database, population, window, empty
+):
+    asyncio.run(_compare(population, window, empty, fresh_database))

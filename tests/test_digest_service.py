@@ -1,4 +1,5 @@
-"""Digest composition and queueing over a real SQLite file: what a chat would notice."""
+"""Digest composition and queueing over a real database (SQLite and PostgreSQL): what a chat
+would notice."""
 
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ DESK = SourceConfig(name="desk", url="https://news.test/feed", topics=("maroc", 
 
 
 @pytest.fixture
-async def services(tmp_path, clock):
+async def services(db_path, clock):
     config = Config(
-        storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
+        storage=StorageConfig(path=str(db_path)),
         bot=BotConfig(load_sample_news=False),
         digests=DigestConfig(max_per_source=2),
         sources=(DESK,),
@@ -173,9 +174,9 @@ async def test_nothing_new_skips_the_digest_but_serves_the_slot(services, clock)
     assert await services.digests.run_schedule(schedule.id) is None
 
 
-async def test_nothing_new_sends_a_short_note_when_configured(tmp_path, clock):
+async def test_nothing_new_sends_a_short_note_when_configured(db_path, clock):
     config = Config(
-        storage=StorageConfig(path=str(tmp_path / "a.sqlite3")),
+        storage=StorageConfig(path=str(db_path)),
         bot=BotConfig(load_sample_news=False),
         digests=DigestConfig(empty="note"),
     )
@@ -298,9 +299,9 @@ async def test_instant_topics_push_new_articles_once_through_filters(services, c
     assert "الرجاء يفوز" not in digest.text and "البرلمان" in digest.text
 
 
-async def test_subscription_survives_a_restart(tmp_path, clock):
+async def test_subscription_survives_a_restart(db_path, clock):
     config = Config(
-        storage=StorageConfig(path=str(tmp_path / "a.sqlite3")),
+        storage=StorageConfig(path=str(db_path)),
         bot=BotConfig(load_sample_news=False),
         sources=(DESK,),
     )
