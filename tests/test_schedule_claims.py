@@ -1,0 +1,153 @@
+"""Two bot processes sharing one PostgreSQL database claim each due schedule exactly once.
+
+Each process has its own connection pool, as two processes would; the claims run at the same
+moment on both. PostgreSQL only: several processes share one database only there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.models import Schedule, ScheduleRule
+from bot.reading import search_text
+from storage import database, schedules
+from storage.connection import Connection
+from storage.database import transaction
+
+NOW = datetime(2025, 3, 3, 8, 0, 30, tzinfo=UTC)
+SLOT = NOW.replace(second=0)
+NEXT = int((SLOT + timedelta(days=1)).timestamp())
+BATCH = 40
+WAIT = 10.0
+
+
+@pytest.fixture
+async def two_processes(postgres) -> AsyncIterator[tuple[Connection, Connection]]:
+    """Two pools on one fresh PostgreSQL database, as two bot processes would open it."""
+    if isinstance(postgres, str):
+        pytest.skip(postgres)
+    name = await postgres.create_database()
+    url = postgres.database_url(name)
+    first = await database.connect(url, index_terms=search_text.index_text)
+    second = await database.connect(url, index_terms=search_text.index_text)
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+        await postgres.drop_database(name)
+
+
+async def due_schedules(db: Connection, count: int) -> set[int]:
+    """Store `count` schedules of as many chats, all due at SLOT; return their ids."""
+    rule = ScheduleRule(times=(SLOT.time(),))
+    ids = set()
+    async with transaction(db):
+        for chat_id in range(1000, 1000 + count):
+            schedule_id = await schedules.add(
+                db, chat_id=chat_id, rule=rule, item_count=5, thread_id=None, topics=(),
+                created_by=None, at=SLOT - timedelta(days=1), next_fire_at=SLOT,
+            )  # fmt: skip
+            ids.add(schedule_id)
+    return ids
+
+
+def moves(due: list[Schedule]) -> list[tuple[int, int | None, int | None]]:
+    return [(s.id, s.next_fire_at, NEXT) for s in due]
+
+
+async def claim_batch(db: Connection, between: Callable[[], Awaitable[None]] | None = None):
+    """What the digest service does for one batch: read the due rows, claim them, commit."""
+    async with transaction(db):
+        due = await schedules.due(db, now=NOW, limit=BATCH)
+        if between is not None:
+            await between()
+        return [s.id for s in due], await schedules.claim(db, moves(due))
+
+
+async def claim_until_none_due(db: Connection) -> list[int]:
+    claimed: list[int] = []
+    while True:
+        read, won = await claim_batch(db)
+        if not read:
+            return claimed
+        claimed += won
+
+
+async def test_two_processes_claiming_at_once_claim_each_due_schedule_once(two_processes):
+    first, second = two_processes
+    expected = await due_schedules(first, 5 * BATCH + 7)
+
+    claims = await asyncio.wait_for(
+        asyncio.gather(claim_until_none_due(first), claim_until_none_due(second)), WAIT
+    )
+
+    counted = Counter(claims[0] + claims[1])
+    assert set(counted) == expected
+    assert set(counted.values()) == {1}
+    assert await schedules.due(first, now=NOW, limit=10) == []
+
+
+async def test_rows_one_process_is_claiming_are_skipped_by_the_other(two_processes):
+    first, second = two_processes
+    expected = await due_schedules(first, 3 * BATCH)
+    first_read = asyncio.Event()
+    second_read: asyncio.Future[tuple[list[int], set[int]]] = asyncio.Future()
+
+    async def second_reads_while_first_holds_its_rows() -> None:
+        first_read.set()
+        # The first transaction is open and holds its rows: the second does not wait for it.
+        await asyncio.wait_for(asyncio.shield(second_read), WAIT)
+
+    async def second_process() -> None:
+        await first_read.wait()
+        second_read.set_result(await claim_batch(second))
+
+    held, _ = await asyncio.wait_for(
+        asyncio.gather(
+            claim_batch(first, second_reads_while_first_holds_its_rows), second_process()
+        ),
+        WAIT,
+    )
+    read, won = second_read.result()
+    first_ids, first_won = held
+    assert len(first_ids) == len(read) == BATCH
+    assert not set(first_ids) & set(read)
+    assert first_won == set(first_ids) and won == set(read)
+    rest = await claim_until_none_due(first)
+    assert Counter(first_ids + read + rest) == Counter(expected)
+
+
+async def test_a_claim_waiting_on_another_process_claims_nothing_once_it_committed(two_processes):
+    first, second = two_processes
+    expected = await due_schedules(first, BATCH)
+    seen = await schedules.due(first, now=NOW, limit=BATCH)  # both processes read these rows
+
+    async def second_claim() -> set[int]:
+        async with transaction(second):
+            return await schedules.claim(second, moves(seen))
+
+    async with transaction(first):
+        assert await schedules.claim(first, moves(seen)) == expected
+        waiting = asyncio.create_task(second_claim())
+        await until_a_statement_waits_on_a_lock(first)
+    assert await asyncio.wait_for(waiting, WAIT) == set()
+    assert [s.next_fire_at for s in await schedules.of_chat(first, chat_id=1000)] == [NEXT]
+
+
+async def until_a_statement_waits_on_a_lock(db: Connection) -> None:
+    """Return once another session of this database is blocked on a row lock."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            rows = await db.execute_fetchall(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+            if rows[0][0]:
+                return
+            await asyncio.sleep(0.01)
