@@ -13,11 +13,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.config import BotConfig, Config, StorageConfig
 from bot.models import Schedule, ScheduleRule
 from bot.reading import search_text
+from bot.services import open_services
 from storage import database, schedules
 from storage.connection import Connection
 from storage.database import transaction
+from tests.support.clock import FakeClock
+from tests.support.digest_world import draft, outbox_rows, store
 
 NOW = datetime(2025, 3, 3, 8, 0, 30, tzinfo=UTC)
 SLOT = NOW.replace(second=0)
@@ -27,20 +31,25 @@ WAIT = 10.0
 
 
 @pytest.fixture
-async def two_processes(postgres) -> AsyncIterator[tuple[Connection, Connection]]:
-    """Two pools on one fresh PostgreSQL database, as two bot processes would open it."""
+async def shared_url(postgres) -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for the processes of one test."""
     if isinstance(postgres, str):
         pytest.skip(postgres)
     name = await postgres.create_database()
-    url = postgres.database_url(name)
-    first = await database.connect(url, index_terms=search_text.index_text)
-    second = await database.connect(url, index_terms=search_text.index_text)
+    yield postgres.database_url(name)
+    await postgres.drop_database(name)
+
+
+@pytest.fixture
+async def two_processes(shared_url) -> AsyncIterator[tuple[Connection, Connection]]:
+    """Two pools on one database, as two bot processes would open it."""
+    first = await database.connect(shared_url, index_terms=search_text.index_text)
+    second = await database.connect(shared_url, index_terms=search_text.index_text)
     try:
         yield first, second
     finally:
         await first.close()
         await second.close()
-        await postgres.drop_database(name)
 
 
 async def due_schedules(db: Connection, count: int) -> set[int]:
@@ -151,3 +160,39 @@ async def until_a_statement_waits_on_a_lock(db: Connection) -> None:
             if rows[0][0]:
                 return
             await asyncio.sleep(0.01)
+
+
+async def test_two_bots_running_one_slot_at_once_queue_each_subscriber_one_digest(shared_url):
+    config = Config(storage=StorageConfig(path=shared_url), bot=BotConfig(load_sample_news=False))
+    clock = FakeClock(SLOT - timedelta(hours=1))
+    bots = [await open_services(config, clock=clock) for _ in range(2)]
+    try:
+        first = bots[0]
+        await store(first, draft("خبر الصباح"))
+        chats = range(2000, 2000 + 3 * BATCH)
+        for chat_id in chats:
+            await first.languages.texts_for(
+                chat_id, chat_type="private", title=None, telegram_code="ar"
+            )
+            await first.subscriptions.subscribe(chat_id, (), language="ar")
+        clock.set(NOW)
+
+        async def run_every_batch(bot) -> int:
+            bot.digests.batch_size = BATCH // 2
+            queued = 0
+            while True:
+                claimed, added = await bot.digests.run_due(NOW)
+                queued += added
+                if not claimed:
+                    return queued
+
+        counts = await asyncio.wait_for(
+            asyncio.gather(*(run_every_batch(bot) for bot in bots)), WAIT * 3
+        )
+        rows = await outbox_rows(first)
+    finally:
+        for bot in bots:
+            await bot.close()
+    assert sum(counts) == len(chats)
+    assert sorted(row.chat_id for row in rows) == list(chats)
+    assert all("خبر الصباح" in row.text for row in rows)
