@@ -130,7 +130,7 @@ async def test_100_simultaneous_reports_count_exactly_and_hide_once(service, thr
 
 
 @pytest.mark.parametrize("threshold", [3, 100])
-async def test_two_processes_sharing_the_file_hide_once(db_path, db, clock, threshold):
+async def test_two_processes_sharing_the_database_hide_once(db_path, db, clock, threshold):
     settings = replace(SETTINGS, threshold=threshold, rate_limit_per_hour=1000)
     other_db = await _connect(db_path)
     try:
@@ -151,6 +151,62 @@ async def test_two_processes_sharing_the_file_hide_once(db_path, db, clock, thre
     assert item.weight == threshold
     hides = [e for e in await first.audit() if e.action is AuditAction.HIDDEN_BY_REPORTS]
     assert len(hides) == 1
+
+
+async def test_two_processes_counting_the_last_two_reports_at_once_hide_once(db_path, db, clock):
+    # Two database objects are what two bot processes have: on PostgreSQL two pools, two
+    # sessions, so each race below is decided by the database, not by this event loop.
+    settings = replace(SETTINGS, threshold=3, rate_limit_per_hour=1000)
+    other_db = await _connect(db_path)
+    try:
+        first = ModerationService(db, settings=settings, clock=clock)
+        second = ModerationService(other_db, settings=settings, clock=clock)
+        images = [await _photo(first, f"race{n}") for n in range(20)]
+        races = []
+        for image in images:  # one race at a time, so both start together every time
+            await _reports(first, image, [11])
+            races.append(
+                await asyncio.gather(
+                    first.report(image, reporter_id=12, chat_id=CHAT),
+                    second.report(image, reporter_id=13, chat_id=CHAT),
+                )
+            )
+        hidden = [await second.is_hidden(image) for image in images]
+    finally:
+        await other_db.close()
+    for pair in races:
+        assert [o.status for o in pair] == [ReportStatus.COUNTED] * 2
+        assert sorted(o.count for o in pair) == [2, 3]
+        assert [o.count for o in pair if o.just_hidden] == [3]
+    assert all(hidden)
+    hides = [e.image_id for e in await first.audit() if e.action is AuditAction.HIDDEN_BY_REPORTS]
+    assert sorted(hides) == sorted(images)
+
+
+async def test_one_person_reporting_from_two_processes_at_once_counts_once(db_path, db, clock):
+    settings = replace(SETTINGS, rate_limit_per_hour=1000)
+    other_db = await _connect(db_path)
+    try:
+        first = ModerationService(db, settings=settings, clock=clock)
+        second = ModerationService(other_db, settings=settings, clock=clock)
+        images = [await _photo(first, f"twice{n}") for n in range(20)]
+        races = [
+            await asyncio.gather(
+                first.report(image, reporter_id=11, chat_id=CHAT),
+                second.report(image, reporter_id=11, chat_id=CHAT),
+            )
+            for image in images
+        ]
+    finally:
+        await other_db.close()
+    for pair in races:
+        assert sorted(o.status for o in pair) == sorted(
+            [ReportStatus.COUNTED, ReportStatus.ALREADY_REPORTED]
+        )
+    queue = await first.review_queue(limit=50)
+    assert sorted((i.image.id, i.weight, i.reporters) for i in queue) == [
+        (image, 1, 1) for image in images
+    ]
 
 
 async def test_the_rate_limit_stops_a_flood_until_the_hour_has_passed(moderation, clock):
