@@ -347,6 +347,20 @@ async def test_a_resized_copy_of_a_hidden_image_is_hidden_an_unrelated_one_is_no
     assert (await moderation.image(copy)).copy_of == image
 
 
+async def test_copies_are_found_across_the_sign_bit_of_the_stored_hash(moderation):
+    # Hashes are stored as signed 64-bit integers: the top bit must count like any other.
+    top = (1 << 63) | 0x0F0F_00FF
+    image = await _photo(moderation, "original", phash=top)
+    await _reports(moderation, image, [11, 12, 13])
+    near = await _photo(moderation, "near", phash=top ^ 0b1011)  # 3 bits apart
+    across = await _photo(moderation, "across", phash=top ^ (1 << 63) ^ 1)  # 2, one the sign
+    far = await _photo(moderation, "far", phash=top ^ 0xFF800)  # 9 or more from each
+    full = await _photo(moderation, "full", phash=2**64 - 1)
+    assert [await moderation.is_hidden(i) for i in (near, across, far)] == [True, True, False]
+    assert (await moderation.image(image)).phash == top
+    assert (await moderation.image(full)).phash == 2**64 - 1
+
+
 async def test_a_photo_seen_before_the_hiding_is_hidden_when_seen_again(moderation):
     original = photo(8)
     early_copy = await _photo(moderation, "early", phash=perceptual_hash(encode(resized(original))))
