@@ -66,15 +66,21 @@ async def _article(db, title: str) -> int:
     return rows[0][0]
 
 
-async def _writes_so_far(db) -> int:
-    """A number that grows with every write: SQLite's changed rows, PostgreSQL's next
-    transaction id (only a transaction that writes takes one; reads leave it alone)."""
-    if is_postgres(db):
+async def _writes_so_far(db) -> object:
+    """What changes with any write: SQLite's count of changed rows; on PostgreSQL each table's
+    row count and newest row version (`xmin`, the id of the transaction that wrote it)."""
+    if not is_postgres(db):
+        return db.total_changes
+    tables = await db.execute_fetchall(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+    )
+    marks = []
+    for (table,) in tables:
         rows = await db.execute_fetchall(
-            "SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT)"
+            f'SELECT count(*), max(CAST(CAST(xmin AS TEXT) AS BIGINT)) FROM "{table}"'
         )
-        return rows[0][0]
-    return db.total_changes
+        marks.append((table, *rows[0]))
+    return marks
 
 
 async def test_three_distinct_people_hide_an_image(moderation):
