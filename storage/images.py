@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.models import ImageRecord, ImageStatus
-from storage.connection import Connection, Row
+from storage.connection import Connection, Row, is_postgres
 from storage.timestamps import optional_from_db, to_db
 
 # (kind, value): kind is 'telegram' (a file_unique_id), 'url' or 'sha256'.
@@ -42,6 +42,14 @@ def from_signed64(value: int) -> int:
     return value % _WORD
 
 
+def _json_elements(db: Connection) -> str:
+    """A FROM item with one row per element of a JSON array parameter, in column `value`."""
+    # The one spot where the engines share no spelling: SQLite's json_each, PostgreSQL's jsonb.
+    if is_postgres(db):
+        return "jsonb_array_elements(CAST(? AS jsonb)) AS elements (value)"
+    return "json_each(?) AS elements"
+
+
 def columns(alias: str) -> str:
     """The columns `to_image` reads, qualified by a table alias, for queries joining images."""
     return ", ".join(f"{alias}.{name}" for name in _NAMES)
@@ -74,8 +82,8 @@ async def by_keys(db: Connection, *, keys: Sequence[ImageKey]) -> list[ImageReco
     """Images owning any of these (kind, value) keys, hidden ones first, then oldest first."""
     rows = await db.execute_fetchall(
         f"SELECT {COLUMNS} FROM images WHERE id IN (SELECT image_id FROM image_keys"
-        " WHERE (kind, value) IN (SELECT json_extract(value, '$[0]'),"
-        " json_extract(value, '$[1]') FROM json_each(?)))"
+        " WHERE (kind, value) IN (SELECT elements.value ->> 0, elements.value ->> 1"
+        f" FROM {_json_elements(db)}))"
         " ORDER BY status = 'hidden' DESC, id",
         (json.dumps([list(key) for key in keys]),),
     )
@@ -92,9 +100,9 @@ async def create(
     at: datetime,
 ) -> int:
     """Store a new visible image; return its id."""
-    cursor = await db.execute(
+    rows = await db.execute_fetchall(
         "INSERT INTO images (phash, sha256, source_url, preview_file_id, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?) RETURNING id",
         (
             None if phash is None else to_signed64(phash),
             sha256,
@@ -103,13 +111,14 @@ async def create(
             to_db(at),
         ),
     )
-    return cursor.lastrowid
+    return rows[0][0]
 
 
 async def add_keys(db: Connection, image_id: int, *, keys: Iterable[ImageKey]) -> None:
     """Map keys to the image; keys already mapped (to it or another image) stay as they are."""
     await db.executemany(
-        "INSERT OR IGNORE INTO image_keys (kind, value, image_id) VALUES (?, ?, ?)",
+        "INSERT INTO image_keys (kind, value, image_id) VALUES (?, ?, ?)"
+        " ON CONFLICT (kind, value) DO NOTHING",
         [(kind, value, image_id) for kind, value in keys],
     )
 
@@ -134,7 +143,8 @@ async def hidden_hashes(db: Connection) -> list[tuple[int, int]]:
     """(id, perceptual hash) of every hidden image that has one.
 
     A full read of the hidden set, compared in Python by the caller: hidden images are few
-    (each took several reports), and SQLite has no index for Hamming distance.
+    (each took several reports), neither engine indexes Hamming distance, and one `hamming`
+    gives SQLite and PostgreSQL the same matches. The hashes are stored signed (BIGINT).
     """
     rows = await db.execute_fetchall(
         "SELECT id, phash FROM images WHERE status = 'hidden' AND phash IS NOT NULL"
@@ -214,7 +224,8 @@ async def hidden_articles(db: Connection, *, article_ids: Iterable[int]) -> set[
     """Those of the articles whose image is hidden."""
     rows = await db.execute_fetchall(
         "SELECT a.article_id FROM article_images a JOIN images i ON i.id = a.image_id"
-        " WHERE i.status = 'hidden' AND a.article_id IN (SELECT value FROM json_each(?))",
+        " WHERE i.status = 'hidden' AND a.article_id IN"
+        f" (SELECT CAST(elements.value AS BIGINT) FROM {_json_elements(db)})",
         (json.dumps(list(article_ids)),),
     )
     return {row[0] for row in rows}

@@ -36,7 +36,7 @@ async def state(
         " EXISTS (SELECT 1 FROM reports WHERE image_id = i.id AND epoch = i.report_epoch"
         "  AND reporter_id = ?) AS has_reported,"
         " (SELECT count(*) FROM (SELECT 1 FROM reports WHERE reporter_id = ?"
-        "  AND created_at > ? LIMIT ?)) AS recent,"
+        "  AND created_at > ? LIMIT ?) AS latest) AS recent,"
         f" {_CURRENT_WEIGHT} AS current_weight,"
         " (SELECT threshold FROM chat_thresholds WHERE chat_id = ?) AS chat_threshold"
         " FROM images i WHERE i.id = ?",
@@ -99,7 +99,8 @@ async def review_queue(db: Connection, *, limit: int, chat_id: int | None) -> li
         " coalesce(c.reporters, 0) AS reporters, c.last_at"
         " FROM images i LEFT JOIN counted c ON c.image_id = i.id"
         " WHERE (i.status = 'hidden' OR c.image_id IS NOT NULL)" + scope + ""
-        " ORDER BY max(coalesce(c.last_at, 0), coalesce(i.hidden_at, 0)) DESC, i.id DESC"
+        " ORDER BY CASE WHEN coalesce(c.last_at, 0) > coalesce(i.hidden_at, 0)"
+        "  THEN c.last_at ELSE coalesce(i.hidden_at, 0) END DESC, i.id DESC"
         " LIMIT ?",
         (*scope_values, limit),
     )
@@ -125,7 +126,9 @@ async def is_in_chat(db: Connection, image_id: int, chat_id: int) -> bool:
 async def reported_only_in(db: Connection, image_id: int, chat_id: int) -> bool:
     """Whether every report of the image's current epoch was made in this chat (and some was)."""
     rows = await db.execute_fetchall(
-        "SELECT count(*) AS total, coalesce(sum(r.chat_id IS ?), 0) AS here FROM reports r"
+        "SELECT count(*) AS total,"
+        " count(*) FILTER (WHERE r.chat_id IS NOT DISTINCT FROM CAST(? AS BIGINT)) AS here"
+        " FROM reports r"
         " JOIN images i ON i.id = r.image_id AND i.report_epoch = r.epoch WHERE i.id = ?",
         (chat_id, image_id),
     )

@@ -1,10 +1,11 @@
 """Image moderation: reports counted per person and epoch, images hidden at a threshold, review.
 
-Every write runs under `BEGIN IMMEDIATE`, which takes SQLite's write lock before the first read:
-the checks and the changes of one report see no other writer, whether that writer is another
-coroutine or another process on the same file. The asyncio lock keeps this service's own
-coroutines from issuing statements into each other's transaction on the shared connection.
-The service therefore wants a connection no other service holds a transaction open on.
+Every write runs in an immediate transaction, which takes the database's write lock before the
+first read (SQLite's `BEGIN IMMEDIATE`; on PostgreSQL Akhbar's advisory write lock): the checks
+and the changes of one report see no other writer, whether that writer is another coroutine or
+another process on the same database. The asyncio lock keeps this service's own coroutines
+from issuing statements into each other's transaction on the shared connection. The service
+therefore wants a connection no other service holds a transaction open on.
 """
 
 from __future__ import annotations
@@ -320,7 +321,7 @@ class ModerationService:
             weight=weight,
             at=now,
         )
-        if not stored:  # cannot happen under BEGIN IMMEDIATE; the unique key says so anyway
+        if not stored:  # cannot happen under the write lock; the unique key says so anyway
             return ReportOutcome(ReportStatus.ALREADY_REPORTED, image.id, state.current_weight)
         count = state.current_weight + weight
         just_hidden = count >= threshold and await self._hide(image, threshold, chat_id, now)
