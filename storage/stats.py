@@ -30,9 +30,12 @@ async def collect(db: Connection) -> dict[str, int | str]:
     for name, sql in _QUERIES.items():
         rows = await db.execute_fetchall(sql)
         numbers[name] = rows[0][0]
+    # Formatted here, not with SQLite's datetime(): the same query on both engines.
     rows = await db.execute_fetchall("SELECT max(sort_at) FROM articles")
     newest = rows[0][0]
-    numbers["newest article (UTC)"] = "—" if newest is None else _utc(newest, "%Y-%m-%d %H:%M:%S")
+    numbers["newest article (UTC)"] = (
+        "—" if newest is None else datetime.fromtimestamp(newest, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    )
     return numbers
 
 
@@ -41,10 +44,6 @@ _DAILY = {
     "subscribers": ("created_at", "subscriptions"),
     "reports": ("created_at", "reports"),
 }
-
-
-def _utc(seconds: float, layout: str) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime(layout)
 
 
 def _day_of(db: Connection, column: str) -> str:
@@ -66,7 +65,7 @@ async def daily(db: Connection, *, since: int) -> dict[str, dict[str, int]]:
         series[name] = {row[0]: row[1] for row in rows}
     rows = await db.execute_fetchall(
         "SELECT source, day, articles FROM source_days WHERE day >= ?",
-        (_utc(since, "%Y-%m-%d"),),
+        (datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d"),),
     )
     for source, day, count in rows:
         series.setdefault(f"articles:{source}", {})[day] = count
