@@ -64,6 +64,26 @@ async def test_duplicates_by_url_guid_or_title_are_not_stored_twice(services):
     assert (await news.latest()).total == 3
 
 
+async def test_duplicates_within_one_batch_are_counted_exactly(services):
+    ingestion, news = services
+    # A feed lists newest first and is stored oldest first: of two items sharing a key, the
+    # one further down the feed is kept.
+    batch = [
+        draft("خبر أول", url="https://a.test/1"),
+        draft("خبر ثان", url="https://a.test/1"),  # same address
+        draft("خبر ثالث", guid="g"),
+        draft("خبر رابع", guid="g"),  # same guid from the same source
+        draft("خَبَر أوَّل"),  # the first headline again, written with vowels
+        draft("خبر خامس"),
+    ]
+    assert await ingestion.store(batch) == (4, 2)
+    assert await ingestion.store([draft("خبر سادس"), *batch]) == (1, 6)
+    listing = await news.latest(size=10)
+    assert [a.title for a in listing.articles] == [
+        "خبر سادس", "خبر ثان", "خبر رابع", "خَبَر أوَّل", "خبر خامس"
+    ]  # fmt: skip
+
+
 async def test_latest_lists_newest_first_and_keeps_the_source_order_for_undated_items(services):
     ingestion, news = services
     await ingestion.store([draft("قديم", published_at=NOW - timedelta(days=400))])
