@@ -1,4 +1,5 @@
-"""Articles: insertion with de-duplication, lookup, newest-first listing and full-text search."""
+"""Articles: insertion with de-duplication and indexing, lookup and newest-first listing
+(searching them is storage.article_search)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,12 @@ def _params(item: NewArticle) -> tuple:
     )  # fmt: skip
 
 
-_PG_SEARCH = "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
+def _pg_search(title: str, body: str) -> str:
+    """The SQL making the search column from the terms of the title (weight A) and body (B)."""
+    return (
+        f"setweight(to_tsvector('simple', {title}), 'A')"
+        f" || setweight(to_tsvector('simple', {body}), 'B')"
+    )
 
 
 async def insert_many(db: Connection, items: Sequence[NewArticle]) -> int:
@@ -63,16 +69,29 @@ async def insert_many(db: Connection, items: Sequence[NewArticle]) -> int:
     return new
 
 
+# One statement per batch: the rows travel as one array per column, in order (so ids follow
+# the order given, as on SQLite), and each carries its search terms made in Python.
+_PG_INSERT = (
+    "INSERT INTO articles (source, title, body, url, guid, fingerprint, published_at,"
+    " fetched_at, sort_at, language, topics, image_url, search)"
+    " SELECT source, title, body, url, guid, fingerprint, published_at, fetched_at, sort_at,"
+    f" language, topics, image_url, {_pg_search('title_terms', 'body_terms')}"
+    " FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),"
+    " CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS DOUBLE PRECISION[]),"
+    " CAST(? AS DOUBLE PRECISION[]), CAST(? AS DOUBLE PRECISION[]), CAST(? AS TEXT[]),"
+    " CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))"
+    " WITH ORDINALITY AS item (source, title, body, url, guid, fingerprint, published_at,"
+    " fetched_at, sort_at, language, topics, image_url, title_terms, body_terms, ordinal)"
+    " ORDER BY ordinal ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
 async def _insert_many_indexed(db: Connection, items: Sequence[NewArticle]) -> int:
     """PostgreSQL: each row carries its own search terms, made by the same Python function."""
     terms = db.index_terms
-    cursor = await db.executemany(
-        "INSERT INTO articles (source, title, body, url, guid, fingerprint,"
-        " published_at, fetched_at, sort_at, language, topics, image_url, search)"
-        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_PG_SEARCH}) ON CONFLICT DO NOTHING",
-        [(*_params(i), terms(i.draft.title), terms(i.draft.body)) for i in items],
-    )
-    return max(cursor.rowcount, 0)
+    rows = [(*_params(i), terms(i.draft.title), terms(i.draft.body)) for i in items]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    return len(await db.execute_fetchall(_PG_INSERT, columns))
 
 
 async def clear_index(db: Connection) -> None:
@@ -108,9 +127,15 @@ async def _index_rows(db: Connection, after_id: int, last_id: int) -> None:
         "SELECT id, title, body FROM articles WHERE id > ? AND id <= ?", (after_id, last_id)
     )
     terms = db.index_terms
-    await db.executemany(
-        f"UPDATE articles SET search = {_PG_SEARCH} WHERE id = ?",
-        [(terms(r["title"]), terms(r["body"]), r["id"]) for r in rows],
+    await db.execute(
+        f"UPDATE articles SET search = {_pg_search('item.title', 'item.body')}"
+        " FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))"
+        " AS item (id, title, body) WHERE articles.id = item.id",
+        (
+            [r["id"] for r in rows],
+            [terms(r["title"]) for r in rows],
+            [terms(r["body"]) for r in rows],
+        ),
     )
 
 
@@ -172,57 +197,3 @@ async def topics(db: Connection, *, limit: int = 50) -> list[tuple[str, int]]:
         (limit,),
     )
     return [(row[0], row[1]) for row in rows]
-
-
-async def search(
-    db: Connection, match: str, *, limit: int, offset: int = 0, window: int
-) -> tuple[list[Article], int]:
-    """Order the `window` newest matches of an FTS5 expression: those whose title matches
-    first, then newest; return one page and the count.
-
-    Ordering every match of a very common word would read the whole index, so only the newest
-    `window` matches are ordered, which keeps the cost bounded.
-    """
-    # Only the page's rows are read in full; ordering needs just sort_at, which sits before the
-    # long columns (see 001_init.sql).
-    rows = await db.execute_fetchall(
-        "WITH hits AS MATERIALIZED ("
-        " SELECT rowid AS id FROM articles_fts"
-        " WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?),"
-        " in_title AS MATERIALIZED (SELECT rowid AS id FROM articles_fts"
-        " WHERE articles_fts MATCH 'title : (' || ? || ')'"
-        " AND rowid >= (SELECT min(id) FROM hits)),"
-        " page AS (SELECT h.id, h.id NOT IN in_title AS score, a.sort_at"
-        " FROM hits h JOIN articles a ON a.id = h.id"
-        " ORDER BY score, a.sort_at DESC, h.id DESC LIMIT ? OFFSET ?)"
-        f" SELECT {A_COLUMNS}, (SELECT count(*) FROM hits) AS total"
-        " FROM page p JOIN articles a ON a.id = p.id ORDER BY p.score, p.sort_at DESC, p.id DESC",
-        (match, window, match, limit, offset),
-    )
-    total = rows[0]["total"] if rows else await _count_matches(db, match, window)
-    return [to_article(row) for row in rows], total
-
-
-async def closest_titles(
-    db: Connection, match: str, *, limit: int, window: int, exclude: int
-) -> list[Article]:
-    """Up to `limit` articles among the `window` newest whose titles match an FTS5 expression,
-    the best bm25 title score first (sharing more and rarer words), then newest."""
-    rows = await db.execute_fetchall(
-        "WITH hits AS MATERIALIZED ("
-        " SELECT rowid AS id, bm25(articles_fts, 1.0, 0.0) AS score FROM articles_fts"
-        " WHERE articles_fts MATCH 'title : (' || ? || ')' AND rowid != ?"
-        " ORDER BY rowid DESC LIMIT ?)"
-        f" SELECT {A_COLUMNS} FROM hits h JOIN articles a ON a.id = h.id"
-        " ORDER BY h.score, a.sort_at DESC, a.id DESC LIMIT ?",
-        (match, exclude, window, limit),
-    )
-    return [to_article(row) for row in rows]
-
-
-async def _count_matches(db: Connection, match: str, window: int) -> int:
-    rows = await db.execute_fetchall(
-        "SELECT count(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
-        (match, window),
-    )
-    return rows[0][0]

@@ -143,45 +143,44 @@ async def claim_due(
 ) -> list[Source]:
     """The sources due at `now` whose host is not in `busy_hosts`, earliest first, moved to
     `until` so no one claims them twice while they are fetched (a crash only delays them)."""
+    busy = ", ".join("?" for _ in busy_hosts)
+    # The outer `next_poll_at <= ?` is checked again on the row as it is when it is updated,
+    # so of two claims running at once on PostgreSQL only the first moves a source.
     rows = await db.execute_fetchall(
-        "UPDATE sources SET next_poll_at = ? WHERE name IN (SELECT name FROM sources"
-        " WHERE paused_reason IS NULL AND url IS NOT NULL AND next_poll_at <= ?"
-        " AND host NOT IN (SELECT value FROM json_each(?))"
+        "UPDATE sources SET next_poll_at = ? WHERE next_poll_at <= ? AND name IN"
+        " (SELECT name FROM sources WHERE paused_reason IS NULL AND url IS NOT NULL"
+        f" AND next_poll_at <= ?{f' AND host NOT IN ({busy})' if busy_hosts else ''}"
         f" ORDER BY next_poll_at LIMIT ?) RETURNING {_COLUMNS}",
-        (optional_to_db(until), optional_to_db(now), json.dumps(list(busy_hosts)), limit),
+        (optional_to_db(until), optional_to_db(now), optional_to_db(now), *busy_hosts, limit),
     )
     return sorted((_to_source(row) for row in rows), key=lambda s: (s.next_poll_at, s.name))
 
 
 async def record(db: Connection, name: str, outcome: FetchOutcome) -> None:
     """Store the outcome of one poll: validators, health, next due time."""
-    failed = outcome.error_kind is not None
+    at = optional_to_db(outcome.at)
+    changes: list[tuple[str, object]] = [
+        ("last_fetched_at = ?", at),
+        ("next_poll_at = ?", optional_to_db(outcome.next_poll_at)),
+        ("error_kind = ?", outcome.error_kind),
+        ("last_error = ?", outcome.error),
+        ("alerted = ?", int(outcome.alerted)),
+        ("url = coalesce(?, url)", outcome.new_url),
+        ("host = coalesce(?, host)", host_of(outcome.new_url) if outcome.new_url else None),
+        ("paused_reason = coalesce(?, paused_reason)", "gone" if outcome.gone else None),
+    ]
+    if outcome.error_kind is not None:
+        # A failure keeps the validators and the last success, and counts itself.
+        changes += [("failures = failures + 1, failing_since = coalesce(failing_since, ?)", at)]
+    else:
+        changes += [
+            ("etag = coalesce(?, etag)", outcome.etag),
+            ("last_modified = coalesce(?, last_modified)", outcome.last_modified),
+            ("failures = 0, failing_since = NULL, last_success_at = ?", at),
+        ]
     await db.execute(
-        "UPDATE sources SET last_fetched_at = :at, next_poll_at = :next,"
-        " etag = CASE WHEN :failed THEN etag ELSE coalesce(:etag, etag) END,"
-        " last_modified = CASE WHEN :failed THEN last_modified"
-        " ELSE coalesce(:last_modified, last_modified) END,"
-        " failures = CASE WHEN :failed THEN failures + 1 ELSE 0 END,"
-        " failing_since = CASE WHEN :failed THEN coalesce(failing_since, :at) END,"
-        " last_success_at = CASE WHEN :failed THEN last_success_at ELSE :at END,"
-        " error_kind = :error_kind, last_error = :error, alerted = :alerted,"
-        " url = coalesce(:new_url, url), host = coalesce(:new_host, host),"
-        " paused_reason = CASE WHEN :gone THEN 'gone' ELSE paused_reason END"
-        " WHERE name = :name",
-        {
-            "name": name,
-            "at": optional_to_db(outcome.at),
-            "next": optional_to_db(outcome.next_poll_at),
-            "failed": failed,
-            "etag": outcome.etag,
-            "last_modified": outcome.last_modified,
-            "error_kind": outcome.error_kind,
-            "error": outcome.error,
-            "alerted": outcome.alerted,
-            "new_url": outcome.new_url,
-            "new_host": host_of(outcome.new_url) if outcome.new_url else None,
-            "gone": outcome.gone,
-        },
+        f"UPDATE sources SET {', '.join(sql for sql, _ in changes)} WHERE name = ?",
+        (*(value for _, value in changes), name),
     )
 
 
@@ -199,7 +198,8 @@ async def count_new_articles(db: Connection, name: str, new: int, *, day: str) -
     if new:
         await db.execute(
             "INSERT INTO source_days (source, day, articles) VALUES (?, ?, ?)"
-            " ON CONFLICT (source, day) DO UPDATE SET articles = articles + excluded.articles",
+            " ON CONFLICT (source, day)"
+            " DO UPDATE SET articles = source_days.articles + excluded.articles",
             (name, day, new),
         )
 

@@ -27,9 +27,9 @@ GOOD = rss(
 
 
 @pytest.fixture
-async def services(tmp_path, feeds):
+async def services(db_path, feeds):
     config = Config(
-        storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
+        storage=StorageConfig(path=str(db_path)),
         ingestion=IngestionConfig(
             max_bytes=50_000, timeout_seconds=5, allowed_networks=("127.0.0.0/8",)
         ),
@@ -117,10 +117,10 @@ async def test_importing_a_missing_or_binary_file_reports_a_clear_error(services
 
 
 @pytest.fixture
-async def limited(tmp_path):
+async def limited(db_path):
     """Services whose [ingestion] keeps titles to 100 characters and bodies to 1,000."""
     config = Config(
-        storage=StorageConfig(path=str(tmp_path / "akhbar.sqlite3")),
+        storage=StorageConfig(path=str(db_path)),
         ingestion=IngestionConfig(
             max_bytes=50_000,
             max_title_chars=100,

@@ -1,4 +1,5 @@
-"""The news service over a real SQLite file: storing, de-duplicating, listing and searching."""
+"""The news service over a real database, SQLite and PostgreSQL: storing, de-duplicating,
+listing and searching."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,8 @@ from bot.errors import ArticleNotFound, NothingSearchable, QueryTooLong
 from bot.ingestion.service import IngestionService
 from bot.models import ArticleDraft
 from bot.reading.news import NewsService
-from storage import database
+from storage import database, postgres
+from storage.connection import is_postgres
 
 NOW = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)
 
@@ -33,11 +35,16 @@ def draft(title: str, **fields) -> ArticleDraft:
     return ArticleDraft(source=fields.pop("source", "src"), title=title, **fields)
 
 
-async def test_database_runs_in_wal_mode_at_the_latest_schema(db):
+@pytest.mark.sqlite_only
+async def test_database_runs_in_wal_mode(db):
     async with db.execute("PRAGMA journal_mode") as cursor:
         assert (await cursor.fetchone())[0] == "wal"
-    latest = max(number for number, _ in database._migrations())
-    assert await database.migrate(db) == latest  # applying again changes nothing
+
+
+async def test_database_is_at_the_latest_schema_and_migrating_again_changes_nothing(db):
+    scripts = postgres.migrations() if is_postgres(db) else database._migrations()
+    latest = max(number for number, _ in scripts)
+    assert await database.migrate(db) == latest
 
 
 async def test_duplicates_by_url_guid_or_title_are_not_stored_twice(services):
@@ -55,6 +62,26 @@ async def test_duplicates_by_url_guid_or_title_are_not_stored_twice(services):
     ]
     assert await ingestion.store(again) == (0, 3)
     assert (await news.latest()).total == 3
+
+
+async def test_duplicates_within_one_batch_are_counted_exactly(services):
+    ingestion, news = services
+    # A feed lists newest first and is stored oldest first: of two items sharing a key, the
+    # one further down the feed is kept.
+    batch = [
+        draft("خبر أول", url="https://a.test/1"),
+        draft("خبر ثان", url="https://a.test/1"),  # same address
+        draft("خبر ثالث", guid="g"),
+        draft("خبر رابع", guid="g"),  # same guid from the same source
+        draft("خَبَر أوَّل"),  # the first headline again, written with vowels
+        draft("خبر خامس"),
+    ]
+    assert await ingestion.store(batch) == (4, 2)
+    assert await ingestion.store([draft("خبر سادس"), *batch]) == (1, 6)
+    listing = await news.latest(size=10)
+    assert [a.title for a in listing.articles] == [
+        "خبر سادس", "خبر ثان", "خبر رابع", "خَبَر أوَّل", "خبر خامس"
+    ]  # fmt: skip
 
 
 async def test_latest_lists_newest_first_and_keeps_the_source_order_for_undated_items(services):

@@ -78,11 +78,14 @@ async def run_cli(*args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_cli_import_reports_added_present_and_refused_then_lists_and_exports(tmp_path, feeds):
+async def test_cli_import_reports_added_present_and_refused_then_lists_and_exports(
+    tmp_path, db_path, feeds
+):
     feeds.publish("/feed.xml", rss(item("خبر", "https://news.test/1")))
     config = tmp_path / "config.toml"
+    where = "url" if isinstance(db_path, str) else "path"
     config.write_text(
-        '[storage]\npath = "akhbar.sqlite3"\n'
+        f'[storage]\n{where} = "{db_path}"\n'
         # Only the test server's address is allowed, not all of loopback.
         '[ingestion]\nallowed_networks = ["127.0.0.1/32"]\n',
         encoding="utf-8",

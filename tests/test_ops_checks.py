@@ -40,8 +40,7 @@ async def test_telegram_check_fails_before_any_answer_and_after_a_long_silence()
     assert await check() == CheckResult(False, "Telegram last answered 181 s ago")
 
 
-async def test_outbox_is_stuck_only_when_an_old_due_row_waits_and_nothing_moves(tmp_path):
-    db = await database.connect(tmp_path / "a.sqlite3", index_terms=search_text.index_text)
+async def test_outbox_is_stuck_only_when_an_old_due_row_waits_and_nothing_moves(db):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     await db.execute(
         "INSERT INTO outbox (key, chat_id, kind, parts, part_count, created_at)"
@@ -55,16 +54,13 @@ async def test_outbox_is_stuck_only_when_an_old_due_row_waits_and_nothing_moves(
     check = outbox_check(
         is_running=lambda: running, db=db, progress=progress, clock=lambda: now, stuck_after=600
     )
-    try:
-        assert await check() == CheckResult(
-            False, "the oldest due message has waited 900 s with no progress"
-        )
-        progress.beat()  # a big broadcast is under way: old rows are expected
-        assert (await check()).ok
-        running = False
-        assert await check() == CheckResult(False, "the outbox worker is not running")
-    finally:
-        await db.close()
+    assert await check() == CheckResult(
+        False, "the oldest due message has waited 900 s with no progress"
+    )
+    progress.beat()  # a big broadcast is under way: old rows are expected
+    assert (await check()).ok
+    running = False
+    assert await check() == CheckResult(False, "the outbox worker is not running")
 
 
 async def test_a_check_that_raises_or_hangs_fails_without_failing_the_others():

@@ -18,20 +18,18 @@ HEADLINES = [
 ]
 
 
-async def related_titles(tmp_path) -> list[str]:
-    db = await database.connect(tmp_path / "r.sqlite3", index_terms=search_text.index_text)
+async def related_titles(db) -> list[str]:
     drafts = [ArticleDraft(source="Hespress", title=title) for title in HEADLINES]
     async with database.transaction(db):
         await articles.insert_many(
             db, [articles.NewArticle(d, f"fp{i}", NOW) for i, d in enumerate(drafts)]
         )
     _, found = await NewsService(db, page_size=8).related(1)
-    await db.close()
     return [a.title for a in found]
 
 
-async def test_related_news_needs_two_significant_shared_words_closest_first(tmp_path):
-    titles = await related_titles(tmp_path)
+async def test_related_news_needs_two_significant_shared_words_closest_first(db):
+    titles = await related_titles(db)
     assert titles[0] == HEADLINES[2]
     assert set(titles) == {HEADLINES[2], HEADLINES[3], HEADLINES[4]}
 

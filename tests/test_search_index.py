@@ -34,10 +34,9 @@ async def titles_found(news: NewsService, query: str) -> list[str]:
     return [a.title for a in (await news.search(query)).articles]
 
 
-async def test_an_index_of_old_terms_is_rebuilt_and_finds_words_the_new_way(tmp_path):
-    path = tmp_path / "old.sqlite3"
-    await make_version_1_database(path)
-    db = await database.connect(path, index_terms=search_text.index_text)
+async def test_an_index_of_old_terms_is_rebuilt_and_finds_words_the_new_way(db_path):
+    await make_version_1_database(db_path)
+    db = await database.connect(db_path, index_terms=search_text.index_text)
     news = NewsService(db, page_size=8)
     assert await titles_found(news, "المانيا") == []  # what readers met before the upgrade
 
@@ -52,10 +51,9 @@ async def test_an_index_of_old_terms_is_rebuilt_and_finds_words_the_new_way(tmp_
     await db.close()
 
 
-async def test_a_current_index_is_left_alone(tmp_path):
-    path = tmp_path / "new.sqlite3"
-    await make_version_1_database(path)
-    db = await database.connect(path, index_terms=search_text.index_text)
+async def test_a_current_index_is_left_alone(db_path):
+    await make_version_1_database(db_path)
+    db = await database.connect(db_path, index_terms=search_text.index_text)
     await search_index.ensure_current(db)
     assert await search_index.ensure_current(db) is None
     await db.close()

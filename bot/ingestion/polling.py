@@ -83,8 +83,13 @@ class SourcePoller:
                 self._db, now=now, until=now + self._lease, limit=limit, busy_hosts=busy
             )
             # One claim may bring more of one host than it may take: those stay due.
-            waiting = [s.name for s in due if not self._start_if_host_free(s)]
+            starting = self._fitting(due)
+            waiting = [s.name for s in due if s not in starting]
             await sources.release(self._db, waiting, due=now)
+        # Started once the claim is committed, so no fetch runs inside the claim's transaction
+        # (on PostgreSQL a task started there would inherit its connection).
+        for source in starting:
+            self._start(source)
         if not due and self._tasks:
             # Everything due belongs to hosts at their limit: wait for a fetch to end rather
             # than ask the database again straight away.
@@ -93,15 +98,23 @@ class SourcePoller:
         # A full claim tells the DueLoop to look again at once; fewer means nothing else is due.
         return self.batch_size if len(due) == limit else len(due)
 
-    def _start_if_host_free(self, source: Source) -> bool:
+    def _fitting(self, due: list[Source]) -> list[Source]:
+        """Those of `due` that their hosts' limits let start now."""
+        load = self._host_load.copy()
+        fitting = []
+        for source in due:
+            host = sources.host_of(source.url)
+            if load[host] < self._per_host:
+                load[host] += 1
+                fitting.append(source)
+        return fitting
+
+    def _start(self, source: Source) -> None:
         host = sources.host_of(source.url)
-        if self._host_load[host] >= self._per_host:
-            return False
         self._host_load[host] += 1
         task = asyncio.create_task(self._poll(source, host), name=f"poll:{source.name}")
         self._tasks.add(task)
         task.add_done_callback(self._done)
-        return True
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

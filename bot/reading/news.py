@@ -10,7 +10,7 @@ from bot.formatting import Page
 from bot.models import Article
 from bot.reading import search_text
 from bot.reading.topics import Topics
-from storage import articles
+from storage import article_search, articles
 from storage.connection import Connection
 
 MAX_QUERY_LENGTH = 200
@@ -73,7 +73,7 @@ class NewsService:
         match = search_text.related_query(article.title)
         if match is None:
             return article, ()
-        found = await articles.closest_titles(
+        found = await article_search.closest_titles(
             self._db, match, limit=self.page_size, window=SEARCH_WINDOW, exclude=article_id
         )
         return article, tuple(found)
@@ -83,19 +83,19 @@ class NewsService:
         size = size or self.page_size
         if len(query) > MAX_QUERY_LENGTH:
             raise QueryTooLong(query)
-        match = search_text.fts_query(query)
-        if match is None:
+        terms = search_text.search_query(query)
+        if terms is None:
             raise NothingSearchable(query)
         page = max(page, 1)
-        found, total = await self._search_page(match, page, size)
+        found, total = await self._search_page(terms, page, size)
         if page > _page_count(total, size):
             # A page past the end (an old button, fewer matches now): the last page instead,
             # as `latest` does.
             page = _page_count(total, size)
-            found, total = await self._search_page(match, page, size)
+            found, total = await self._search_page(terms, page, size)
         return Listing(tuple(found), Page(page, _page_count(total, size)), total, size)
 
-    async def _search_page(self, match: str, page: int, size: int):
-        return await articles.search(
-            self._db, match, limit=size, offset=(page - 1) * size, window=SEARCH_WINDOW
+    async def _search_page(self, terms: article_search.TermQuery, page: int, size: int):
+        return await article_search.search(
+            self._db, terms, limit=size, offset=(page - 1) * size, window=SEARCH_WINDOW
         )

@@ -17,6 +17,8 @@ from itertools import chain, combinations
 
 import Stemmer
 
+from storage.article_search import TermQuery, fts5
+
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _LETTER_FORMS = str.maketrans(
     {
@@ -105,13 +107,16 @@ def index_text(text: str | None) -> str:
     return " ".join(terms(text))
 
 
+def search_query(text: str) -> TermQuery | None:
+    """A query requiring every term of `text`, or None when nothing is searchable."""
+    unique = tuple(dict.fromkeys(term for term in terms(text) if term))[:MAX_QUERY_TERMS]
+    return TermQuery.every(unique) if unique else None
+
+
 def fts_query(text: str) -> str | None:
-    """An FTS5 MATCH expression requiring every query term, or None when nothing is
-    searchable."""
-    unique = list(dict.fromkeys(term for term in terms(text) if term))[:MAX_QUERY_TERMS]
-    if not unique:
-        return None
-    return " ".join(f'"{term}"' for term in unique)
+    """The FTS5 MATCH expression of `search_query(text)`, or None."""
+    query = search_query(text)
+    return None if query is None else fts5(query)
 
 
 # Words too common in headlines to make two of them related: grammar words in the three
@@ -126,16 +131,16 @@ STOP_TERMS = frozenset(terms(_STOP_WORDS))
 RELATED_MIN_SHARED = 2
 
 
-def related_query(title: str) -> str | None:
-    """An FTS5 expression matching text that shares at least two of the significant terms of
-    `title` (its only one, if it has one), or None when it has none.
+def related_query(title: str) -> TermQuery | None:
+    """A query matching text that shares at least two of the significant terms of `title`
+    (its only one, if it has one), or None when it has none.
 
     One shared word is too weak a link: "الشرق" alone would relate every Middle East story.
     """
     unique = [t for t in dict.fromkeys(terms(title)) if t not in STOP_TERMS][:MAX_QUERY_TERMS]
     if len(unique) < RELATED_MIN_SHARED:
-        return f'"{unique[0]}"' if unique else None
-    return " OR ".join(f'("{a}" "{b}")' for a, b in combinations(unique, RELATED_MIN_SHARED))
+        return TermQuery.every((unique[0],)) if unique else None
+    return TermQuery(tuple(combinations(unique, RELATED_MIN_SHARED)))
 
 
 def title_fingerprint(title: str) -> str:
