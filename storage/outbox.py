@@ -1,9 +1,12 @@
 """The broadcast outbox: queued messages, worker claims with leases, progress and counts.
 
 Claiming is one `UPDATE … WHERE id IN (SELECT … LIMIT ?) RETURNING …` statement, so several
-worker processes can share the table; a PostgreSQL backend would add `FOR UPDATE SKIP LOCKED`
-to the inner SELECT. Times are Unix seconds as `storage.timestamps` stores them: the engine
-schedules in those seconds, so claims, leases and progress take them as they are.
+worker processes can share the table (on PostgreSQL the inner SELECT takes its rows `FOR UPDATE
+SKIP LOCKED`, so concurrent claims pass each other instead of waiting). A row is claimable only
+as the oldest queued row of its chat and once the chat's gap since its last finished row has
+passed: at most one worker sends to a chat at a time, in order, spaced across processes too.
+Times are Unix seconds as `storage.timestamps` stores them: the engine schedules in those
+seconds, so claims, leases and progress take them as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.models import OutgoingMessage
-from storage.connection import Connection, Row
+from storage.connection import Connection, Row, is_postgres
 from storage.timestamps import to_db
 
 
@@ -91,21 +94,63 @@ def _insert_values(m: OutgoingMessage, at: float) -> tuple[object, ...]:
     )  # fmt: skip
 
 
+_CLAIM = (
+    "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN ("
+    " SELECT id FROM outbox o WHERE status = 'queued' AND not_before <= ?"
+    " AND (lease_until IS NULL OR lease_until < ?)"
+    # The chat's earlier rows come first, whoever holds them…
+    " AND NOT EXISTS (SELECT 1 FROM outbox e"
+    "  WHERE e.chat_id = o.chat_id AND e.status = 'queued' AND e.id < o.id)"
+    # …and its last send must be a gap ago (a group's gap keeps to its per-minute limit).
+    " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.chat_id = o.chat_id"
+    "  AND f.finished_at > CASE WHEN o.chat_id < 0 THEN CAST(? AS DOUBLE PRECISION)"
+    "  ELSE CAST(? AS DOUBLE PRECISION) END)"
+    " ORDER BY id LIMIT ?{lock})"
+    " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at,"
+    " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview"
+)
+
+
 async def claim(
-    db: Connection, *, worker: str, now: float, lease_until: float, limit: int
+    db: Connection,
+    *,
+    worker: str,
+    now: float,
+    lease_until: float,
+    limit: int,
+    chat_gap: float = 0.0,
+    group_gap: float = 0.0,
 ) -> list[ClaimedRow]:
-    """Lease up to `limit` due rows nobody holds (or whose lease expired) to `worker`."""
+    """Lease up to `limit` due rows nobody holds (or whose lease expired) to `worker`: each
+    the oldest queued row of its chat, whose last row finished `chat_gap` seconds ago or more
+    (`group_gap` for groups and channels)."""
+    lock = " FOR UPDATE OF o SKIP LOCKED" if is_postgres(db) else ""
     rows = await db.execute_fetchall(
-        "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN ("
-        " SELECT id FROM outbox WHERE status = 'queued' AND not_before <= ?"
-        " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?)"
-        " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at,"
-        " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview",
-        (worker, lease_until, now, now, limit),
+        _CLAIM.format(lock=lock),
+        (worker, lease_until, now, now, now - group_gap, now - chat_gap, limit),
     )
     claimed = [_claimed(r) for r in rows]
     claimed.sort(key=lambda row: row.id)  # RETURNING order is unspecified
     return claimed
+
+
+async def next_claimable_at(
+    db: Connection, *, now: float, chat_gap: float = 0.0, group_gap: float = 0.0
+) -> float | None:
+    """When the next row nobody holds becomes claimable (the chat's gap or the row's own
+    `not_before`), for a worker with nothing to claim now; None when no such row waits."""
+    rows = await db.execute_fetchall(
+        "SELECT min(CASE WHEN free_at > not_before THEN free_at ELSE not_before END) FROM ("
+        " SELECT o.not_before, (SELECT max(f.finished_at) FROM outbox f"
+        "  WHERE f.chat_id = o.chat_id AND f.finished_at IS NOT NULL)"
+        "  + CASE WHEN o.chat_id < 0 THEN CAST(? AS DOUBLE PRECISION)"
+        "  ELSE CAST(? AS DOUBLE PRECISION) END AS free_at"
+        " FROM outbox o WHERE o.status = 'queued' AND (o.lease_until IS NULL OR o.lease_until < ?)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox e"
+        "  WHERE e.chat_id = o.chat_id AND e.status = 'queued' AND e.id < o.id)) AS waiting",
+        (group_gap, chat_gap, now),
+    )
+    return rows[0][0]
 
 
 def _claimed(r: Row) -> ClaimedRow:
@@ -164,9 +209,9 @@ async def counts(db: Connection, *, now: datetime, broadcast_window: float) -> O
     at = to_db(now)
     rows = await db.execute_fetchall(
         "SELECT"
-        " coalesce(sum(status = 'queued' AND coalesce(lease_until, 0) < ?), 0),"
-        " coalesce(sum(status = 'queued' AND lease_until >= ?), 0),"
-        " coalesce(sum(status = 'sent'), 0), coalesce(sum(status = 'failed'), 0)"
+        " count(*) FILTER (WHERE status = 'queued' AND coalesce(lease_until, 0) < ?),"
+        " count(*) FILTER (WHERE status = 'queued' AND lease_until >= ?),"
+        " count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'failed')"
         " FROM outbox",
         (at, at),
     )

@@ -21,6 +21,13 @@ same in-flight window).
 RetryAfter pauses the whole worker, not just the chat: the engine already keeps every chat under
 its limit, so a 429 means the bot-wide budget is spent (another process, a lower real limit), and
 Telegram escalates bans for bots that keep sending.
+
+Several processes (on one PostgreSQL database, or one SQLite file) share a broadcast: each claims
+only the oldest queued row of a chat, once the chat's gap since its last finished row has passed
+(`storage.outbox.claim`), so one chat is served by one worker at a time, in order and spaced;
+the overall rate comes from the schedule they share (`bot.delivery.budget`), and a 429 pauses
+it for all. Worker ids are unique per process unless the operator names one (`[delivery]
+worker_id`); only a named worker takes back its predecessor's rows at once on a restart.
 """
 
 from __future__ import annotations
@@ -30,12 +37,15 @@ import contextlib
 import heapq
 import logging
 import math
+import os
+import socket
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.delivery import transitions
+from bot.delivery.budget import SharedBudget
 from bot.delivery.outbox import ChatEvents, OutboxSettings
 from bot.delivery.outcomes import (
     Delivered,
@@ -133,13 +143,14 @@ class OutboxWorker:
         self._events = events
         self._settings = settings
         self._clock = clock
-        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
+        self.worker_id = worker_id or default_worker_id()
         self._pacer = Pacer(settings.limits)
         self._in_flight_limit = InFlightLimit(
             settings.overall_per_second, ceiling=settings.concurrency
         )
         self._slot_freed = asyncio.Event()
         self._db_lock = asyncio.Lock()
+        self._budget = SharedBudget(db, self._db_lock, rate=settings.overall_per_second)
         self._due: list[tuple[float, int, _Job]] = []  # heap by monotonic ready time
         self._held = 0
         self._in_flight: dict[int, _Job] = {}
@@ -229,24 +240,35 @@ class OutboxWorker:
             waiters, self._drain_waiters = self._drain_waiters, []
             is_hungry = self._held <= self._settings.claim_batch
             found = await self._claim() if is_hungry else 0
-            if not found and self._held == 0:
+            pause = self._settings.idle_poll_seconds
+            if is_hungry and not found:
+                # A chat's next row waits for its gap: look again when it ends, not a poll later.
+                soon = await self._next_claimable_in()
+                pause = pause if soon is None else min(pause, max(soon, _MIN_RECHECK_SECONDS))
+            if not found and self._held == 0 and pause >= self._settings.idle_poll_seconds:
                 await self._progress.flush()
                 _resolve(waiters)
             else:
                 self._drain_waiters[:0] = waiters
             await self._renew_leases()
             if not (found and self._held <= self._settings.claim_batch):
-                await _wait(self._rows_wanted, self._settings.idle_poll_seconds)
+                await _wait(self._rows_wanted, pause)
 
     async def _claim(self) -> int:
         now = self._clock().timestamp()
+        limits = self._settings.limits
         async with self._db_lock:
+            # Rows this worker finished must be on record first: they let their chats' next
+            # rows be claimed.
+            await self._progress.write_pending()
             claimed = await rows_db.claim(
                 self._db,
                 worker=self.worker_id,
                 now=now,
                 lease_until=now + self._settings.lease_seconds,
                 limit=self._settings.claim_batch,
+                chat_gap=limits.per_chat_interval,
+                group_gap=limits.group_interval,
             )
             await self._db.commit()
         ready = asyncio.get_running_loop().time()
@@ -254,6 +276,19 @@ class OutboxWorker:
             self._held += 1
             self._schedule(_Job.of(row), ready)
         return len(claimed)
+
+    async def _next_claimable_in(self) -> float | None:
+        now = self._clock().timestamp()
+        limits = self._settings.limits
+        async with self._db_lock:
+            at = await rows_db.next_claimable_at(
+                self._db,
+                now=now,
+                chat_gap=limits.per_chat_interval,
+                group_gap=limits.group_interval,
+            )
+            await self._db.commit()
+        return None if at is None else at - now
 
     async def _renew_leases(self) -> None:
         now = self._clock().timestamp()
@@ -289,9 +324,26 @@ class OutboxWorker:
                 continue
             job = self._pop_ready(now)
             if job is not None:
-                return job
+                if await self._shared_slot():
+                    return job
+                self._schedule(job, loop.time())  # a 429 paused sending meanwhile
+                continue
             self._job_ready.clear()
             await _wait(self._job_ready, self._due[0][0] - now if self._due else None)
+
+    async def _shared_slot(self) -> bool:
+        """Wait for this process's next slot of the overall rate; False if a 429 came first."""
+        loop = asyncio.get_running_loop()
+        slot = await self._budget.next_slot(wanted=lambda: self._ready_count(loop.time()) + 1)
+        if slot > loop.time():
+            await asyncio.sleep(slot - loop.time())
+        if self._pacer.next_slot(loop.time()) > loop.time():
+            return False
+        self._budget.take()
+        return True
+
+    def _ready_count(self, now: float) -> int:
+        return sum(1 for ready_at, _, _ in self._due if ready_at <= now)
 
     def _pop_ready(self, now: float) -> _Job | None:
         while self._due and self._due[0][0] <= now:
@@ -373,6 +425,8 @@ class OutboxWorker:
         wall_now = self._clock().timestamp()
         change = transitions.after(job.row, outcome, now=wall_now, policy=self._settings.retry)
         self._follow(job, change, now)
+        if change.pause_all_seconds:
+            await self._budget.pause(change.pause_all_seconds)
         if change.event is not None:
             await self._announce(change.event)
 
@@ -422,6 +476,12 @@ class OutboxWorker:
             await event
         except Exception:
             log.exception("chat event handler failed")
+
+
+def default_worker_id() -> str:
+    """A claim id no other process uses: host, process id and a few random characters (two
+    workers may run in one process)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 async def _wait(event: asyncio.Event, seconds: float | None) -> None:
