@@ -34,11 +34,16 @@ class Limits:
 
 
 class Pacer:
-    """Books send slots; memory holds only chats with a recent or running send."""
+    """Books send slots; memory holds only chats with a recent or running send.
 
-    def __init__(self, limits: Limits) -> None:
+    `paces_overall=False` leaves the overall rate to a schedule shared with other processes
+    (`bot.delivery.budget`): this one would only add waits of its own.
+    """
+
+    def __init__(self, limits: Limits, *, paces_overall: bool = True) -> None:
         self._limits = limits
-        self._spacing = (1.0 + JITTER_ALLOWANCE) / limits.overall_per_second
+        rate = limits.overall_per_second if paces_overall else math.inf
+        self._spacing = (1.0 + JITTER_ALLOWANCE) / rate
         self._next_slot = 0.0
         self._prune_above = _PRUNE_ABOVE
         self._paused_until = 0.0

@@ -144,7 +144,7 @@ class OutboxWorker:
         self._settings = settings
         self._clock = clock
         self.worker_id = worker_id or default_worker_id()
-        self._pacer = Pacer(settings.limits)
+        self._pacer = Pacer(settings.limits, paces_overall=False)
         self._in_flight_limit = InFlightLimit(
             settings.overall_per_second, ceiling=settings.concurrency
         )
@@ -196,6 +196,7 @@ class OutboxWorker:
         await _cancel(record)
         for task in self._deliveries:
             task.cancel()
+        await self._budget.close()
         async with self._db_lock:
             await self._progress.write_pending()
             await rows_db.release(self._db, worker=self.worker_id)
@@ -209,6 +210,7 @@ class OutboxWorker:
         for task in [*self._tasks, *self._deliveries]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._deliveries, return_exceptions=True)
+        await self._budget.close()
         return frozenset(at_risk)
 
     def wake(self) -> None:
