@@ -56,6 +56,7 @@ class RowProgress:
     started_at: float | None
     finished_at: float | None
     step: str = "send"
+    chat_free_at: float | None = None  # real time the chat's next row may start (finished rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +102,8 @@ _CLAIM = (
     # The chat's earlier rows come first, whoever holds them…
     " AND NOT EXISTS (SELECT 1 FROM outbox e"
     "  WHERE e.chat_id = o.chat_id AND e.status = 'queued' AND e.id < o.id)"
-    # …and its last send must be a gap ago (a group's gap keeps to its per-minute limit).
-    " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.chat_id = o.chat_id"
-    "  AND f.finished_at > CASE WHEN o.chat_id < 0 THEN CAST(? AS DOUBLE PRECISION)"
-    "  ELSE CAST(? AS DOUBLE PRECISION) END)"
+    # …and the gap after its last finished row must have passed.
+    " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.chat_id = o.chat_id AND f.chat_free_at > ?)"
     " ORDER BY id LIMIT ?{lock})"
     " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at,"
     " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview"
@@ -118,37 +117,35 @@ async def claim(
     now: float,
     lease_until: float,
     limit: int,
-    chat_gap: float = 0.0,
-    group_gap: float = 0.0,
+    real_now: float | None = None,
 ) -> list[ClaimedRow]:
     """Lease up to `limit` due rows nobody holds (or whose lease expired) to `worker`: each
-    the oldest queued row of its chat, whose last row finished `chat_gap` seconds ago or more
-    (`group_gap` for groups and channels)."""
+    the oldest queued row of its chat, and only once its chat is free at `real_now` (chat
+    gaps are real time even when `now` comes from a test's clock; default `now`)."""
     lock = " FOR UPDATE OF o SKIP LOCKED" if is_postgres(db) else ""
+    free_at = now if real_now is None else real_now
     rows = await db.execute_fetchall(
-        _CLAIM.format(lock=lock),
-        (worker, lease_until, now, now, now - group_gap, now - chat_gap, limit),
+        _CLAIM.format(lock=lock), (worker, lease_until, now, now, free_at, limit)
     )
     claimed = [_claimed(r) for r in rows]
     claimed.sort(key=lambda row: row.id)  # RETURNING order is unspecified
     return claimed
 
 
-async def next_claimable_at(
-    db: Connection, *, now: float, chat_gap: float = 0.0, group_gap: float = 0.0
+async def next_claimable_in(
+    db: Connection, *, now: float, real_now: float | None = None
 ) -> float | None:
-    """When the next row nobody holds becomes claimable (the chat's gap or the row's own
+    """Seconds until the next row nobody holds becomes claimable (its chat's gap or its own
     `not_before`), for a worker with nothing to claim now; None when no such row waits."""
+    real = now if real_now is None else real_now
     rows = await db.execute_fetchall(
-        "SELECT min(CASE WHEN free_at > not_before THEN free_at ELSE not_before END) FROM ("
-        " SELECT o.not_before, (SELECT max(f.finished_at) FROM outbox f"
-        "  WHERE f.chat_id = o.chat_id AND f.finished_at IS NOT NULL)"
-        "  + CASE WHEN o.chat_id < 0 THEN CAST(? AS DOUBLE PRECISION)"
-        "  ELSE CAST(? AS DOUBLE PRECISION) END AS free_at"
+        "SELECT min(CASE WHEN free_in > due_in THEN free_in ELSE due_in END) FROM ("
+        " SELECT o.not_before - ? AS due_in, coalesce((SELECT max(f.chat_free_at) FROM outbox f"
+        "  WHERE f.chat_id = o.chat_id AND f.chat_free_at IS NOT NULL), 0) - ? AS free_in"
         " FROM outbox o WHERE o.status = 'queued' AND (o.lease_until IS NULL OR o.lease_until < ?)"
         " AND NOT EXISTS (SELECT 1 FROM outbox e"
         "  WHERE e.chat_id = o.chat_id AND e.status = 'queued' AND e.id < o.id)) AS waiting",
-        (group_gap, chat_gap, now),
+        (now, real, now),
     )
     return rows[0][0]
 
@@ -165,6 +162,7 @@ async def record(db: Connection, progress: Sequence[RowProgress], *, worker: str
     await db.executemany(
         "UPDATE outbox SET chat_id = ?, next_part = ?, status = ?, attempts = ?,"
         " not_before = ?, last_error = ?, started_at = ?, finished_at = ?, step = ?,"
+        " chat_free_at = ?,"
         " claimed_by = CASE WHEN ? THEN claimed_by END,"
         " lease_until = CASE WHEN ? THEN lease_until END"
         " WHERE id = ? AND claimed_by = ?",
@@ -179,6 +177,7 @@ async def record(db: Connection, progress: Sequence[RowProgress], *, worker: str
                 p.started_at,
                 p.finished_at,
                 p.step,
+                p.chat_free_at,
                 p.status == "queued",
                 p.status == "queued",
                 p.id,

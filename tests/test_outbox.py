@@ -154,27 +154,32 @@ async def test_a_chat_has_one_claimed_row_at_a_time_and_its_oldest_first(outbox,
     assert (next_row.chat_id, next_row.id) == (7, row.id + 2)
 
 
-async def test_a_chats_next_row_waits_for_its_gap_after_the_last_one_finished(outbox, db):
+async def test_a_chats_next_row_waits_until_the_chat_is_free_again(outbox, db):
     await queue(outbox, db, digest(7), digest(7, key="b:7"), digest(-5), digest(-5, key="b:-5"))
     now = utc_now().timestamp()
-    gaps = {"chat_gap": 1.0, "group_gap": 3.0}
-    held = await rows_db.claim(db, worker="a", now=now, lease_until=now + 60, limit=10, **gaps)
-    await rows_db.record(
-        db,
-        [rows_db.RowProgress(r.id, r.chat_id, 1, "sent", 0, 0.0, None, now, now) for r in held],
-        worker="a",
-    )
+    held = await rows_db.claim(db, worker="a", now=now, lease_until=now + 60, limit=10)
+    # Finished: chat 7 is free again 1 s later, the group 3 s later (its per-minute limit).
+    free_at = {7: now + 1.0, -5: now + 3.0}
+    finished = [
+        rows_db.RowProgress(
+            r.id, r.chat_id, 1, "sent", 0, 0.0, None, now, now, "send", free_at[r.chat_id]
+        )
+        for r in held
+    ]  # fmt: skip
+    await rows_db.record(db, finished, worker="a")
 
     async def claimable(at: float) -> list[int]:
-        rows = await rows_db.claim(db, worker="b", now=at, lease_until=at + 60, limit=10, **gaps)
-        return [row.chat_id for row in rows]
+        rows = await rows_db.claim(
+            db, worker="b", now=now, lease_until=at + 60, limit=10, real_now=at
+        )
+        return [row.chat_id for row in rows]  # fmt: skip
 
     assert await claimable(now + 0.5) == []
-    assert await rows_db.next_claimable_at(db, now=now + 0.5, **gaps) == now + 1.0
+    assert await rows_db.next_claimable_in(db, now=now, real_now=now + 0.5) == 0.5
     assert await claimable(now + 1.5) == [7]
-    assert await claimable(now + 2.5) == []  # a group's gap keeps to its per-minute limit
+    assert await claimable(now + 2.5) == []
     assert await claimable(now + 3.5) == [-5]
-    assert await rows_db.next_claimable_at(db, now=now + 3.5, **gaps) is None
+    assert await rows_db.next_claimable_in(db, now=now, real_now=now + 3.5) is None
 
 
 async def test_draws_from_the_send_budget_never_overlap_and_a_pause_holds_them_all(db):

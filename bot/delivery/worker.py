@@ -39,6 +39,7 @@ import logging
 import math
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -112,11 +113,11 @@ class _Job:
             row.link_preview,
         )  # fmt: skip
 
-    def progress(self) -> RowProgress:
+    def progress(self, chat_free_at: float | None = None) -> RowProgress:
         r = self.row
         return RowProgress(
             r.id, r.chat_id, r.next_part, r.status, r.attempts, r.not_before, r.last_error,
-            r.started_at, r.finished_at, r.step,
+            r.started_at, r.finished_at, r.step, chat_free_at,
         )  # fmt: skip
 
 
@@ -240,6 +241,9 @@ class OutboxWorker:
             # Cleared before claiming so a wake-up arriving meanwhile is not lost.
             self._rows_wanted.clear()
             waiters, self._drain_waiters = self._drain_waiters, []
+            # A row finished during the queries below may free its chat's next row: idle only
+            # if nothing was held when they started.
+            was_idle = self._held == 0
             is_hungry = self._held <= self._settings.claim_batch
             found = await self._claim() if is_hungry else 0
             pause = self._settings.idle_poll_seconds
@@ -247,7 +251,7 @@ class OutboxWorker:
                 # A chat's next row waits for its gap: look again when it ends, not a poll later.
                 soon = await self._next_claimable_in()
                 pause = pause if soon is None else min(pause, max(soon, _MIN_RECHECK_SECONDS))
-            if not found and self._held == 0 and pause >= self._settings.idle_poll_seconds:
+            if not found and was_idle and pause >= self._settings.idle_poll_seconds:
                 await self._progress.flush()
                 _resolve(waiters)
             else:
@@ -258,7 +262,6 @@ class OutboxWorker:
 
     async def _claim(self) -> int:
         now = self._clock().timestamp()
-        limits = self._settings.limits
         async with self._db_lock:
             # Rows this worker finished must be on record first: they let their chats' next
             # rows be claimed.
@@ -269,8 +272,7 @@ class OutboxWorker:
                 now=now,
                 lease_until=now + self._settings.lease_seconds,
                 limit=self._settings.claim_batch,
-                chat_gap=limits.per_chat_interval,
-                group_gap=limits.group_interval,
+                real_now=time.time(),
             )
             await self._db.commit()
         ready = asyncio.get_running_loop().time()
@@ -281,16 +283,10 @@ class OutboxWorker:
 
     async def _next_claimable_in(self) -> float | None:
         now = self._clock().timestamp()
-        limits = self._settings.limits
         async with self._db_lock:
-            at = await rows_db.next_claimable_at(
-                self._db,
-                now=now,
-                chat_gap=limits.per_chat_interval,
-                group_gap=limits.group_interval,
-            )
+            seconds = await rows_db.next_claimable_in(self._db, now=now, real_now=time.time())
             await self._db.commit()
-        return None if at is None else at - now
+        return seconds
 
     async def _renew_leases(self) -> None:
         now = self._clock().timestamp()
@@ -439,7 +435,11 @@ class OutboxWorker:
         if change.pause_all_seconds:
             self._pacer.pause_all(now + change.pause_all_seconds)
         before, job.row = job.row, change.row
-        if job.row != before:
+        if job.row.is_finished:
+            # Other processes give the chat its gap from here (real time, as the pacer's).
+            free_at = time.time() + self._settings.limits.gap(job.chat_id)
+            self._progress.record(job.progress(chat_free_at=free_at))
+        elif job.row != before:
             self._progress.record(job.progress())
         if before.chat_id != job.chat_id and self._chat_owner.get(before.chat_id) == job.id:
             del self._chat_owner[before.chat_id]

@@ -1,9 +1,12 @@
 -- Several `akhbar run` processes drain one outbox within one bot's flood limits (issue 13).
 
 -- A row is claimed only once every earlier queued row of its chat is done, and only after the
--- chat's gap since its last finished row: these two lookups by chat make the claim cheap.
+-- chat's gap since its last finished row (real time, whatever clock schedules the rows):
+-- these two lookups by chat make the claim cheap.
 CREATE INDEX IF NOT EXISTS outbox_chat_queued ON outbox (chat_id, id) WHERE status = 'queued';
-CREATE INDEX outbox_chat_finished ON outbox (chat_id, finished_at) WHERE finished_at IS NOT NULL;
+-- When a row finishes: the real time of its last answer plus its chat's gap.
+ALTER TABLE outbox ADD COLUMN chat_free_at REAL;
+CREATE INDEX outbox_chat_free ON outbox (chat_id, chat_free_at) WHERE chat_free_at IS NOT NULL;
 
 -- The bot-wide send rate, shared by every process: a schedule of evenly spaced send slots
 -- (a token bucket without burst). A process takes a few slots at a time (about 50 ms worth)

@@ -2,7 +2,8 @@
 -- The same as SQLite's 009 (see there); the baseline already has outbox_chat_queued.
 
 CREATE INDEX IF NOT EXISTS outbox_chat_queued ON outbox (chat_id, id) WHERE status = 'queued';
-CREATE INDEX outbox_chat_finished ON outbox (chat_id, finished_at) WHERE finished_at IS NOT NULL;
+ALTER TABLE outbox ADD COLUMN chat_free_at DOUBLE PRECISION;
+CREATE INDEX outbox_chat_free ON outbox (chat_id, chat_free_at) WHERE chat_free_at IS NOT NULL;
 
 CREATE TABLE send_budget (
     name         TEXT PRIMARY KEY,
