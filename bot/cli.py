@@ -240,7 +240,8 @@ async def _serve(app: AkhbarApp, config: Config, config_path: Path) -> None:
 
 
 def _database_lock(config: Config) -> contextlib.AbstractContextManager[None]:
-    if config.storage.path == ":memory:":
+    # PostgreSQL is shared by design: several processes may run on one database.
+    if config.storage.path == ":memory:" or config.storage.is_postgres:
         return contextlib.nullcontext()
     return backups.hold_database(Path(config.storage.path))
 

@@ -246,6 +246,10 @@ class DeliveryConfig(_Section):
     concurrency: Annotated[int, Field(ge=1, le=512)] = 256
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     paid_broadcast: bool = False
+    # Several processes share one database: a row a dead process held is taken over after this.
+    lease_seconds: Annotated[float, Field(ge=1, le=3600)] = 60.0
+    # The claim id of this process ("": host and process id, new on every start).
+    worker_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:@-]{0,64}$")] = ""
 
     @model_validator(mode="after")
     def _paid_rate(self) -> DeliveryConfig:

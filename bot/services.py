@@ -88,6 +88,7 @@ def outbox_settings(config: Config) -> OutboxSettings:
         per_group_per_minute=delivery.per_group_per_minute,
         concurrency=delivery.concurrency,
         max_attempts=delivery.max_attempts,
+        lease_seconds=delivery.lease_seconds,
     )
 
 

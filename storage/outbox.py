@@ -1,9 +1,12 @@
 """The broadcast outbox: queued messages, worker claims with leases, progress and counts.
 
 Claiming is one `UPDATE … WHERE id IN (SELECT … LIMIT ?) RETURNING …` statement, so several
-worker processes can share the table; a PostgreSQL backend would add `FOR UPDATE SKIP LOCKED`
-to the inner SELECT. Times are Unix seconds as `storage.timestamps` stores them: the engine
-schedules in those seconds, so claims, leases and progress take them as they are.
+worker processes can share the table (on PostgreSQL the inner SELECT takes its rows `FOR UPDATE
+SKIP LOCKED`, so concurrent claims pass each other instead of waiting). A row is claimable only
+as the oldest queued row of its chat and once the chat's gap since its last finished row has
+passed: at most one worker sends to a chat at a time, in order, spaced across processes too.
+Times are Unix seconds as `storage.timestamps` stores them: the engine schedules in those
+seconds, so claims, leases and progress take them as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.models import OutgoingMessage
-from storage.connection import Connection, Row
+from storage.connection import Connection, Row, is_postgres
 from storage.timestamps import to_db
 
 
@@ -53,6 +56,7 @@ class RowProgress:
     started_at: float | None
     finished_at: float | None
     step: str = "send"
+    chat_free_at: float | None = None  # real time the chat's next row may start (finished rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,21 +95,59 @@ def _insert_values(m: OutgoingMessage, at: float) -> tuple[object, ...]:
     )  # fmt: skip
 
 
+_CLAIM = (
+    "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN ("
+    " SELECT id FROM outbox o WHERE status = 'queued' AND not_before <= ?"
+    " AND (lease_until IS NULL OR lease_until < ?)"
+    # The chat's earlier rows come first, whoever holds them…
+    " AND NOT EXISTS (SELECT 1 FROM outbox e"
+    "  WHERE e.chat_id = o.chat_id AND e.status = 'queued' AND e.id < o.id)"
+    # …and the gap after its last finished row must have passed.
+    " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.chat_id = o.chat_id AND f.chat_free_at > ?)"
+    " ORDER BY id LIMIT ?{lock})"
+    " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at,"
+    " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview"
+)
+
+
 async def claim(
-    db: Connection, *, worker: str, now: float, lease_until: float, limit: int
+    db: Connection,
+    *,
+    worker: str,
+    now: float,
+    lease_until: float,
+    limit: int,
+    real_now: float | None = None,
 ) -> list[ClaimedRow]:
-    """Lease up to `limit` due rows nobody holds (or whose lease expired) to `worker`."""
+    """Lease up to `limit` due rows nobody holds (or whose lease expired) to `worker`: each
+    the oldest queued row of its chat, and only once its chat is free at `real_now` (chat
+    gaps are real time even when `now` comes from a test's clock; default `now`)."""
+    lock = " FOR UPDATE OF o SKIP LOCKED" if is_postgres(db) else ""
+    free_at = now if real_now is None else real_now
     rows = await db.execute_fetchall(
-        "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN ("
-        " SELECT id FROM outbox WHERE status = 'queued' AND not_before <= ?"
-        " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?)"
-        " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at,"
-        " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview",
-        (worker, lease_until, now, now, limit),
+        _CLAIM.format(lock=lock), (worker, lease_until, now, now, free_at, limit)
     )
     claimed = [_claimed(r) for r in rows]
     claimed.sort(key=lambda row: row.id)  # RETURNING order is unspecified
     return claimed
+
+
+async def next_claimable_in(
+    db: Connection, *, now: float, real_now: float | None = None
+) -> float | None:
+    """Seconds until the next row nobody holds becomes claimable (its chat's gap or its own
+    `not_before`), for a worker with nothing to claim now; None when no such row waits."""
+    real = now if real_now is None else real_now
+    rows = await db.execute_fetchall(
+        "SELECT min(CASE WHEN free_in > due_in THEN free_in ELSE due_in END) FROM ("
+        " SELECT o.not_before - ? AS due_in, coalesce((SELECT max(f.chat_free_at) FROM outbox f"
+        "  WHERE f.chat_id = o.chat_id AND f.chat_free_at IS NOT NULL), 0) - ? AS free_in"
+        " FROM outbox o WHERE o.status = 'queued' AND (o.lease_until IS NULL OR o.lease_until < ?)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox e"
+        "  WHERE e.chat_id = o.chat_id AND e.status = 'queued' AND e.id < o.id)) AS waiting",
+        (now, real, now),
+    )
+    return rows[0][0]
 
 
 def _claimed(r: Row) -> ClaimedRow:
@@ -120,6 +162,7 @@ async def record(db: Connection, progress: Sequence[RowProgress], *, worker: str
     await db.executemany(
         "UPDATE outbox SET chat_id = ?, next_part = ?, status = ?, attempts = ?,"
         " not_before = ?, last_error = ?, started_at = ?, finished_at = ?, step = ?,"
+        " chat_free_at = ?,"
         " claimed_by = CASE WHEN ? THEN claimed_by END,"
         " lease_until = CASE WHEN ? THEN lease_until END"
         " WHERE id = ? AND claimed_by = ?",
@@ -134,6 +177,7 @@ async def record(db: Connection, progress: Sequence[RowProgress], *, worker: str
                 p.started_at,
                 p.finished_at,
                 p.step,
+                p.chat_free_at,
                 p.status == "queued",
                 p.status == "queued",
                 p.id,
@@ -164,9 +208,9 @@ async def counts(db: Connection, *, now: datetime, broadcast_window: float) -> O
     at = to_db(now)
     rows = await db.execute_fetchall(
         "SELECT"
-        " coalesce(sum(status = 'queued' AND coalesce(lease_until, 0) < ?), 0),"
-        " coalesce(sum(status = 'queued' AND lease_until >= ?), 0),"
-        " coalesce(sum(status = 'sent'), 0), coalesce(sum(status = 'failed'), 0)"
+        " count(*) FILTER (WHERE status = 'queued' AND coalesce(lease_until, 0) < ?),"
+        " count(*) FILTER (WHERE status = 'queued' AND lease_until >= ?),"
+        " count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'failed')"
         " FROM outbox",
         (at, at),
     )

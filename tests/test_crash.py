@@ -34,7 +34,8 @@ async def prepare(tmp_path: Path) -> Path:
     config_path = tmp_path / "config.toml"
     config_path.write_text(
         f'[storage]\npath = "akhbar.sqlite3"\n[delivery]\noverall_per_second = {RATE}.0\n'
-        "paid_broadcast = true\n",
+        # A named worker: the restarted process takes back its rows at once, not after the lease.
+        'paid_broadcast = true\nworker_id = "akhbar-1"\n',
         encoding="utf-8",
     )
     await subscribe_chats(config_path, SUBSCRIBERS)

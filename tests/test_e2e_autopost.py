@@ -306,8 +306,16 @@ async def test_hiding_an_image_edits_the_auto_posted_photo(emulator, feeds, app)
 async def test_a_restart_mid_burst_neither_loses_nor_doubles_a_post(emulator, feeds, config, clock):
     channel_with_admin(emulator)
     forum_with_admin(emulator)
+    # A named worker: the restarted bot takes back the rows its predecessor held at once.
+    named = config.model_copy(
+        update={"delivery": FAST_DELIVERY.model_copy(update={"worker_id": "akhbar"})}
+    )
     slow = config.model_copy(
-        update={"delivery": DeliveryConfig(per_chat_interval_seconds=0.05, concurrency=1)}
+        update={
+            "delivery": DeliveryConfig(
+                per_chat_interval_seconds=0.05, concurrency=1, worker_id="akhbar"
+            )
+        }
     )
     first = build_application(slow, clock=clock)
     async with polling(first, poll_timeout=1):
@@ -332,7 +340,7 @@ async def test_a_restart_mid_burst_neither_loses_nor_doubles_a_post(emulator, fe
     sent_before = len(posts(emulator, CHANNEL)) + len(posts(emulator, FORUM))
     assert 0 < sent_before < 60  # the crash came mid-burst
 
-    second = build_application(config, clock=clock)
+    second = build_application(named, clock=clock)
     async with polling(second, poll_timeout=1):
         await poll(second, "maroc")  # polling again finds nothing new
         await second.bot_data.delivery.drain()

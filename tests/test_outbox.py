@@ -11,6 +11,7 @@ import pytest
 from bot.clock import utc_now
 from bot.models import OutgoingMessage
 from storage import outbox as rows_db
+from storage import send_budget
 from tests.support.clock import FakeClock
 from tests.support.delivery import FAST, deliver, digest, queue, sent_at_least, texts
 
@@ -133,3 +134,81 @@ async def test_two_workers_on_one_database_never_send_a_row_twice(
         await handle.drain(timeout=5)
     assert [len(emulator.sent(chat)) for chat in chats] == [1] * len(chats)
     assert all(handle.worker.delivered > 0 for handle in workers)
+
+
+# Several workers (processes) on one database
+
+
+async def test_a_chat_has_one_claimed_row_at_a_time_and_its_oldest_first(outbox, db):
+    await queue(outbox, db, digest(7, key="a:7"), digest(8), digest(7, key="b:7"))
+    now = utc_now().timestamp()
+    first = await rows_db.claim(db, worker="a", now=now, lease_until=now + 60, limit=10)
+    second = await rows_db.claim(db, worker="b", now=now, lease_until=now + 60, limit=10)
+    assert [row.chat_id for row in first] == [7, 8]
+    assert second == []  # chat 7's later row waits for the earlier one, whoever holds it
+    [row] = [row for row in first if row.chat_id == 7]
+    done = rows_db.RowProgress(row.id, 7, 1, "sent", 0, 0.0, None, now, now)
+    await rows_db.record(db, [done], worker="a")
+    later = now + 1
+    [next_row] = await rows_db.claim(db, worker="b", now=later, lease_until=later + 60, limit=10)
+    assert (next_row.chat_id, next_row.id) == (7, row.id + 2)
+
+
+async def test_a_chats_next_row_waits_until_the_chat_is_free_again(outbox, db):
+    await queue(outbox, db, digest(7), digest(7, key="b:7"), digest(-5), digest(-5, key="b:-5"))
+    now = utc_now().timestamp()
+    held = await rows_db.claim(db, worker="a", now=now, lease_until=now + 60, limit=10)
+    # Finished: chat 7 is free again 1 s later, the group 3 s later (its per-minute limit).
+    free_at = {7: now + 1.0, -5: now + 3.0}
+    finished = [
+        rows_db.RowProgress(
+            r.id, r.chat_id, 1, "sent", 0, 0.0, None, now, now, "send", free_at[r.chat_id]
+        )
+        for r in held
+    ]  # fmt: skip
+    await rows_db.record(db, finished, worker="a")
+
+    async def claimable(at: float) -> list[int]:
+        rows = await rows_db.claim(
+            db, worker="b", now=now, lease_until=at + 60, limit=10, real_now=at
+        )
+        return [row.chat_id for row in rows]  # fmt: skip
+
+    assert await claimable(now + 0.5) == []
+    assert await rows_db.next_claimable_in(db, now=now, real_now=now + 0.5) == 0.5
+    assert await claimable(now + 1.5) == [7]
+    assert await claimable(now + 2.5) == []
+    assert await claimable(now + 3.5) == [-5]
+    assert await rows_db.next_claimable_in(db, now=now, real_now=now + 3.5) is None
+
+
+async def test_draws_from_the_send_budget_never_overlap_and_a_pause_holds_them_all(db):
+    spacing = 0.1
+    first = await send_budget.draw(db, slots=3, spacing=spacing)
+    second = await send_budget.draw(db, slots=2, spacing=spacing)
+    assert first.first_in < 0.001  # the schedule restarts now: nothing saved up before
+    # The second process's slots start where the first's end (less the time between draws).
+    assert 3 * spacing - 0.05 <= second.first_in <= 3 * spacing
+    await send_budget.pause(db, seconds=5.0)
+    paused = await send_budget.draw(db, slots=1, spacing=spacing)
+    assert 4.9 <= paused.first_in <= 5.0
+    assert 4.9 <= paused.paused_for <= 5.0
+
+
+async def test_a_429_seen_by_one_worker_pauses_every_worker_on_the_database(
+    emulator, outbox, db, start_worker
+):
+    chats = range(1, 401)
+    small_batches = replace(FAST, claim_batch=20)
+    workers = [await start_worker(small_batches) for _ in range(2)]
+    emulator.fail_next("sendMessage", status=429, retry_after=1, chat_id=7)
+    await queue(outbox, db, *(digest(chat) for chat in chats))
+    for handle in workers:
+        handle.wake()
+    await sent_at_least(emulator, len(chats))
+    [refused] = [call for call in emulator.requests if call.status == 429]
+    accepted = [call.at - refused.at for call in emulator.requests if call.is_ok]
+    # Slots already drawn (50 ms worth at most) may still go; then nobody sends until the end.
+    assert not [at for at in accepted if 0.1 < at < 0.95]
+    assert all(handle.worker.delivered > 0 for handle in workers)
+    assert [len(emulator.sent(chat)) for chat in chats] == [1] * len(chats)

@@ -32,13 +32,22 @@ class Limits:
         """Seconds between two messages to one group or channel."""
         return max(self.per_chat_interval, 60.0 / self.per_group_per_minute)
 
+    def gap(self, chat_id: int) -> float:
+        """Seconds between two messages to this chat (negative ids: groups and channels)."""
+        return self.group_interval if chat_id < 0 else self.per_chat_interval
+
 
 class Pacer:
-    """Books send slots; memory holds only chats with a recent or running send."""
+    """Books send slots; memory holds only chats with a recent or running send.
 
-    def __init__(self, limits: Limits) -> None:
+    `paces_overall=False` leaves the overall rate to a schedule shared with other processes
+    (`bot.delivery.budget`): this one would only add waits of its own.
+    """
+
+    def __init__(self, limits: Limits, *, paces_overall: bool = True) -> None:
         self._limits = limits
-        self._spacing = (1.0 + JITTER_ALLOWANCE) / limits.overall_per_second
+        rate = limits.overall_per_second if paces_overall else math.inf
+        self._spacing = (1.0 + JITTER_ALLOWANCE) / rate
         self._next_slot = 0.0
         self._prune_above = _PRUNE_ABOVE
         self._paused_until = 0.0
@@ -62,8 +71,7 @@ class Pacer:
 
     def finished(self, chat_id: int, now: float, *, wait: float = 0.0) -> None:
         """The send to `chat_id` was answered at `now`; `wait` is any extra pause asked for."""
-        gap = self._limits.group_interval if chat_id < 0 else self._limits.per_chat_interval
-        self._chat_free[chat_id] = now + max(gap, wait)
+        self._chat_free[chat_id] = now + max(self._limits.gap(chat_id), wait)
         if len(self._chat_free) > self._prune_above:
             self._prune(now)
 

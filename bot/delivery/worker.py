@@ -21,6 +21,13 @@ same in-flight window).
 RetryAfter pauses the whole worker, not just the chat: the engine already keeps every chat under
 its limit, so a 429 means the bot-wide budget is spent (another process, a lower real limit), and
 Telegram escalates bans for bots that keep sending.
+
+Several processes (on one PostgreSQL database, or one SQLite file) share a broadcast: each claims
+only the oldest queued row of a chat, once the chat's gap since its last finished row has passed
+(`storage.outbox.claim`), so one chat is served by one worker at a time, in order and spaced;
+the overall rate comes from the schedule they share (`bot.delivery.budget`), and a 429 pauses
+it for all. Worker ids are unique per process unless the operator names one (`[delivery]
+worker_id`); only a named worker takes back its predecessor's rows at once on a restart.
 """
 
 from __future__ import annotations
@@ -30,12 +37,16 @@ import contextlib
 import heapq
 import logging
 import math
+import os
+import socket
+import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.delivery import transitions
+from bot.delivery.budget import SharedBudget
 from bot.delivery.outbox import ChatEvents, OutboxSettings
 from bot.delivery.outcomes import (
     Delivered,
@@ -102,11 +113,11 @@ class _Job:
             row.link_preview,
         )  # fmt: skip
 
-    def progress(self) -> RowProgress:
+    def progress(self, chat_free_at: float | None = None) -> RowProgress:
         r = self.row
         return RowProgress(
             r.id, r.chat_id, r.next_part, r.status, r.attempts, r.not_before, r.last_error,
-            r.started_at, r.finished_at, r.step,
+            r.started_at, r.finished_at, r.step, chat_free_at,
         )  # fmt: skip
 
 
@@ -133,13 +144,14 @@ class OutboxWorker:
         self._events = events
         self._settings = settings
         self._clock = clock
-        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
-        self._pacer = Pacer(settings.limits)
+        self.worker_id = worker_id or default_worker_id()
+        self._pacer = Pacer(settings.limits, paces_overall=False)
         self._in_flight_limit = InFlightLimit(
             settings.overall_per_second, ceiling=settings.concurrency
         )
         self._slot_freed = asyncio.Event()
         self._db_lock = asyncio.Lock()
+        self._budget = SharedBudget(db, self._db_lock, rate=settings.overall_per_second)
         self._due: list[tuple[float, int, _Job]] = []  # heap by monotonic ready time
         self._held = 0
         self._in_flight: dict[int, _Job] = {}
@@ -185,6 +197,7 @@ class OutboxWorker:
         await _cancel(record)
         for task in self._deliveries:
             task.cancel()
+        await self._budget.close()
         async with self._db_lock:
             await self._progress.write_pending()
             await rows_db.release(self._db, worker=self.worker_id)
@@ -198,6 +211,7 @@ class OutboxWorker:
         for task in [*self._tasks, *self._deliveries]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._deliveries, return_exceptions=True)
+        await self._budget.close()
         return frozenset(at_risk)
 
     def wake(self) -> None:
@@ -227,26 +241,38 @@ class OutboxWorker:
             # Cleared before claiming so a wake-up arriving meanwhile is not lost.
             self._rows_wanted.clear()
             waiters, self._drain_waiters = self._drain_waiters, []
+            # A row finished during the queries below may free its chat's next row: idle only
+            # if nothing was held when they started.
+            was_idle = self._held == 0
             is_hungry = self._held <= self._settings.claim_batch
             found = await self._claim() if is_hungry else 0
-            if not found and self._held == 0:
+            pause = self._settings.idle_poll_seconds
+            if is_hungry and not found:
+                # A chat's next row waits for its gap: look again when it ends, not a poll later.
+                soon = await self._next_claimable_in()
+                pause = pause if soon is None else min(pause, max(soon, _MIN_RECHECK_SECONDS))
+            if not found and was_idle and pause >= self._settings.idle_poll_seconds:
                 await self._progress.flush()
                 _resolve(waiters)
             else:
                 self._drain_waiters[:0] = waiters
             await self._renew_leases()
             if not (found and self._held <= self._settings.claim_batch):
-                await _wait(self._rows_wanted, self._settings.idle_poll_seconds)
+                await _wait(self._rows_wanted, pause)
 
     async def _claim(self) -> int:
         now = self._clock().timestamp()
         async with self._db_lock:
+            # Rows this worker finished must be on record first: they let their chats' next
+            # rows be claimed.
+            await self._progress.write_pending()
             claimed = await rows_db.claim(
                 self._db,
                 worker=self.worker_id,
                 now=now,
                 lease_until=now + self._settings.lease_seconds,
                 limit=self._settings.claim_batch,
+                real_now=time.time(),
             )
             await self._db.commit()
         ready = asyncio.get_running_loop().time()
@@ -254,6 +280,13 @@ class OutboxWorker:
             self._held += 1
             self._schedule(_Job.of(row), ready)
         return len(claimed)
+
+    async def _next_claimable_in(self) -> float | None:
+        now = self._clock().timestamp()
+        async with self._db_lock:
+            seconds = await rows_db.next_claimable_in(self._db, now=now, real_now=time.time())
+            await self._db.commit()
+        return seconds
 
     async def _renew_leases(self) -> None:
         now = self._clock().timestamp()
@@ -289,9 +322,26 @@ class OutboxWorker:
                 continue
             job = self._pop_ready(now)
             if job is not None:
-                return job
+                if await self._shared_slot():
+                    return job
+                self._schedule(job, loop.time())  # a 429 paused sending meanwhile
+                continue
             self._job_ready.clear()
             await _wait(self._job_ready, self._due[0][0] - now if self._due else None)
+
+    async def _shared_slot(self) -> bool:
+        """Wait for this process's next slot of the overall rate; False if a 429 came first."""
+        loop = asyncio.get_running_loop()
+        slot = await self._budget.next_slot(wanted=lambda: self._ready_count(loop.time()) + 1)
+        if slot > loop.time():
+            await asyncio.sleep(slot - loop.time())
+        if self._pacer.next_slot(loop.time()) > loop.time():
+            return False
+        self._budget.take()
+        return True
+
+    def _ready_count(self, now: float) -> int:
+        return sum(1 for ready_at, _, _ in self._due if ready_at <= now)
 
     def _pop_ready(self, now: float) -> _Job | None:
         while self._due and self._due[0][0] <= now:
@@ -373,6 +423,8 @@ class OutboxWorker:
         wall_now = self._clock().timestamp()
         change = transitions.after(job.row, outcome, now=wall_now, policy=self._settings.retry)
         self._follow(job, change, now)
+        if change.pause_all_seconds:
+            await self._budget.pause(change.pause_all_seconds)
         if change.event is not None:
             await self._announce(change.event)
 
@@ -383,7 +435,11 @@ class OutboxWorker:
         if change.pause_all_seconds:
             self._pacer.pause_all(now + change.pause_all_seconds)
         before, job.row = job.row, change.row
-        if job.row != before:
+        if job.row.is_finished:
+            # Other processes give the chat its gap from here (real time, as the pacer's).
+            free_at = time.time() + self._settings.limits.gap(job.chat_id)
+            self._progress.record(job.progress(chat_free_at=free_at))
+        elif job.row != before:
             self._progress.record(job.progress())
         if before.chat_id != job.chat_id and self._chat_owner.get(before.chat_id) == job.id:
             del self._chat_owner[before.chat_id]
@@ -422,6 +478,12 @@ class OutboxWorker:
             await event
         except Exception:
             log.exception("chat event handler failed")
+
+
+def default_worker_id() -> str:
+    """A claim id no other process uses: host, process id and a few random characters (two
+    workers may run in one process)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 async def _wait(event: asyncio.Event, seconds: float | None) -> None:

@@ -324,14 +324,15 @@ async def start_delivery(
     *,
     events: ChatEvents,
     settings: OutboxSettings,
-    worker_id: str = "akhbar",
+    worker_id: str | None = None,
     allow_paid_broadcast: bool = False,
     observer: SendObserver | None = None,
 ) -> DeliveryHandle:
     """Start the worker for a running application (call from post_init, after services).
 
-    `worker_id` must differ between processes running at once; a restart under the same id
-    takes back the rows its predecessor held at once instead of after their lease.
+    `worker_id` (else `[delivery] worker_id`, else host and process id) must differ between
+    processes running at once; a restart under the same id takes back the rows its
+    predecessor held at once instead of after their lease.
     """
     services = app.bot_data.services
     if services is None:
@@ -344,7 +345,7 @@ async def start_delivery(
         events=events,
         settings=settings,
         clock=services.clock,
-        worker_id=worker_id,
+        worker_id=worker_id or config.delivery.worker_id or None,
         allow_paid_broadcast=allow_paid_broadcast,
         photos=services.moderation,
         observer=observer,

@@ -1,0 +1,111 @@
+"""The overall send rate shared by every process on one database (`storage.send_budget`).
+
+Each process draws a few evenly spaced slots at a time (about 50 ms worth, at most the jobs it
+has ready), so the sends of all processes together keep one schedule: the rate is never
+exceeded, whichever process sends. A 429 seen by one process pauses the schedule for all; the
+others notice at their next draw, within one batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+
+from bot.delivery.pacing import JITTER_ALLOWANCE
+from storage import send_budget
+from storage.connection import Connection
+
+log = logging.getLogger("bot.delivery.outbox")
+
+BATCH_SECONDS = 0.05
+# A slot may start this late at most: a process that fell behind its slots must not spend them
+# all at once (that would be a burst). 4 ms adds at most 0.4% to any one second, well inside the
+# 2% jitter allowance; at 10 ms three loaded processes drew a few 429s at 1,000/s.
+LATE_TOLERANCE_SECONDS = 0.004
+_RETRY_SECONDS = 1.0
+# Above any rate Telegram allows ([delivery] accepts up to 1,000/s): benchmarks of the engine's
+# own speed. Nothing is drawn: at such rates the limit never binds.
+UNLIMITED_ABOVE = 10_000.0
+
+
+class SharedBudget:
+    """This process's slots from the shared schedule, on monotonic time.
+
+    `lock` guards `db` and is shared with the worker's claims and progress.
+    """
+
+    def __init__(self, db: Connection, lock: asyncio.Lock, *, rate: float) -> None:
+        self._db = db
+        self._lock = lock
+        self._spacing = (1.0 + JITTER_ALLOWANCE) / rate
+        self._batch = max(1, int(rate * BATCH_SECONDS))
+        self._slots: deque[float] = deque()
+        self._refill: asyncio.Task[None] | None = None
+        self._is_unlimited = rate > UNLIMITED_ABOVE
+
+    async def next_slot(self, *, wanted: Callable[[], int]) -> float:
+        """The start of the next slot this process holds, drawing up to `wanted()` more (the
+        sends it has ready) when it holds none; `take()` it when a send starts."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._is_unlimited:
+            return now
+        while self._slots and self._slots[0] < now - LATE_TOLERANCE_SECONDS:
+            self._slots.popleft()
+        while not self._slots:
+            await self._refilled(wanted)
+        if self._refill is None and self._slots[-1] - now < BATCH_SECONDS / 2:
+            # Draw the next batch while this one is spent, so sending never waits for it.
+            self._refill = asyncio.create_task(self._draw(self._size(wanted)))
+            self._refill.add_done_callback(self._refill_done)
+        return self._slots[0]
+
+    async def _refilled(self, wanted: Callable[[], int]) -> None:
+        if self._refill is None:
+            await self._draw(self._size(wanted))
+        else:
+            await asyncio.shield(self._refill)
+
+    def _refill_done(self, task: asyncio.Task[None]) -> None:
+        if self._refill is task:
+            self._refill = None
+
+    def _size(self, wanted: Callable[[], int]) -> int:
+        return min(max(wanted(), 1), self._batch)
+
+    async def close(self) -> None:
+        """Stop a draw under way (the worker stops)."""
+        if self._refill is not None:
+            self._refill.cancel()
+            await asyncio.gather(self._refill, return_exceptions=True)
+
+    def take(self) -> None:
+        """A send starts in the slot `next_slot` gave."""
+        if not self._is_unlimited:
+            self._slots.popleft()
+
+    async def pause(self, seconds: float) -> None:
+        """Telegram answered 429: no process starts a send for `seconds`."""
+        self._slots.clear()
+        try:
+            async with self._lock:
+                await send_budget.pause(self._db, seconds=seconds)
+                await self._db.commit()
+        except Exception:
+            log.exception("could not share a 429 pause with the other processes")
+
+    async def _draw(self, slots: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async with self._lock:
+                grant = await send_budget.draw(self._db, slots=slots, spacing=self._spacing)
+                await self._db.commit()
+        except Exception:
+            # Without the shared schedule this process cannot know the others' sends: wait.
+            log.exception("could not draw send slots; retrying in %s s", _RETRY_SECONDS)
+            await asyncio.sleep(_RETRY_SECONDS)
+            return
+        first = loop.time() + grant.first_in
+        self._slots.extend(first + n * grant.spacing for n in range(grant.slots))
