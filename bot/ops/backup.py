@@ -25,6 +25,15 @@ PREFIX = "akhbar-"
 SUFFIX = ".sqlite3"
 
 
+def use_pg_dump(database: str) -> str:
+    """Why `akhbar backup` and `restore` refuse on PostgreSQL, and what to use instead."""
+    return (
+        f"the database is PostgreSQL ({database}): back it up with PostgreSQL's own tools,"
+        " pg_dump --format=custom --file=akhbar.dump URL, and put a dump back with"
+        " pg_restore --clean --dbname=URL akhbar.dump (docs/OPERATIONS.md, Backups)"
+    )
+
+
 def lock_path(database: Path) -> Path:
     return database.with_name(f"{database.name}.lock")
 

@@ -1,0 +1,218 @@
+"""`akhbar db copy`: an installation filled on SQLite, copied to PostgreSQL, shows its users
+the same news, search results and schedules there; a copy never overwrites data by accident,
+never writes the database password, and says plainly what stops it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from bot.app import build_application, polling
+from bot.config import BotConfig, Config, StorageConfig, TelegramConfig
+from bot.errors import CopyRefused, DatabaseUnavailable
+from bot.ops.db_copy import copy_to_postgres
+from emulator import BotApiEmulator
+from storage import copying
+from tests.support import NOW, TOKEN
+from tests.support.chat import ask, listed_ids
+from tests.support.cli import run_akhbar
+from tests.support.ops import free_port
+
+PASSWORD = "Sesame-7f3q9-open"
+SAMPLE = Path(__file__).parent.parent / "bot" / "data" / "sample_news.txt"
+
+
+@pytest.fixture
+async def target_url(postgres) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database."""
+    if isinstance(postgres, str):
+        pytest.skip(postgres)
+    name = await postgres.create_database()
+    yield postgres.database_url(name)
+    await postgres.drop_database(name)
+
+
+def with_password(url: str, password: str = PASSWORD) -> str:
+    """The URL with a password (the test cluster trusts loopback, so any password works)."""
+    parts = urlsplit(url)
+    netloc = f"{parts.username}:{password}@{parts.hostname}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@asynccontextmanager
+async def running_bot(emulator: BotApiEmulator, location: str):
+    config = Config(
+        telegram=TelegramConfig(
+            token=TOKEN, api_base_url=emulator.base_url, poll_timeout_seconds=1
+        ),
+        storage=StorageConfig(path=location),
+        bot=BotConfig(page_size=8),
+    )
+    app = build_application(config, clock=lambda: NOW, poll_sources=False)
+    async with polling(app, poll_timeout=1):
+        yield app
+
+
+async def what_the_user_sees(emulator: BotApiEmulator) -> dict[str, str]:
+    commands = ["/latest", "/latest 3 maroc", "/search المغرب", "/schedules", "/settings"]
+    return {command: (await ask(emulator, command)).text for command in commands}
+
+
+async def fill_like_a_user(emulator: BotApiEmulator, sqlite: Path) -> dict[str, str]:
+    """Run the bot on SQLite (it loads the sample news), subscribe, schedule, report an image."""
+    async with running_bot(emulator, str(sqlite)) as app:
+        await ask(emulator, "/subscribe maroc")
+        await ask(emulator, "/schedule 08:00 18:00 5")
+        moderation = app.bot_data.services.moderation
+        image = await moderation.register_telegram_photo(["p-small", "p-large"], phash=None)
+        await moderation.report(image, reporter_id=11, chat_id=7)
+        return await what_the_user_sees(emulator)
+
+
+def sqlite_counts(path: Path, tables: list[str]) -> dict[str, int]:
+    with sqlite3.connect(path) as db:
+        return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+async def postgres_counts(url: str, tables: list[str]) -> dict[str, int]:
+    connection = await asyncpg.connect(url)
+    try:
+        return {t: await connection.fetchval(f'SELECT count(*) FROM "{t}"') for t in tables}
+    finally:
+        await connection.close()
+
+
+COPIED = [
+    "articles", "article_topics", "article_total", "topic_counts", "sources", "chats",
+    "subscriptions", "schedules", "images", "image_keys", "reports", "audit_log", "bot_settings",
+]  # fmt: skip
+
+
+# The bot itself runs on PostgreSQL once every storage module is ported (issue 13, in
+# progress on other branches); until then the bot fails on the copy, not the copy itself.
+@pytest.mark.xfail(reason="the storage modules' PostgreSQL ports are not all merged yet")
+async def test_a_copied_installation_shows_the_same_news_search_and_schedules(
+    tmp_path, emulator, target_url
+):
+    sqlite = tmp_path / "akhbar.sqlite3"
+    before = await fill_like_a_user(emulator, sqlite)
+
+    report = await copy_to_postgres(sqlite, target_url)
+
+    counts = sqlite_counts(sqlite, COPIED)
+    assert counts["articles"] > 20 and counts["schedules"] == 1 and counts["reports"] == 1
+    assert await postgres_counts(target_url, COPIED) == counts
+    assert {t.name: t.rows for t in report.tables if t.name in COPIED} == counts
+    async with running_bot(emulator, target_url):
+        assert await what_the_user_sees(emulator) == before
+        # New rows get ids past the copied ones: the next schedule is number 2.
+        await ask(emulator, "/schedule 21:00 3")
+        assert "2." in (await ask(emulator, "/schedules")).text
+        assert listed_ids(await ask(emulator, "/search المغرب"))
+
+
+async def test_every_copied_article_is_searchable_by_the_bots_own_terms(tmp_path, target_url):
+    sqlite = tmp_path / "akhbar.sqlite3"
+    finished = await run_akhbar("--config", str(config_file(tmp_path)), "import", str(SAMPLE))
+    assert finished.returncode == 0, finished.err
+    await copy_to_postgres(sqlite, target_url)
+    connection = await asyncpg.connect(target_url)
+    try:
+        unindexed = await connection.fetchval("SELECT count(*) FROM articles WHERE search IS NULL")
+        total = await connection.fetchval("SELECT articles FROM article_total")
+        counted = await connection.fetchval("SELECT count(*) FROM articles")
+    finally:
+        await connection.close()
+    assert unindexed == 0
+    assert total == counted == sqlite_counts(sqlite, ["articles"])["articles"]
+
+
+async def test_a_second_copy_is_refused_unless_forced(tmp_path, target_url):
+    sqlite = await imported(tmp_path)
+    await copy_to_postgres(sqlite, target_url)
+    with pytest.raises(CopyRefused, match=r"already holds data .*pass --force"):
+        await copy_to_postgres(sqlite, target_url)
+    report = await copy_to_postgres(sqlite, target_url, replace=True)
+    articles = next(t.rows for t in report.tables if t.name == "articles")
+    assert await postgres_counts(target_url, ["articles"]) == {"articles": articles}
+
+
+async def test_a_value_postgresql_cannot_hold_stops_the_copy_and_leaves_nothing(
+    tmp_path, target_url
+):
+    sqlite = await imported(tmp_path)
+    with sqlite3.connect(sqlite) as db:  # SQLite's INTEGER affinity keeps a non-whole REAL
+        db.execute("INSERT INTO deliveries VALUES (7, 2.5, 'digest', 1.0)")
+    with pytest.raises(CopyRefused, match=r"deliveries.article_id: the value 2.5 does not fit"):
+        await copy_to_postgres(sqlite, target_url)
+    assert await postgres_counts(target_url, ["articles", "deliveries"]) == {
+        "articles": 0,
+        "deliveries": 0,
+    }
+
+
+async def test_a_missing_file_and_an_older_schema_are_refused_with_what_to_do(tmp_path, target_url):
+    with pytest.raises(CopyRefused, match="no such file"):
+        await copy_to_postgres(tmp_path / "missing.sqlite3", target_url)
+    older = tmp_path / "older.sqlite3"
+    with sqlite3.connect(older) as db:
+        db.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY)")
+        db.execute("PRAGMA user_version = 7")
+    with pytest.raises(CopyRefused, match=r"schema version 7, this Akhbar.s is .*migrate it first"):
+        await copy_to_postgres(older, target_url)
+
+
+async def test_an_unreachable_server_is_named_without_its_password(tmp_path):
+    sqlite = await imported(tmp_path)
+    url = f"postgresql://akhbar:{PASSWORD}@127.0.0.1:{free_port()}/akhbar"
+    with pytest.raises(DatabaseUnavailable) as raised:
+        await copy_to_postgres(sqlite, url)
+    assert str(raised.value).startswith("postgresql://akhbar:***@127.0.0.1:")
+    assert PASSWORD not in str(raised.value)
+
+
+async def test_the_copy_command_never_writes_the_password(tmp_path, target_url):
+    sqlite = await imported(tmp_path)
+    config = config_file(tmp_path)
+    url = with_password(target_url)
+    copied = await run_akhbar("--config", str(config), "db", "copy", "--to", url)
+    again = await run_akhbar("--config", str(config), "db", "copy", "--to", url)
+    down = f"postgresql://akhbar:{PASSWORD}@127.0.0.1:{free_port()}/akhbar"
+    unreachable = await run_akhbar(
+        "--config", str(config), "db", "copy", env={"AKHBAR_DATABASE_URL": down}
+    )
+    assert copied.returncode == 0, copied.err
+    assert f"copying {sqlite} to {with_password(target_url, '***')}" in copied.err
+    assert "rows/s); counts and a sample of rows verified" in copied.out
+    assert again.returncode == 1
+    assert "already holds data" in again.err and "--force" in again.err
+    assert unreachable.returncode == 1
+    assert unreachable.err.splitlines()[-1].startswith("akhbar: postgresql://akhbar:***@127.0.0.1:")
+    for finished in (copied, again, unreachable):
+        assert PASSWORD not in finished.out + finished.err
+
+
+def config_file(tmp_path: Path) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\npath = "akhbar.sqlite3"\n', encoding="utf-8")
+    return config
+
+
+async def imported(tmp_path: Path) -> Path:
+    """A SQLite database holding the sample news, imported as a user would."""
+    finished = await run_akhbar("--config", str(config_file(tmp_path)), "import", str(SAMPLE))
+    assert finished.returncode == 0, finished.err
+    return tmp_path / "akhbar.sqlite3"
+
+
+def test_tables_go_parents_first():
+    edges = [("reports", "images"), ("image_keys", "images"), ("images", "images")]
+    order = copying._parents_first(["reports", "image_keys", "images", "chats"], edges)
+    assert order.index("images") < order.index("reports")
+    assert order.index("images") < order.index("image_keys")
