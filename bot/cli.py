@@ -405,7 +405,7 @@ async def _health(config: Config, args: argparse.Namespace) -> int:
 
 async def _backup(config: Config, args: argparse.Namespace) -> int:
     if config.storage.is_postgres:
-        print(f"akhbar: {backups.use_pg_dump(redacted(config.storage.location))}", file=sys.stderr)
+        print(f"akhbar: {backups.use_pg_dump(config.storage.location)}", file=sys.stderr)
         return 1
     database = Path(config.storage.path)
     target = args.path or Path(config.backup.directory) / backups.backup_name(datetime.now(UTC))
@@ -420,7 +420,7 @@ async def _backup(config: Config, args: argparse.Namespace) -> int:
 
 async def _restore(config: Config, args: argparse.Namespace) -> int:
     if config.storage.is_postgres:
-        print(f"akhbar: {backups.use_pg_dump(redacted(config.storage.location))}", file=sys.stderr)
+        print(f"akhbar: {backups.use_pg_dump(config.storage.location)}", file=sys.stderr)
         return 1
     database = Path(config.storage.path)
     try:

@@ -130,7 +130,7 @@ class StorageConfig(_Section):
 
     @property
     def is_postgres(self) -> bool:
-        return self.url is not None
+        return self.location.startswith(("postgresql://", "postgres://"))
 
 
 class BotConfig(_Section):

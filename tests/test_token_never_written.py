@@ -3,6 +3,7 @@ reached (one line instead), not in tracebacks, not in the operator's error repor
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -121,3 +122,60 @@ async def test_the_operators_error_report_never_quotes_the_token(emulator, akhba
     report = await emulator.next_message(ADMIN_CHAT)
     assert "Bot<token> broke" in report.text
     assert SECRET.lower() not in report.text.lower()
+
+
+# The database password is a secret like the token.
+
+DB_PASSWORD = "Db-Pa55word-9x"
+
+
+async def test_an_unreachable_database_gives_one_line_without_its_password(tmp_path, emulator):
+    config = tmp_path / "config.toml"
+    config.write_text("[bot]\nload_sample_news = false\n", encoding="utf-8")
+    url = f"postgresql://akhbar:{DB_PASSWORD}@127.0.0.1:{closed_port()}/akhbar"
+    env = {
+        "AKHBAR_DATABASE_URL": url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.base_url,
+    }
+    stats = await run_akhbar("--config", str(config), "stats", env=env)
+    run = await run_akhbar("--config", str(config), "run", env=env)
+    shown = url.replace(DB_PASSWORD, "***")
+    assert stats.returncode == 1
+    assert stats.err.splitlines() == [f"akhbar: {shown}: cannot be opened: {refused(stats)}"]
+    assert run.returncode == 1
+    assert run.err.splitlines()[-1] == f"akhbar: {shown}: cannot be opened: {refused(run)}"
+    for finished in (stats, run):
+        assert DB_PASSWORD not in finished.out + finished.err
+        assert_token_never_written(finished)
+
+
+def refused(finished: Finished) -> str:
+    """asyncpg's reason, whatever its wording: what follows 'cannot be opened: '."""
+    return finished.err.splitlines()[-1].split("cannot be opened: ", 1)[1]
+
+
+def test_a_traceback_or_log_line_quoting_the_database_url_is_redacted(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    url = f"postgresql://akhbar:{DB_PASSWORD}@db.internal/akhbar"
+    program = (
+        "import logging, sys\n"
+        "from bot import cli\n"
+        "async def fail(config, args):\n"
+        "    logging.getLogger('bot.test').error('lost %s', config.storage.location)\n"
+        "    raise RuntimeError('crashed on ' + config.storage.location)\n"
+        "cli._COMMANDS['stats'] = fail\n"
+        f"sys.exit(cli.main(['--config', {str(config)!r}, 'stats']))\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent,
+        env={**os.environ, "AKHBAR_DATABASE_URL": url},
+    )  # fmt: skip
+    assert finished.returncode == 1
+    assert "RuntimeError: crashed on postgresql://akhbar:<token>@db.internal/akhbar" in (
+        finished.stderr
+    )
+    assert "lost postgresql://akhbar:<token>@db.internal/akhbar" in finished.stderr
+    assert DB_PASSWORD not in finished.stdout + finished.stderr
