@@ -260,8 +260,9 @@ async def _serve(app: AkhbarApp, config: Config, config_path: Path) -> None:
 
 
 def _database_lock(config: Config) -> contextlib.AbstractContextManager[None]:
-    if config.storage.path == ":memory:" or config.storage.is_postgres:
-        return contextlib.nullcontext()  # several processes share a PostgreSQL database
+    # On PostgreSQL several processes share the database: the file lock is SQLite's alone.
+    if config.storage.is_postgres or config.storage.path == ":memory:":
+        return contextlib.nullcontext()
     return backups.hold_database(Path(config.storage.path))
 
 
