@@ -14,6 +14,7 @@ import pytest
 from emulator import BotApiEmulator
 from tests.support import TOKEN
 from tests.support.cli import Finished, run_akhbar, write_config
+from tests.support.postgres_auth import password_server
 
 SECRET = TOKEN.split(":")[1]
 
@@ -179,3 +180,33 @@ def test_a_traceback_or_log_line_quoting_the_database_url_is_redacted(tmp_path):
     )
     assert "lost postgresql://akhbar:<token>@db.internal/akhbar" in finished.stderr
     assert DB_PASSWORD not in finished.stdout + finished.stderr
+
+
+@pytest.fixture(scope="module")
+def password_url():
+    """A PostgreSQL server asking for DB_PASSWORD (scram-sha-256), started for this module."""
+    for url in password_server(DB_PASSWORD):
+        if url.startswith("skip:"):
+            pytest.skip(url)
+        yield url
+
+
+async def test_a_wrong_database_password_gives_one_line_without_either_password(
+    tmp_path, password_url
+):
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\npath = "akhbar.sqlite3"\n', encoding="utf-8")
+    wrong = password_url.replace(DB_PASSWORD, "Not-The-Pa55word")
+    stats = await run_akhbar("--config", str(config), "stats", env={"AKHBAR_DATABASE_URL": wrong})
+    sample = str(Path(__file__).parent.parent / "bot" / "data" / "sample_news.txt")
+    imported = await run_akhbar("--config", str(config), "import", sample)
+    copy = await run_akhbar("--config", str(config), "db", "copy", "--to", wrong)
+    copied = await run_akhbar("--config", str(config), "db", "copy", "--to", password_url)
+    shown = password_url.replace(DB_PASSWORD, "***")
+    refusal = f'akhbar: {shown}: cannot be opened: password authentication failed for user "akhbar"'
+    assert (stats.returncode, stats.err.splitlines()) == (1, [refusal])
+    assert (copy.returncode, copy.err.splitlines()[-1]) == (1, refusal)
+    assert imported.returncode == 0 and copied.returncode == 0, copied.err
+    for finished in (stats, copy, copied):
+        written = finished.out + finished.err
+        assert DB_PASSWORD not in written and "Not-The-Pa55word" not in written
