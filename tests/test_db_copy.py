@@ -17,8 +17,9 @@ from bot.app import build_application, polling
 from bot.config import BotConfig, Config, StorageConfig, TelegramConfig
 from bot.errors import CopyRefused, DatabaseUnavailable
 from bot.ops.db_copy import copy_to_postgres
+from bot.reading import search_text
 from emulator import BotApiEmulator
-from storage import copying
+from storage import articles, copying, database
 from tests.support import NOW, TOKEN
 from tests.support.chat import ask, listed_ids
 from tests.support.cli import run_akhbar
@@ -117,20 +118,28 @@ async def test_a_copied_installation_shows_the_same_news_search_and_schedules(
         assert listed_ids(await ask(emulator, "/search المغرب"))
 
 
-async def test_every_copied_article_is_searchable_by_the_bots_own_terms(tmp_path, target_url):
-    sqlite = tmp_path / "akhbar.sqlite3"
-    finished = await run_akhbar("--config", str(config_file(tmp_path)), "import", str(SAMPLE))
-    assert finished.returncode == 0, finished.err
+async def test_every_copied_article_has_the_search_terms_the_bots_own_indexing_makes(
+    tmp_path, target_url
+):
+    sqlite = await imported(tmp_path)
     await copy_to_postgres(sqlite, target_url)
-    connection = await asyncpg.connect(target_url)
+    db = await database.connect(target_url, index_terms=search_text.index_text, create=False)
     try:
-        unindexed = await connection.fetchval("SELECT count(*) FROM articles WHERE search IS NULL")
-        total = await connection.fetchval("SELECT articles FROM article_total")
-        counted = await connection.fetchval("SELECT count(*) FROM articles")
+        copied = await search_vectors(db)
+        await articles.clear_index(db)
+        await articles.index_batch(db, after_id=0, limit=1_000_000)  # as the bot indexes
+        indexed = await search_vectors(db)
+        total = await db.execute_fetchall("SELECT articles FROM article_total")
     finally:
-        await connection.close()
-    assert unindexed == 0
-    assert total == counted == sqlite_counts(sqlite, ["articles"])["articles"]
+        await db.close()
+    assert len(copied) == sqlite_counts(sqlite, ["articles"])["articles"] == total[0][0]
+    assert None not in copied.values()
+    assert copied == indexed
+
+
+async def search_vectors(db) -> dict[int, str | None]:
+    rows = await db.execute_fetchall("SELECT id, CAST(search AS text) FROM articles")
+    return {row[0]: row[1] for row in rows}
 
 
 async def test_a_second_copy_is_refused_unless_forced(tmp_path, target_url):
