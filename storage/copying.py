@@ -18,7 +18,7 @@ Special handling, and why:
   fresh ones.
 - Values: SQLite lets an INTEGER column hold 3.0 or '3'. Each value is converted to the
   PostgreSQL column's type; one that would change (2.5 into a BIGINT) stops the copy, naming
-  the table, column and value.
+  the table, column and value. NUL characters, which PostgreSQL's text refuses, are dropped.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 from bot.errors import CopyRefused
 from storage.connection import Connection
@@ -259,7 +261,7 @@ async def _copy_table(
         while (batch := await pending) is not None:
             pending = asyncio.ensure_future(asyncio.to_thread(next_batch))
             converted, arrays = batch
-            await db.execute(sql, arrays)
+            await _write(db, sql, arrays, table.name)
             written += len(converted)
             sample.offer(converted)
     except BaseException:
@@ -268,6 +270,15 @@ async def _copy_table(
         raise
     await _verify(db, table, expected, written, sample.rows)
     return TableCopied(table.name, written, time.monotonic() - started)
+
+
+async def _write(db: Connection, sql: str, arrays: list[list[Value]], table: str) -> None:
+    try:
+        await db.execute(sql, arrays)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        # The whole copy rolls back; say which table, and PostgreSQL's reason in one line.
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CopyRefused(f"{table}: PostgreSQL refused the rows: {reason}") from None
 
 
 def _insert_sql(table: _Plan) -> str:
@@ -365,7 +376,10 @@ def _fitting(table: str, column: str, kind: str) -> Callable[[Value], Value]:
         return number
 
     def text(value: Value) -> Value:
-        if value is None or type(value) is str:
+        if type(value) is str:
+            # PostgreSQL's text cannot hold NUL, which SQLite's can: it carried nothing.
+            return value.replace("\x00", "") if "\x00" in value else value
+        if value is None:
             return value
         if isinstance(value, bytes):
             try:

@@ -166,6 +166,26 @@ async def test_a_value_postgresql_cannot_hold_stops_the_copy_and_leaves_nothing(
     }
 
 
+async def test_a_value_postgresql_refuses_is_one_line_naming_the_table(tmp_path, target_url):
+    sqlite = await imported(tmp_path)
+    with sqlite3.connect(sqlite) as db:  # beyond PostgreSQL's 32-bit INTEGER
+        db.execute("INSERT INTO chat_thresholds VALUES (7, ?, NULL, 1.0)", (2**40,))
+    with pytest.raises(CopyRefused, match=r"^chat_thresholds: PostgreSQL refused the rows: "):
+        await copy_to_postgres(sqlite, target_url)
+
+
+async def test_a_nul_character_postgresql_cannot_store_is_dropped(tmp_path, target_url):
+    sqlite = await imported(tmp_path)
+    with sqlite3.connect(sqlite) as db:
+        db.execute("UPDATE articles SET body = 'before' || char(0) || 'after' WHERE id = 1")
+    await copy_to_postgres(sqlite, target_url)
+    connection = await asyncpg.connect(target_url)
+    try:
+        assert await connection.fetchval("SELECT body FROM articles WHERE id = 1") == "beforeafter"
+    finally:
+        await connection.close()
+
+
 async def test_a_missing_file_and_an_older_schema_are_refused_with_what_to_do(tmp_path, target_url):
     with pytest.raises(CopyRefused, match="no such file"):
         await copy_to_postgres(tmp_path / "missing.sqlite3", target_url)
