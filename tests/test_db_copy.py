@@ -60,16 +60,24 @@ async def running_bot(emulator: BotApiEmulator, location: str):
         yield app
 
 
+GROUP, ADMIN = -1001234, 42
+
+
 async def what_the_user_sees(emulator: BotApiEmulator) -> dict[str, str]:
-    commands = ["/latest", "/latest 3 maroc", "/search المغرب", "/schedules", "/settings"]
-    return {command: (await ask(emulator, command)).text for command in commands}
+    commands = ["/latest", "/latest 3 maroc", "/search المغرب", "/settings"]
+    seen = {command: (await ask(emulator, command)).text for command in commands}
+    seen["/schedules"] = (await ask(emulator, "/schedules", chat_id=GROUP, user_id=ADMIN)).text
+    return seen
 
 
 async def fill_like_a_user(emulator: BotApiEmulator, sqlite: Path) -> dict[str, str]:
     """Run the bot on SQLite (it loads the sample news), subscribe, schedule, report an image."""
     async with running_bot(emulator, str(sqlite)) as app:
         await ask(emulator, "/subscribe maroc")
-        await ask(emulator, "/schedule 08:00 18:00 5")
+        emulator.add_chat(GROUP, "supergroup", title="نادي القراءة")
+        emulator.set_member(GROUP, ADMIN, "administrator")
+        created = await ask(emulator, "/schedule 08:00 18:00 maroc 5", chat_id=GROUP, user_id=ADMIN)
+        assert created.text.startswith("تم إنشاء الجدول 1")
         moderation = app.bot_data.services.moderation
         image = await moderation.register_telegram_photo(["p-small", "p-large"], phash=None)
         await moderation.report(image, reporter_id=11, chat_id=7)
@@ -107,14 +115,15 @@ async def test_a_copied_installation_shows_the_same_news_search_and_schedules(
     report = await copy_to_postgres(sqlite, target_url)
 
     counts = sqlite_counts(sqlite, COPIED)
-    assert counts["articles"] > 20 and counts["schedules"] == 1 and counts["reports"] == 1
+    assert counts["articles"] > 20 and counts["schedules"] == 2 and counts["reports"] == 1
+    assert counts["subscriptions"] == 1 and counts["chats"] >= 1
     assert await postgres_counts(target_url, COPIED) == counts
     assert {t.name: t.rows for t in report.tables if t.name in COPIED} == counts
     async with running_bot(emulator, target_url):
         assert await what_the_user_sees(emulator) == before
         # New rows get ids past the copied ones: the next schedule is number 2.
-        await ask(emulator, "/schedule 21:00 3")
-        assert "2." in (await ask(emulator, "/schedules")).text
+        created = await ask(emulator, "/schedule 21:00 3", chat_id=GROUP, user_id=ADMIN)
+        assert created.text.startswith("تم إنشاء الجدول 2")
         assert listed_ids(await ask(emulator, "/search المغرب"))
 
 
