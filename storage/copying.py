@@ -12,8 +12,10 @@ Special handling, and why:
   storage.articles weights them. SQLite keeps those terms in `articles_fts`, not copied.
 - `article_topics`, `article_total` and `topic_counts` are kept by a trigger on `articles` on
   both engines. User triggers are disabled during the copy and these tables copied as they
-  are; otherwise every article would be counted twice. `article_total` holds one row the
-  migration seeds, so it does not make a target count as non-empty.
+  are; otherwise every article would be counted twice.
+- Rows the migrations insert themselves (`article_total`'s counter, say) do not make a target
+  count as non-empty: the migrations are run in a scratch schema, rolled back, to know them.
+  The copy replaces them with the SQLite database's own.
 - Identity columns: their sequences are set past the largest copied id, so new rows get
   fresh ones.
 - Values: SQLite lets an INTEGER column hold 3.0 or '3'. Each value is converted to the
@@ -36,12 +38,13 @@ from typing import Any
 import asyncpg
 
 from bot.errors import CopyRefused
+from storage import postgres
 from storage.connection import Connection
 from storage.database import transaction
 
 BATCH_ROWS = 2000
 SAMPLE_ROWS = 25
-_SEEDED = frozenset({"article_total"})
+_PROBE = "akhbar_copy_probe"
 _SEARCH_TERMS = ("akhbar_title_terms", "akhbar_body_terms")
 # As storage.articles indexes: title terms weighted A, body terms B, no stemming of its own.
 _SEARCH = (
@@ -184,15 +187,42 @@ async def plan(db: Connection, snapshot: SqliteSnapshot) -> list[_Plan]:
 
 
 async def filled_tables(db: Connection, tables: Sequence[str]) -> list[str]:
-    """The tables that hold rows (a migration's seeded counter row does not count)."""
+    """The tables holding rows beyond those the migrations themselves insert."""
+    seeded = await _seeded_rows(db)
     filled = []
     for table in tables:
-        if table in _SEEDED:
+        if seeded.get(table, 0):
+            rows = await db.execute_fetchall(f"SELECT count(*) FROM {_quote(table)}")
+            if rows[0][0] != seeded[table]:
+                filled.append(table)
             continue
         rows = await db.execute_fetchall(f"SELECT EXISTS (SELECT 1 FROM {_quote(table)})")
         if rows[0][0]:
             filled.append(table)
     return filled
+
+
+class _Probed(Exception):
+    """Ends the probe's transaction, rolling it back."""
+
+
+async def _seeded_rows(db: Connection) -> dict[str, int]:
+    """Rows per table of a freshly migrated schema (made in a scratch schema, rolled back)."""
+    seeded: dict[str, int] = {}
+    try:
+        async with transaction(db):
+            await db.execute(f"CREATE SCHEMA {_PROBE}")
+            await db.execute(f"SET LOCAL search_path = {_PROBE}")
+            for _, script in postgres.migrations():
+                await db.executescript(script)
+            for table in await target_tables(db):
+                rows = await db.execute_fetchall(f"SELECT count(*) FROM {_quote(table)}")
+                seeded[table] = rows[0][0]
+            raise _Probed
+    except _Probed:
+        return seeded
+    except asyncpg.InsufficientPrivilegeError:
+        return {}  # then any row counts as data: --force is the way past
 
 
 async def copy_all(
