@@ -16,6 +16,7 @@ import pytest
 from bot.app import build_application, polling
 from bot.config import BotConfig, Config, StorageConfig, TelegramConfig
 from bot.errors import CopyRefused, DatabaseUnavailable
+from bot.models import ArticleDraft
 from bot.ops.db_copy import copy_to_postgres
 from bot.reading import search_text
 from emulator import BotApiEmulator
@@ -149,6 +150,55 @@ async def test_every_copied_article_has_the_search_terms_the_bots_own_indexing_m
 async def search_vectors(db) -> dict[int, str | None]:
     rows = await db.execute_fetchall("SELECT id, CAST(search AS text) FROM articles")
     return {row[0]: row[1] for row in rows}
+
+
+async def test_new_rows_on_the_copy_get_ids_past_the_copied_ones(tmp_path, target_url):
+    sqlite = await imported(tmp_path)
+    await copy_to_postgres(sqlite, target_url)
+    db = await database.connect(target_url, index_terms=search_text.index_text, create=False)
+    try:
+        draft = ArticleDraft(source="late", title="خبر بعد النقل", url="https://news.test/late")
+        await articles.insert_many(db, [articles.NewArticle(draft, "late", NOW)])
+        rows = await db.execute_fetchall("SELECT id FROM articles WHERE source = 'late'")
+    finally:
+        await db.close()
+    copied = sqlite_counts(sqlite, ["articles"])["articles"]  # ids 1..n, none deleted
+    assert rows[0][0] == copied + 1
+
+
+async def test_rows_a_running_bot_writes_during_the_copy_wait_for_the_next_one(
+    tmp_path, target_url
+):
+    sqlite = await imported(tmp_path)
+    written = []
+
+    def bot_writes_meanwhile(table: copying.TableCopied) -> None:
+        if not written:  # after the first table, while the snapshot is open
+            with sqlite3.connect(sqlite) as db:
+                db.execute("INSERT INTO bot_settings VALUES ('written_during_copy', '1')")
+                db.execute("INSERT INTO chats (chat_id, type, created_at) VALUES (99, 'x', 1)")
+            written.append(table.name)
+
+    report = await copy_to_postgres(sqlite, target_url, on_table=bot_writes_meanwhile)
+    assert written
+    copied = {t.name: t.rows for t in report.tables}
+    now_in_sqlite = sqlite_counts(sqlite, ["bot_settings", "chats"])
+    assert copied["bot_settings"] == now_in_sqlite["bot_settings"] - 1
+    assert copied["chats"] == now_in_sqlite["chats"] - 1
+    assert await postgres_counts(target_url, ["bot_settings", "chats"]) == {
+        "bot_settings": copied["bot_settings"],
+        "chats": copied["chats"],
+    }
+
+
+async def test_the_source_is_read_in_batches_not_all_at_once(tmp_path):
+    sqlite = await imported(tmp_path)
+    snapshot = copying.SqliteSnapshot(sqlite)
+    try:
+        sizes = [len(batch) for batch in snapshot.batches("articles", ("id", "title"), 10)]
+    finally:
+        snapshot.close()
+    assert sizes == [10, 10, 10, 10, 10, 9]  # the 59 sample articles
 
 
 async def test_a_second_copy_is_refused_unless_forced(tmp_path, target_url):
