@@ -5,6 +5,7 @@ never writes the database password, and says plainly what stops it."""
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -126,6 +127,82 @@ async def test_a_copied_installation_shows_the_same_news_search_and_schedules(
         created = await ask(emulator, "/schedule 21:00 3", chat_id=GROUP, user_id=ADMIN)
         assert created.text.startswith("تم إنشاء الجدول 2")
         assert listed_ids(await ask(emulator, "/search المغرب"))
+
+
+# One row of every table the bot fills at run time, as its services write them (what the
+# sample news import does not fill); unusual values on purpose: fractional moments, negative
+# chat ids, Arabic text, JSON lists, NULLs.
+EVERY_TABLE = [
+    "INSERT INTO chats VALUES (-1001234, 'supergroup', 'نادي القراءة', 'ar', 1764547200.25, 1,"
+    " 'Africa/Casablanca')",
+    "INSERT INTO subscriptions VALUES (-1001234, '[\"maroc\"]', '[]', '[\"كرة\"]', '[]', 1.5)",
+    "INSERT INTO schedules (chat_id, thread_id, times, days, topics, item_count, created_by,"
+    " created_at, last_slot, last_article_id, next_fire_at)"
+    " VALUES (-1001234, 9, '[\"08:00\"]', '[0,1,2]', '[]', 5, 42, 1.5, 1764576000, 3,"
+    " 1764662400.5)",
+    "INSERT INTO deliveries VALUES (-1001234, 3, 'digest', 1764576000.125)",
+    "INSERT INTO admin_targets VALUES (42, -1001234, 2.5)",
+    "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, part_count, next_part, status,"
+    " attempts, not_before, last_error, created_at, finished_at, edit_message_id, report_button)"
+    " VALUES ('digest:-1001234:1', -1001234, 9, 'digest', '[\"<b>موجز</b>\"]', 1, 1, 'sent',"
+    " 2, 0, 'Retry after 3', 1.25, 2.75, 77, 'img:1')",
+    "INSERT INTO images (phash, sha256, source_url, status, report_epoch, created_at, hidden_at)"
+    " VALUES (-6917529027641081856, 'ab12', 'https://img.test/1.jpg', 'hidden', 2, 3.5, 4.5)",
+    "INSERT INTO images (copy_of, created_at) VALUES (1, 5.5)",
+    "INSERT INTO image_keys VALUES ('url', 'https://img.test/1.jpg', 1)",
+    "INSERT INTO article_images VALUES (3, 1)",
+    "INSERT INTO reports (image_id, epoch, reporter_id, chat_id, weight, created_at)"
+    " VALUES (1, 2, 11, -1001234, 3, 6.5)",
+    "INSERT INTO ignored_reporters VALUES (13, 42, 7.5)",
+    "INSERT INTO chat_thresholds VALUES (-1001234, 4, 42, 8.5)",
+    "INSERT INTO image_messages (chat_id, message_id, image_id, sent_at, caption_html)"
+    " VALUES (-1001234, 501, 1, 9.5, '<b>صورة</b>')",
+    "INSERT INTO audit_log (at, actor_id, action, image_id, subject_id, details)"
+    " VALUES (10.5, 42, 'hide', 1, NULL, '{\"reports\": 3}')",
+    "INSERT INTO autopost_rules (chat_id, topics, style, link_preview, hourly_cap, quiet_start,"
+    " quiet_end, created_by, created_at) VALUES (-1001777, '[\"sport\"]', 'photo', 1, 6, 23, 7,"
+    " 42, 11.5)",
+    "INSERT INTO autopost_items VALUES (-1001777, 3, 1, 'https://n.test/3', 'key', 'held', 12.5,"
+    " 13.5)",
+    "INSERT INTO inline_shares VALUES (3, 42, 14.5)",
+    "INSERT INTO source_days VALUES ('sample_news', '2026-11-30', 59)",
+    "INSERT INTO sources (name, url, host, topics, added_at, failures, failing_since, error_kind)"
+    " VALUES ('hespress', 'https://hespress.test/feed', 'hespress.test', '[\"maroc\"]', 15.5,"
+    " 2, 16.5, 'timeout')",
+]
+
+
+async def test_every_row_of_every_table_arrives_field_by_field(tmp_path, target_url):
+    sqlite = await imported(tmp_path)
+    with sqlite3.connect(sqlite) as db:
+        for statement in EVERY_TABLE:
+            db.execute(statement)
+    report = await copy_to_postgres(sqlite, target_url)
+    tables = [t.name for t in report.tables]
+    counts = await postgres_counts(target_url, tables)
+    assert [table for table, rows in counts.items() if not rows] == []
+    connection = await asyncpg.connect(target_url)
+    try:
+        for table in tables:
+            columns = [c for c in await pg_columns(connection, table) if c != "search"]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            with sqlite3.connect(sqlite) as db:
+                expected = Counter(db.execute(f'SELECT {listed} FROM "{table}"').fetchall())
+            found = Counter(
+                tuple(row) for row in await connection.fetch(f'SELECT {listed} FROM "{table}"')
+            )
+            assert found == expected, table
+    finally:
+        await connection.close()
+
+
+async def pg_columns(connection: asyncpg.Connection, table: str) -> list[str]:
+    rows = await connection.fetch(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = $1"
+        " ORDER BY ordinal_position",
+        table,
+    )
+    return [row[0] for row in rows]
 
 
 async def test_every_copied_article_has_the_search_terms_the_bots_own_indexing_makes(
@@ -294,7 +371,8 @@ def config_file(tmp_path: Path) -> Path:
 
 async def imported(tmp_path: Path) -> Path:
     """A SQLite database holding the sample news, imported as a user would."""
-    finished = await run_akhbar("--config", str(config_file(tmp_path)), "import", str(SAMPLE))
+    config = str(config_file(tmp_path))
+    finished = await run_akhbar("--config", config, "import", str(SAMPLE), "--topic", "maroc")
     assert finished.returncode == 0, finished.err
     return tmp_path / "akhbar.sqlite3"
 
