@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from storage.connection import Connection
 
 _QUERIES = {
@@ -28,8 +30,12 @@ async def collect(db: Connection) -> dict[str, int | str]:
     for name, sql in _QUERIES.items():
         rows = await db.execute_fetchall(sql)
         numbers[name] = rows[0][0]
-    rows = await db.execute_fetchall("SELECT datetime(max(sort_at), 'unixepoch') FROM articles")
-    numbers["newest article (UTC)"] = rows[0][0] or "—"
+    # Formatted here, not with SQLite's datetime(): the same query on both engines.
+    rows = await db.execute_fetchall("SELECT max(sort_at) FROM articles")
+    newest = rows[0][0]
+    numbers["newest article (UTC)"] = (
+        "—" if newest is None else datetime.fromtimestamp(newest, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    )
     return numbers
 
 
