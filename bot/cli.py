@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,7 +15,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from bot import source_commands
-from bot.config import DATABASE_URL_ENV, TOKEN_ENV, TOKEN_FORM, Config, load_config
+from bot.config import (
+    DATABASE_URL_ENV,
+    TOKEN_ENV,
+    TOKEN_FORM,
+    Config,
+    load_config,
+    postgres_url_problem,
+)
 from bot.errors import AkhbarError, BackupError, ConfigError
 from bot.ingestion.service import SourceReport
 from bot.logs import configure_logging, redact_standard_streams, token_forms
@@ -280,7 +288,11 @@ def _password_forms(url: str) -> tuple[str, ...]:
     """A database URL's password as written in it, decoded, and encoded again."""
     if not url.startswith(("postgresql://", "postgres://")):
         return ()
-    written = urlsplit(url).password
+    try:
+        written = urlsplit(url).password
+    except ValueError:  # not a URL urlsplit reads: what lies between "user:" and "@"
+        found = re.match(r"[a-z]+://[^:/@]*:([^@]*)@", url)
+        written = found.group(1) if found else None
     if not written:
         return ()
     return (written, unquote(written), quote(unquote(written), safe=""))
@@ -443,6 +455,8 @@ async def _db(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if problem := postgres_url_problem(target):
+        raise AkhbarError(f"the PostgreSQL URL {problem}")
     print(f"copying {source} to {redacted(target)}…", file=sys.stderr, flush=True)
     report = await copy_to_postgres(source, target, replace=args.force, on_table=_print_copied)
     rate = report.rows / report.seconds if report.seconds else 0

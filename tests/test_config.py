@@ -55,6 +55,8 @@ def test_the_database_url_selects_postgresql_and_its_password_stays_out_of_reprs
         ("[bot]\ntimezone = 'Mars/Olympus'\n", "[bot] timezone"),
         ("[storage]\npath = 3\n", "[storage] path"),
         ("[storage]\nurl = 'mysql://u:pw@x'\n", "[storage] url: must start with postgresql://"),
+        ("[storage]\nurl = 'postgresql://u:pw@db:port/x'\n", "[storage] url: is not a URL of"),
+        ("[storage]\nurl = 'postgresql:///akhbar'\n", "[storage] url: names no host"),
         ("[[sources]]\nname = 'x'\nurl = 'ftp://x'\n", "url"),
         ("[[sources]]\nname = 'x'\nurl = 'https://x.test'\nkind = 'pdf'\n", "kind"),
         ("surprise = 1\n", "surprise: unknown key"),

@@ -210,3 +210,29 @@ async def test_a_wrong_database_password_gives_one_line_without_either_password(
     for finished in (stats, copy, copied):
         written = finished.out + finished.err
         assert DB_PASSWORD not in written and "Not-The-Pa55word" not in written
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://akhbar:{DB_PASSWORD}@db.internal:port/akhbar",
+        f"postgresql://akhbar:{DB_PASSWORD}@[::1/akhbar",
+    ],
+)
+async def test_a_malformed_database_url_is_refused_without_quoting_it(tmp_path, url):
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    from_env = await run_akhbar("--config", str(config), "stats", env={"AKHBAR_DATABASE_URL": url})
+    copy = await run_akhbar("--config", str(config), "db", "copy", "--to", url)
+    assert from_env.returncode == 2
+    assert from_env.err.splitlines() == [
+        f"akhbar: {config}: [storage] url: is not a URL of the form"
+        " postgresql://user:password@host:port/database"
+    ]
+    assert copy.returncode == 1
+    assert copy.err.splitlines() == [
+        "akhbar: the PostgreSQL URL is not a URL of the form"
+        " postgresql://user:password@host:port/database"
+    ]
+    for finished in (from_env, copy):
+        assert DB_PASSWORD not in finished.out + finished.err

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config import postgres_url_problem
 from bot.errors import CopyRefused
 from bot.reading import search_text
 from storage import copying, database, postgres
@@ -48,6 +49,8 @@ async def copy_to_postgres(
         raise CopyRefused(f"--from takes the SQLite file, not {postgres.redacted(str(source))}")
     if not postgres.is_url(url):
         raise CopyRefused("--to takes a postgresql://user:password@host/database URL")
+    if problem := postgres_url_problem(url):
+        raise CopyRefused(f"the PostgreSQL URL {problem}")
     started = time.monotonic()
     snapshot = await asyncio.to_thread(copying.SqliteSnapshot, source)
     try:
