@@ -177,12 +177,10 @@ async def plan(db: Connection, snapshot: SqliteSnapshot) -> list[_Plan]:
     common = [t for t in target if t in source]
     plans = []
     for table in _parents_first(common, await _parents(db)):
-        columns = tuple(c for c in target[table] if c in source[table])
-        with_search = (
-            table == "articles" and "search" in target[table] and "search" not in (source[table])
-        )
-        types = tuple(target[table][c] for c in columns)
-        plans.append(_Plan(table, columns, types, with_search))
+        ours, theirs = target[table], source[table]
+        columns = tuple(c for c in ours if c in theirs)
+        with_search = table == "articles" and "search" in ours and "search" not in theirs
+        plans.append(_Plan(table, columns, tuple(ours[c] for c in columns), with_search))
     return plans
 
 
