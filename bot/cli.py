@@ -6,21 +6,33 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit
 
 from bot import source_commands
-from bot.config import TOKEN_ENV, TOKEN_FORM, Config, load_config
+from bot.config import (
+    DATABASE_URL_ENV,
+    TOKEN_ENV,
+    TOKEN_FORM,
+    Config,
+    load_config,
+    postgres_url_problem,
+)
 from bot.errors import AkhbarError, BackupError, ConfigError
 from bot.ingestion.service import SourceReport
 from bot.logs import configure_logging, redact_standard_streams, token_forms
 from bot.ops import backup as backups
 from bot.ops import probe, webhook_secret
+from bot.ops.db_copy import copy_to_postgres
 from bot.services import open_services
 from storage import stats as storage_stats
+from storage.copying import TableCopied
+from storage.postgres import redacted
 
 if TYPE_CHECKING:
     from bot.ptb.context import AkhbarApp
@@ -99,6 +111,18 @@ def _ops_commands(commands: argparse._SubParsersAction) -> None:
     )
     restore = commands.add_parser("restore", help="put a backup back (the bot must be stopped)")
     restore.add_argument("path", type=Path, help="a backup made by `akhbar backup`")
+    db = commands.add_parser("db", help="the database: copy it from SQLite to PostgreSQL")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    copy = db_commands.add_parser(
+        "copy", help="copy a SQLite database into an empty PostgreSQL database, and verify it"
+    )
+    copy.add_argument("--from", dest="source", type=Path, default=None, metavar="SQLITE_FILE",
+                      help="the SQLite database (default: [storage] path)")  # fmt: skip
+    copy.add_argument("--to", dest="target", default=None, metavar="POSTGRESQL_URL",
+                      help="default: AKHBAR_DATABASE_URL or [storage] url (better than here,"
+                      " where other users of the machine can read the password)")  # fmt: skip
+    copy.add_argument("--force", action="store_true",
+                      help="replace what the PostgreSQL database already holds")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"akhbar: {error}", file=sys.stderr)
         return EXIT_USAGE
     config = webhook_secret(config)
-    secrets = _secrets(config)
+    secrets = (*_secrets(config), *_password_forms(getattr(args, "target", None) or ""))
     redact_standard_streams(*secrets)
     configure_logging(*secrets, level=config.logging.level, format=config.logging.format)
     try:
@@ -141,6 +165,8 @@ def _check_import_file(path: Path) -> None:
 def _check_database(config: Config, config_path: Path) -> None:
     """A database the bot has not made yet is said so, with what makes one; a folder that
     is not there and is not the default one is more likely a typo, reported as such later."""
+    if config.storage.is_postgres:
+        return  # connecting says when the database has no schema yet
     path = Path(config.storage.path)
     expected_folder = path.parent.is_dir() or path.parent == config_path.parent / "data"
     if config.storage.path != ":memory:" and expected_folder and not path.exists():
@@ -162,6 +188,8 @@ def _make_default_data_folder(config: Config, config_path: Path) -> None:
     Only that folder: a missing folder anywhere else is more likely a typo, and is reported.
     """
     folder = Path(config.storage.path).parent
+    if config.storage.is_postgres:
+        return
     if folder == config_path.parent / "data" and not folder.exists():
         folder.mkdir()
         print(f"akhbar: created the folder {folder} for the database", file=sys.stderr)
@@ -240,8 +268,8 @@ async def _serve(app: AkhbarApp, config: Config, config_path: Path) -> None:
 
 
 def _database_lock(config: Config) -> contextlib.AbstractContextManager[None]:
-    # PostgreSQL is shared by design: several processes may run on one database.
-    if config.storage.path == ":memory:" or config.storage.is_postgres:
+    # On PostgreSQL several processes share the database: the file lock is SQLite's alone.
+    if config.storage.is_postgres or config.storage.path == ":memory:":
         return contextlib.nullcontext()
     return backups.hold_database(Path(config.storage.path))
 
@@ -252,7 +280,22 @@ def _secrets(config: Config) -> tuple[str, ...]:
         *token_forms(config.token),
         config.telegram.secret_token.get_secret_value(),
         config.http.metrics_token.get_secret_value(),
+        *_password_forms(config.storage.location),
     )
+
+
+def _password_forms(url: str) -> tuple[str, ...]:
+    """A database URL's password as written in it, decoded, and encoded again."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        return ()
+    try:
+        written = urlsplit(url).password
+    except ValueError:  # not a URL urlsplit reads: what lies between "user:" and "@"
+        found = re.match(r"[a-z]+://[^:/@]*:([^@]*)@", url)
+        written = found.group(1) if found else None
+    if not written:
+        return ()
+    return (written, unquote(written), quote(unquote(written), safe=""))
 
 
 def _print_report(number: int, total: int, report: SourceReport) -> None:
@@ -317,7 +360,7 @@ async def _stats(config: Config, args: argparse.Namespace) -> int:
         outbox = await services.outbox.stats()
     finally:
         await services.close()
-    print(f"database: {config.storage.path}")
+    print(f"database: {redacted(config.storage.location)}")
     for name, value in numbers.items():
         print(f"{name}: {value}")
     print(
@@ -374,6 +417,9 @@ async def _health(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _backup(config: Config, args: argparse.Namespace) -> int:
+    if config.storage.is_postgres:
+        print(f"akhbar: {backups.use_pg_dump(config.storage.location)}", file=sys.stderr)
+        return 1
     database = Path(config.storage.path)
     target = args.path or Path(config.backup.directory) / backups.backup_name(datetime.now(UTC))
     try:
@@ -386,6 +432,9 @@ async def _backup(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _restore(config: Config, args: argparse.Namespace) -> int:
+    if config.storage.is_postgres:
+        print(f"akhbar: {backups.use_pg_dump(config.storage.location)}", file=sys.stderr)
+        return 1
     database = Path(config.storage.path)
     try:
         await asyncio.to_thread(backups.restore, args.path, database)
@@ -394,6 +443,32 @@ async def _restore(config: Config, args: argparse.Namespace) -> int:
         return 1
     print(f"restored {args.path} to {database}")
     return 0
+
+
+async def _db(config: Config, args: argparse.Namespace) -> int:
+    source = args.source or Path(config.storage.path)
+    target = args.target or (config.storage.url.get_secret_value() if config.storage.url else "")
+    if not target:
+        print(
+            "akhbar: say where to copy to: --to postgresql://user@host/database, or set"
+            f" {DATABASE_URL_ENV} (or [storage] url)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if problem := postgres_url_problem(target):
+        raise AkhbarError(f"the PostgreSQL URL {problem}")
+    print(f"copying {source} to {redacted(target)}…", file=sys.stderr, flush=True)
+    report = await copy_to_postgres(source, target, replace=args.force, on_table=_print_copied)
+    rate = report.rows / report.seconds if report.seconds else 0
+    print(
+        f"copied {report.rows} rows in {len(report.tables)} tables in {report.seconds:.1f} s"
+        f" ({rate:.0f} rows/s); counts and a sample of rows verified"
+    )
+    return 0
+
+
+def _print_copied(table: TableCopied) -> None:
+    print(f"{table.name}: {table.rows} rows ({table.seconds:.1f} s)", file=sys.stderr, flush=True)
 
 
 _COMMANDS = {
@@ -405,6 +480,7 @@ _COMMANDS = {
     "health": _health,
     "backup": _backup,
     "restore": _restore,
+    "db": _db,
 }
 
 if __name__ == "__main__":

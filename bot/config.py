@@ -9,6 +9,7 @@ from datetime import time, timedelta
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -108,6 +109,18 @@ class BackupConfig(_Section):
     keep: Annotated[int, Field(ge=1, le=1000)] = 7
 
 
+def postgres_url_problem(url: str) -> str | None:
+    """What makes `url` unusable as a postgresql:// URL, in words that never quote it."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return "is not a URL of the form postgresql://user:password@host:port/database"
+    if not parts.hostname:
+        return "names no host: postgresql://user:password@host:port/database"
+    return None
+
+
 class StorageConfig(_Section):
     path: str = "data/akhbar.sqlite3"
     # postgresql://user:password@host:port/database selects PostgreSQL instead of `path`.
@@ -121,6 +134,8 @@ class StorageConfig(_Section):
             ("postgresql://", "postgres://")
         ):
             raise ValueError("must start with postgresql:// (leave it out for SQLite)")
+        if value is not None and (problem := postgres_url_problem(value.get_secret_value())):
+            raise ValueError(problem)
         return value
 
     @property
@@ -130,7 +145,7 @@ class StorageConfig(_Section):
 
     @property
     def is_postgres(self) -> bool:
-        return self.url is not None
+        return self.location.startswith(("postgresql://", "postgres://"))
 
 
 class BotConfig(_Section):

@@ -183,3 +183,7 @@ class TooManyAutopostRules(AkhbarError):
 
 class AutopostRuleNotFound(AkhbarError):
     """No auto-posting rule has that number in the chat."""
+
+
+class CopyRefused(AkhbarError):
+    """`akhbar db copy` cannot copy: a bad source, a non-empty target, a value that won't fit."""

@@ -121,3 +121,46 @@ async def test_run_makes_the_data_folder_only_once_telegram_accepts_the_token(tm
     assert finished.returncode == 2
     assert len(finished.err.splitlines()) == 1
     assert not (tmp_path / "data").exists()
+
+
+@pytest.fixture
+async def postgres_url(postgres):
+    """A fresh PostgreSQL database, its URL with a password (the test cluster trusts loopback)."""
+    if isinstance(postgres, str):
+        pytest.skip(postgres)
+    name = await postgres.create_database()
+    yield postgres.database_url(name).replace("://akhbar@", f"://akhbar:{PASSWORD}@")
+    await postgres.drop_database(name)
+
+
+PASSWORD = "Open-Sesame-42"
+
+
+@pytest.mark.parametrize("command", [["backup"], ["restore", "akhbar-backup.sqlite3"]])
+async def test_on_postgresql_backup_and_restore_point_to_pg_dump(tmp_path, postgres_url, command):
+    config = config_with_storage(tmp_path, None)
+    env = {"AKHBAR_DATABASE_URL": postgres_url}
+    finished = await run_akhbar("--config", str(config), *command, env=env)
+    assert finished.returncode == 1
+    [line] = finished.err.splitlines()
+    shown = postgres_url.replace(PASSWORD, "***")
+    assert line.startswith(f"akhbar: the database is PostgreSQL ({shown}): back it up with")
+    assert "pg_dump --format=custom" in line and "pg_restore" in line
+    assert PASSWORD not in finished.out + finished.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]  # no data folder
+
+
+async def test_on_postgresql_import_makes_no_data_folder_and_stats_hides_the_password(
+    tmp_path, postgres_url
+):
+    config = config_with_storage(tmp_path, None)
+    env = {"AKHBAR_DATABASE_URL": postgres_url}
+    imported = await run_akhbar("--config", str(config), "import", str(SAMPLE), env=env)
+    assert imported.returncode == 0, imported.err
+    assert not (tmp_path / "data").exists()
+    stats = await run_akhbar("--config", str(config), "stats", env=env)
+    assert PASSWORD not in imported.out + imported.err + stats.out + stats.err
+    if stats.returncode != 0:
+        pytest.xfail("storage.stats is not ported to PostgreSQL yet (issue 13, another branch)")
+    assert stats.out.splitlines()[0] == f"database: {postgres_url.replace(PASSWORD, '***')}"
+    assert "articles: 59" in stats.out

@@ -36,6 +36,17 @@ def test_environment_overrides_token_and_base_url_and_the_token_stays_out_of_rep
     assert "SECRET" not in repr(config) and "SECRET" not in str(config)
 
 
+def test_the_database_url_selects_postgresql_and_its_password_stays_out_of_reprs(tmp_path):
+    url = "postgresql://akhbar:Pa55-word@db.internal:5432/akhbar"
+    config = load_config(write(tmp_path, ""), environ={"AKHBAR_DATABASE_URL": url})
+    assert config.storage.is_postgres
+    assert config.storage.location == url
+    assert "Pa55-word" not in repr(config) and "Pa55-word" not in str(config)
+    sqlite = load_config(write(tmp_path, ""), environ={})
+    assert not sqlite.storage.is_postgres
+    assert sqlite.storage.location == str(tmp_path / "data" / "akhbar.sqlite3")
+
+
 @pytest.mark.parametrize(
     ("text", "named"),
     [
@@ -43,6 +54,9 @@ def test_environment_overrides_token_and_base_url_and_the_token_stays_out_of_rep
         ("[bot]\npage_size = 'ten'\n", "[bot] page_size"),
         ("[bot]\ntimezone = 'Mars/Olympus'\n", "[bot] timezone"),
         ("[storage]\npath = 3\n", "[storage] path"),
+        ("[storage]\nurl = 'mysql://u:pw@x'\n", "[storage] url: must start with postgresql://"),
+        ("[storage]\nurl = 'postgresql://u:pw@db:port/x'\n", "[storage] url: is not a URL of"),
+        ("[storage]\nurl = 'postgresql:///akhbar'\n", "[storage] url: names no host"),
         ("[[sources]]\nname = 'x'\nurl = 'ftp://x'\n", "url"),
         ("[[sources]]\nname = 'x'\nurl = 'https://x.test'\nkind = 'pdf'\n", "kind"),
         ("surprise = 1\n", "surprise: unknown key"),

@@ -10,6 +10,8 @@ from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
 from bot.app import build_application, polling
 from bot.config import BackupConfig
 from bot.ops.backup import back_up_into
@@ -142,6 +144,7 @@ async def test_a_pending_migration_backs_up_an_existing_database_first(tmp_path)
     assert [p.name for p in fresh.parent.iterdir() if ".before-" in p.name] == []
 
 
+@pytest.mark.sqlite_only  # SQLite files; PostgreSQL is backed up with pg_dump (below)
 async def test_scheduled_backups_keep_only_the_newest(tmp_path, bot_config, emulator):
     folder = tmp_path / "backups"
     config = bot_config.model_copy(
@@ -159,3 +162,20 @@ async def test_scheduled_backups_keep_only_the_newest(tmp_path, bot_config, emul
     assert kept == [f"akhbar-{stamp(2)}.sqlite3", f"akhbar-{stamp(3)}.sqlite3"]
     for name in kept:
         backups.check(folder / name)
+
+
+async def test_scheduled_backups_on_postgresql_are_refused_with_a_pointer_to_pg_dump(
+    tmp_path, bot_config, emulator, caplog
+):
+    if not bot_config.storage.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite's scheduled backups are tested above")
+    config = bot_config.model_copy(
+        update={"backup": BackupConfig(enabled=True, directory=str(tmp_path / "backups"))}
+    )
+    app = build_application(config, clock=lambda: NOW, poll_sources=False)
+    async with polling(app, poll_timeout=1):
+        assert app.job_queue.get_jobs_by_name("ops:backup") == ()
+    [warning] = [r.getMessage() for r in caplog.records if "[backup]" in r.getMessage()]
+    assert warning.startswith("[backup] is not used: the database is PostgreSQL (postgresql://")
+    assert "pg_dump --format=custom" in warning
+    assert not (tmp_path / "backups").exists()

@@ -3,6 +3,7 @@ reached (one line instead), not in tracebacks, not in the operator's error repor
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from emulator import BotApiEmulator
 from tests.support import TOKEN
 from tests.support.cli import Finished, run_akhbar, write_config
+from tests.support.postgres_auth import password_server
 
 SECRET = TOKEN.split(":")[1]
 
@@ -121,3 +123,116 @@ async def test_the_operators_error_report_never_quotes_the_token(emulator, akhba
     report = await emulator.next_message(ADMIN_CHAT)
     assert "Bot<token> broke" in report.text
     assert SECRET.lower() not in report.text.lower()
+
+
+# The database password is a secret like the token.
+
+DB_PASSWORD = "Db-Pa55word-9x"
+
+
+async def test_an_unreachable_database_gives_one_line_without_its_password(tmp_path, emulator):
+    config = tmp_path / "config.toml"
+    config.write_text("[bot]\nload_sample_news = false\n", encoding="utf-8")
+    url = f"postgresql://akhbar:{DB_PASSWORD}@127.0.0.1:{closed_port()}/akhbar"
+    env = {
+        "AKHBAR_DATABASE_URL": url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.base_url,
+    }
+    stats = await run_akhbar("--config", str(config), "stats", env=env)
+    run = await run_akhbar("--config", str(config), "run", env=env)
+    shown = url.replace(DB_PASSWORD, "***")
+    assert stats.returncode == 1
+    assert stats.err.splitlines() == [f"akhbar: {shown}: cannot be opened: {refused(stats)}"]
+    assert run.returncode == 1
+    assert run.err.splitlines()[-1] == f"akhbar: {shown}: cannot be opened: {refused(run)}"
+    for finished in (stats, run):
+        assert DB_PASSWORD not in finished.out + finished.err
+        assert_token_never_written(finished)
+
+
+def refused(finished: Finished) -> str:
+    """asyncpg's reason, whatever its wording: what follows 'cannot be opened: '."""
+    return finished.err.splitlines()[-1].split("cannot be opened: ", 1)[1]
+
+
+def test_a_traceback_or_log_line_quoting_the_database_url_is_redacted(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    url = f"postgresql://akhbar:{DB_PASSWORD}@db.internal/akhbar"
+    program = (
+        "import logging, sys\n"
+        "from bot import cli\n"
+        "async def fail(config, args):\n"
+        "    logging.getLogger('bot.test').error('lost %s', config.storage.location)\n"
+        "    raise RuntimeError('crashed on ' + config.storage.location)\n"
+        "cli._COMMANDS['stats'] = fail\n"
+        f"sys.exit(cli.main(['--config', {str(config)!r}, 'stats']))\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent,
+        env={**os.environ, "AKHBAR_DATABASE_URL": url},
+    )  # fmt: skip
+    assert finished.returncode == 1
+    assert "RuntimeError: crashed on postgresql://akhbar:<token>@db.internal/akhbar" in (
+        finished.stderr
+    )
+    assert "lost postgresql://akhbar:<token>@db.internal/akhbar" in finished.stderr
+    assert DB_PASSWORD not in finished.stdout + finished.stderr
+
+
+@pytest.fixture(scope="module")
+def password_url():
+    """A PostgreSQL server asking for DB_PASSWORD (scram-sha-256), started for this module."""
+    for url in password_server(DB_PASSWORD):
+        if url.startswith("skip:"):
+            pytest.skip(url)
+        yield url
+
+
+async def test_a_wrong_database_password_gives_one_line_without_either_password(
+    tmp_path, password_url
+):
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\npath = "akhbar.sqlite3"\n', encoding="utf-8")
+    wrong = password_url.replace(DB_PASSWORD, "Not-The-Pa55word")
+    stats = await run_akhbar("--config", str(config), "stats", env={"AKHBAR_DATABASE_URL": wrong})
+    sample = str(Path(__file__).parent.parent / "bot" / "data" / "sample_news.txt")
+    imported = await run_akhbar("--config", str(config), "import", sample)
+    copy = await run_akhbar("--config", str(config), "db", "copy", "--to", wrong)
+    copied = await run_akhbar("--config", str(config), "db", "copy", "--to", password_url)
+    shown = password_url.replace(DB_PASSWORD, "***")
+    refusal = f'akhbar: {shown}: cannot be opened: password authentication failed for user "akhbar"'
+    assert (stats.returncode, stats.err.splitlines()) == (1, [refusal])
+    assert (copy.returncode, copy.err.splitlines()[-1]) == (1, refusal)
+    assert imported.returncode == 0 and copied.returncode == 0, copied.err
+    for finished in (stats, copy, copied):
+        written = finished.out + finished.err
+        assert DB_PASSWORD not in written and "Not-The-Pa55word" not in written
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://akhbar:{DB_PASSWORD}@db.internal:port/akhbar",
+        f"postgresql://akhbar:{DB_PASSWORD}@[::1/akhbar",
+    ],
+)
+async def test_a_malformed_database_url_is_refused_without_quoting_it(tmp_path, url):
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    from_env = await run_akhbar("--config", str(config), "stats", env={"AKHBAR_DATABASE_URL": url})
+    copy = await run_akhbar("--config", str(config), "db", "copy", "--to", url)
+    assert from_env.returncode == 2
+    assert from_env.err.splitlines() == [
+        f"akhbar: {config}: [storage] url: is not a URL of the form"
+        " postgresql://user:password@host:port/database"
+    ]
+    assert copy.returncode == 1
+    assert copy.err.splitlines() == [
+        "akhbar: the PostgreSQL URL is not a URL of the form"
+        " postgresql://user:password@host:port/database"
+    ]
+    for finished in (from_env, copy):
+        assert DB_PASSWORD not in finished.out + finished.err

@@ -18,11 +18,21 @@ from pathlib import Path
 
 from bot.errors import BackupError, DatabaseBusy
 from storage import backups
+from storage.postgres import redacted
 
 log = logging.getLogger(__name__)
 
 PREFIX = "akhbar-"
 SUFFIX = ".sqlite3"
+
+
+def use_pg_dump(url: str) -> str:
+    """Why `akhbar backup` and `restore` refuse on PostgreSQL, and what to use instead."""
+    return (
+        f"the database is PostgreSQL ({redacted(url)}): back it up with PostgreSQL's own tools,"
+        " pg_dump --format=custom --file=akhbar.dump URL, and put a dump back with"
+        " pg_restore --clean --dbname=URL akhbar.dump (docs/OPERATIONS.md, Backups)"
+    )
 
 
 def lock_path(database: Path) -> Path:

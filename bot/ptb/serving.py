@@ -21,7 +21,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.config import Config
 from bot.ops import Operations, OpsServer, Pulse, WebhookRoute, webhook_secret
-from bot.ops.backup import back_up_into
+from bot.ops.backup import back_up_into, use_pg_dump
 from bot.ptb.context import AkhbarApp, AkhbarContext
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,9 @@ def schedule_backups(app: AkhbarApp, config: Config) -> None:
     """With `[backup] enabled`, back the database up every interval, keeping the last N."""
     settings = config.backup
     if not settings.enabled or config.storage.path == ":memory:":
+        return
+    if config.storage.is_postgres:
+        log.warning("[backup] is not used: %s", use_pg_dump(config.storage.location))
         return
 
     async def back_up(context: AkhbarContext) -> None:
