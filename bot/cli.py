@@ -162,6 +162,8 @@ def _make_default_data_folder(config: Config, config_path: Path) -> None:
     Only that folder: a missing folder anywhere else is more likely a typo, and is reported.
     """
     folder = Path(config.storage.path).parent
+    if config.storage.is_postgres:
+        return
     if folder == config_path.parent / "data" and not folder.exists():
         folder.mkdir()
         print(f"akhbar: created the folder {folder} for the database", file=sys.stderr)
@@ -240,7 +242,8 @@ async def _serve(app: AkhbarApp, config: Config, config_path: Path) -> None:
 
 
 def _database_lock(config: Config) -> contextlib.AbstractContextManager[None]:
-    if config.storage.path == ":memory:":
+    # On PostgreSQL several processes share the database: the file lock is SQLite's alone.
+    if config.storage.is_postgres or config.storage.path == ":memory:":
         return contextlib.nullcontext()
     return backups.hold_database(Path(config.storage.path))
 

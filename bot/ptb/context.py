@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n.catalogs import Texts
 from bot.ops import Operations
+from bot.ptb.leadership import Leadership
 from bot.services import Services
 
 
@@ -40,7 +41,7 @@ class SchedulerControl(Protocol):
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("delivery", "ops", "scheduler", "services", "source_polls")
+    __slots__ = ("delivery", "leadership", "ops", "scheduler", "services", "source_polls")
 
     def __init__(self) -> None:
         self.services: Services | None = None
@@ -48,6 +49,7 @@ class BotData:
         self.source_polls: SourcePollControl | None = None
         self.ops: Operations | None = None
         self.scheduler: SchedulerControl | None = None
+        self.leadership: Leadership | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
