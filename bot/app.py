@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -50,7 +49,6 @@ from handlers import (
     stats,
     subscriptions,
 )
-from storage.leader_lock import LeaderLock
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +140,11 @@ async def _ignore(update: Update, context: AkhbarContext) -> None:
 
 async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool) -> None:
     ops = app.bot_data.ops
-    lock = LeaderLock(config.storage.location) if config.storage.is_postgres else None
-    leadership = app.bot_data.leadership = Leadership(lock)
+    url = config.storage.location if config.storage.is_postgres else None
+    leadership = app.bot_data.leadership = Leadership(url)
     # Processes started together set up one at a time: each sees the samples and seeds the one
     # before it wrote, instead of both finding the database empty.
-    async with lock.starting() if lock else contextlib.nullcontext():
+    async with leadership.starting():
         services = await open_services(
             config, clock=clock, on_poll=ops.metrics.observe_source_poll if ops else None
         )
@@ -176,6 +174,8 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
     # Digest slots, source polls and auto-post flushes run once, in the leading process.
     await leadership.start()
     scheduler = app.bot_data.scheduler = DigestScheduler(app)
+    # A schedule moved by any process wakes the loop, in this process or the leading one.
+    services.schedule_changes.listen(lambda: leadership.wake(scheduler.name))
     await leadership.add(scheduler)
     await leadership.add(_AutopostFlush(app))
     schedule_backups(app, config)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -19,14 +19,23 @@ from storage.postgres import LEADER_LOCK, LOCK_CLASS, START_LOCK, redacted
 
 # Who holds the lock shows in pg_stat_activity.application_name (operators, tests).
 APPLICATION_NAME = "akhbar pid {pid}"
+# Followers tell the leader that due work changed (a schedule, a source) on this channel.
+CHANNEL = "akhbar_leader"
 _ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class LeaderLock:
     """A dedicated connection to `url` and the leader lock it may hold."""
 
-    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        on_notice: Callable[[str], None] = lambda payload: None,
+        timeout: float = 5.0,
+    ) -> None:
         self._url = url
+        self._on_notice = on_notice
         self._timeout = timeout
         self._connection: asyncpg.Connection | None = None
 
@@ -47,13 +56,29 @@ class LeaderLock:
         cannot be reached (the connection is then dropped, to be opened again next time)."""
         try:
             connection = await self._open()
-            return await connection.fetchval(
+            acquired = await connection.fetchval(
                 "SELECT pg_try_advisory_lock($1, $2)", LOCK_CLASS, LEADER_LOCK,
                 timeout=self._timeout,
             )  # fmt: skip
+            if acquired:
+                await connection.add_listener(CHANNEL, self._heard)
+            return acquired
         except _ERRORS:
             await self.close()
             return False
+
+    def _heard(self, connection: object, pid: int, channel: str, payload: str) -> None:
+        self._on_notice(payload)
+
+    async def notify(self, payload: str) -> None:
+        """Tell the leader, whoever it is, `payload` (lost if nobody leads right now)."""
+        try:
+            connection = await self._open()
+            await connection.execute(
+                "SELECT pg_notify($1, $2)", CHANNEL, payload, timeout=self._timeout
+            )
+        except _ERRORS:
+            await self.close()
 
     async def is_held(self) -> bool:
         """Whether this connection still holds the lock (False once it is lost)."""

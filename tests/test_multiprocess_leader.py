@@ -8,7 +8,6 @@ import asyncpg
 import pytest
 
 from bot.ptb.leadership import Leadership
-from storage.leader_lock import LeaderLock
 from storage.postgres import LEADER_LOCK, LOCK_CLASS
 from tests.support.fleet import fresh_database
 from tests.support.waiting import eventually as until
@@ -28,6 +27,10 @@ class Recorded:
     def __init__(self) -> None:
         self.running = False
         self.stops = 0
+        self.wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
 
     async def start(self) -> None:
         self.running = True
@@ -39,7 +42,7 @@ class Recorded:
 
 async def elect(url: str) -> tuple[Leadership, Recorded]:
     duty = Recorded()
-    leadership = Leadership(LeaderLock(url), retry_seconds=0.05)
+    leadership = Leadership(url, retry_seconds=0.05)
     await leadership.start()
     await leadership.add(duty)
     return leadership, duty
@@ -58,6 +61,18 @@ async def test_one_of_two_leads_and_the_other_takes_over_when_it_stops(url):
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_a_follower_wakes_the_leaders_duty_through_the_database(url):
+    leader, leader_duty = await elect(url)
+    follower, follower_duty = await elect(url)
+    try:
+        follower.wake(Recorded.name)  # e.g. a schedule set through a webhook on the follower
+        await until(lambda: leader_duty.wakes == 1, timeout=5)
+        assert follower_duty.wakes == 0
+    finally:
+        await follower.stop()
+        await leader.stop()
 
 
 async def test_a_leader_that_loses_its_connection_steps_down_and_one_process_leads(url):

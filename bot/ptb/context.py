@@ -25,6 +25,8 @@ class DeliveryControl(Protocol):
 class SourcePollControl(Protocol):
     """The running source polls, as handlers and wiring see them."""
 
+    name: str
+
     def wake(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -61,9 +63,13 @@ class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
         return services
 
     def wake_source_polls(self) -> None:
-        """A source's due time changed (added, resumed): look at the sources again now."""
-        if self.bot_data.source_polls is not None:
-            self.bot_data.source_polls.wake()
+        """A source's due time changed (added, resumed): look at the sources again now (here,
+        or in the leading process, which polls them)."""
+        polls, leadership = self.bot_data.source_polls, self.bot_data.leadership
+        if polls is not None and leadership is not None:
+            leadership.wake(polls.name)
+        elif polls is not None:
+            polls.wake()
 
     def wake_delivery(self) -> None:
         """Tell the broadcast worker that new outbox rows are committed."""

@@ -37,7 +37,6 @@ class DigestScheduler:
             batch_size=services.digests.batch_size,
             max_sleep_seconds=MAX_SLEEP_SECONDS,
         )
-        services.schedule_changes.listen(self.loop.wake)
 
     async def _run_due(self, now: datetime) -> int:
         claimed, queued = await self._app.bot_data.services.digests.run_due(now)
@@ -55,6 +54,9 @@ class DigestScheduler:
         before = self.queued
         await self.loop.run_pending()
         return self.queued - before
+
+    def wake(self) -> None:
+        self.loop.wake()
 
     async def start(self) -> None:
         self.loop.start()

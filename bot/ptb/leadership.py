@@ -16,6 +16,10 @@ On PostgreSQL the leader holds a session advisory lock on a connection of its ow
 connection closes with it, so another process takes over within about that time. The leader
 checks its lock as often and steps down (stops its duties) when its connection is lost. On
 SQLite there is one process and it always leads.
+
+`wake(name)` says a duty's due work changed (a schedule was set, a source added): the leader
+wakes its duty; a follower tells the leader with a PostgreSQL notification, so a schedule set
+through another process is not left waiting for the leader's next look.
 """
 
 from __future__ import annotations
@@ -45,14 +49,34 @@ class Duty(Protocol):
 class Leadership:
     """This process's part in the election, and the duties it runs while it leads."""
 
-    def __init__(self, lock: LeaderLock | None, *, retry_seconds: float = RETRY_SECONDS) -> None:
-        self._lock = lock
+    def __init__(self, url: str | None, *, retry_seconds: float = RETRY_SECONDS) -> None:
+        self._lock = None if url is None else LeaderLock(url, on_notice=self._wake_here)
         self._retry = retry_seconds
         self._duties: list[Duty] = []
         self._running: list[Duty] = []
         self._task: asyncio.Task[None] | None = None
+        self._notices: set[asyncio.Task[None]] = set()
         self._changing = asyncio.Lock()
         self.is_leader = False
+
+    def starting(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Set up (migrate, seed, load samples) one process at a time."""
+        return self._lock.starting() if self._lock else contextlib.nullcontext()
+
+    def wake(self, name: str) -> None:
+        """The due work of duty `name` changed: wake it here, or tell the leader."""
+        if self.is_leader or self._lock is None:
+            self._wake_here(name)
+            return
+        task = asyncio.create_task(self._lock.notify(name), name="leadership:notify")
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    def _wake_here(self, name: str) -> None:
+        for duty in self._running:
+            wake = getattr(duty, "wake", None)
+            if duty.name == name and wake is not None:
+                wake()
 
     async def start(self) -> None:
         """Try once now (a lone process leads from its first moment), then keep trying."""
