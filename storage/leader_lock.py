@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from bot.errors import DatabaseUnavailable
 from storage.postgres import LEADER_LOCK, LOCK_CLASS, START_LOCK, redacted
 
 # Who holds the lock shows in pg_stat_activity.application_name (operators, tests).
@@ -103,7 +104,10 @@ class LeaderLock:
     async def starting(self) -> AsyncIterator[None]:
         """Hold the start-up lock: processes starting together set up (seed, load samples)
         one after the other, so each sees what the one before wrote."""
-        connection = await self._open()
+        try:
+            connection = await self._open()
+        except (*_ERRORS, ValueError) as error:
+            raise DatabaseUnavailable(f"{redacted(self._url)}: cannot be opened: {error}") from None
         await connection.execute("SELECT pg_advisory_lock($1, $2)", LOCK_CLASS, START_LOCK)
         try:
             yield
