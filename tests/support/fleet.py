@@ -62,8 +62,9 @@ class Fleet:
     processes: dict[int, asyncio.subprocess.Process] = field(default_factory=dict)
     logs: dict[int, Path] = field(default_factory=dict)
 
-    async def start(self, count: int) -> list[int]:
-        """Start `count` processes at once; return their pids."""
+    async def start(self, count: int, *, config: Path | None = None) -> list[int]:
+        """Start `count` processes at once (with `config` instead of the fleet's); return
+        their pids."""
         env = {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -74,7 +75,7 @@ class Fleet:
             log = self.config.parent / f"akhbar-{len(self.logs) + 1}.log"
             with log.open("wb") as output:
                 process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot", "--config", str(self.config), "run",
+                    sys.executable, "-m", "bot", "--config", str(config or self.config), "run",
                     env=env, stdin=asyncio.subprocess.DEVNULL,
                     stdout=asyncio.subprocess.DEVNULL, stderr=output,
                 )  # fmt: skip
