@@ -14,12 +14,15 @@ import pytest
 from bot.config import load_config
 from bot.models import ScheduleRule
 from bot.ptb.leadership import Leadership
+from bot.ptb.polling import SourcePolls
 from bot.services import open_services
 from emulator import BotApiEmulator
 from storage import chats, schedules
 from storage.database import transaction
+from storage.leader_lock import CHANNEL
 from storage.postgres import LEADER_LOCK, LOCK_CLASS
 from tests.support import TOKEN
+from tests.support.feeds import item, rss
 from tests.support.fleet import POLL_TIMEOUT, Fleet, fleet_config, fresh_database
 from tests.support.ops import eventually, free_port, http, message_update
 from tests.support.waiting import eventually as until
@@ -267,3 +270,43 @@ async def test_in_webhook_mode_every_process_answers_the_updates_it_is_given(tmp
             codes = await fleet.stop()
     assert calls(emulator, "getUpdates") == 0
     assert set(codes.values()) == {0}
+
+
+async def make_due(url: str, source: str) -> None:
+    """Make `source` due now, and tell the leader so, as a process changing a source does."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            "UPDATE sources SET next_poll_at = extract(epoch FROM now()) WHERE name = $1", source
+        )
+        await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, SourcePolls.name)
+    finally:
+        await connection.close()
+
+
+async def test_a_source_is_fetched_by_one_process_and_again_after_the_leader_dies(
+    tmp_path, url, feeds
+):
+    feeds.publish("/feed.xml", rss(item("خبر أول", "https://example.ma/1")))
+    config = fleet_config(
+        tmp_path,
+        url,
+        '[ingestion]\nallowed_networks = ["127.0.0.0/8"]\n'
+        f'[[sources]]\nname = "local"\nurl = "{feeds.url("/feed.xml")}"\ntopics = ["maroc"]\n',
+    )
+    async with BotApiEmulator(TOKEN, auto_create_chats=True) as emulator:
+        fleet = Fleet(config, url, emulator.base_url)
+        pids = await fleet.start(3)
+        try:
+            await eventually(lambda: started(emulator) >= START_UPS, 90, "three start-ups")
+            await eventually(lambda: feeds.hits["/feed.xml"] >= 1, 30, "the first poll")
+            leader = await fleet.leader()
+            await fleet.kill(leader)
+            await make_due(url, "local")
+            await eventually(lambda: feeds.hits["/feed.xml"] >= 2, TAKEOVER_SECONDS, "a poll")
+            successor = await fleet.leader()
+        finally:
+            await fleet.stop()
+    # Three processes, each due source fetched once: by the leader, then by its successor.
+    assert feeds.hits["/feed.xml"] == 2
+    assert successor in pids and successor != leader
