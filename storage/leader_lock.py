@@ -22,6 +22,13 @@ from storage.postgres import LEADER_LOCK, LOCK_CLASS, START_LOCK, redacted
 APPLICATION_NAME = "akhbar pid {pid}"
 # Followers tell the leader that due work changed (a schedule, a source) on this channel.
 CHANNEL = "akhbar_leader"
+# A leader cut off by the network (not dead: its socket is never closed) must still lose the
+# lock: the server probes the idle connection and ends the session within about 15 s.
+_KEEPALIVES = {
+    "tcp_keepalives_idle": "5",
+    "tcp_keepalives_interval": "3",
+    "tcp_keepalives_count": "3",
+}
 _ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -48,7 +55,10 @@ class LeaderLock:
             self._connection = await asyncpg.connect(
                 self._url,
                 timeout=self._timeout,
-                server_settings={"application_name": APPLICATION_NAME.format(pid=os.getpid())},
+                server_settings={
+                    "application_name": APPLICATION_NAME.format(pid=os.getpid()),
+                    **_KEEPALIVES,
+                },
             )
         return self._connection
 

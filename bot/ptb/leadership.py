@@ -5,11 +5,12 @@ cannot be shared: Telegram answers a second poller with 409 Conflict), the diges
 loop, source polling and the auto-post "more news" flush. Every process, leader or not,
 delivers the outbox and, in webhook mode, handles the updates the load balancer gives it.
 
-Leader-only, not "every process claims": the schedule and source claims are exclusive
-(conditional updates only one process wins), but what follows a poll (instant pushes,
+Leader-only, not "every process claims": what follows a source poll (instant pushes,
 auto-posting) moves a watermark that two processes would both read, and one runner keeps the
-per-host fetch limits true. The claims stay exclusive all the same, so the short overlap when a
-leader loses its database connection but has not noticed yet cannot send a slot twice.
+per-host fetch limits true. The schedule claim is exclusive all the same (a conditional update
+only one process wins), so the short overlap when a leader is cut off but has not noticed yet
+(it checks every `retry_seconds`) cannot send a digest slot twice; at worst a source is
+fetched twice then.
 
 On PostgreSQL the leader holds a session advisory lock on a connection of its own
 (`storage.leader_lock`). Followers try to take it every `retry_seconds`; a dead leader's
