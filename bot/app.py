@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from apscheduler.jobstores.base import JobLookupError
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -212,8 +214,10 @@ class _AutopostFlush:
 
     async def stop(self) -> None:
         job, self._job = self._job, None
-        if job is not None:
-            job.schedule_removal()
+        # At shutdown the job queue has already dropped its jobs: nothing is left to remove.
+        with contextlib.suppress(JobLookupError):
+            if job is not None:
+                job.schedule_removal()
 
 
 async def _flush_autopost(context: AkhbarContext) -> None:
