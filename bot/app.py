@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from apscheduler.jobstores.base import JobLookupError
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -15,6 +17,7 @@ from telegram.ext import (
     ApplicationHandlerStop,
     ContextTypes,
     Defaults,
+    Job,
     MessageHandler,
     filters,
 )
@@ -24,10 +27,11 @@ from bot.config import Config
 from bot.i18n.catalogs import LANGUAGES
 from bot.ops import Operations
 from bot.ops.health import sources_check
-from bot.ptb import jobs as digest_jobs
 from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
 from bot.ptb.delivery import start_delivery
-from bot.ptb.polling import start_source_polling
+from bot.ptb.jobs import DigestScheduler
+from bot.ptb.leadership import Leadership
+from bot.ptb.polling import source_polling
 from bot.ptb.serving import ObservedRequest, schedule_backups
 from bot.ptb.updates import ChatOrderedProcessor, update_type
 from bot.services import Services, open_services, outbox_settings
@@ -138,17 +142,22 @@ async def _ignore(update: Update, context: AkhbarContext) -> None:
 
 async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool) -> None:
     ops = app.bot_data.ops
-    services = await open_services(
-        config, clock=clock, on_poll=ops.metrics.observe_source_poll if ops else None
-    )
-    app.bot_data.services = services
-    if config.bot.load_sample_news:
-        report = await services.ingestion.load_sample_if_empty()
-        if report is not None:
-            log.info("sample news loaded: %s new", report.new)
-    await _register_commands(app)
-    # Digests written by `akhbar digest send` (no bot at hand) link to this username.
-    await services.digests.remember_bot_username(app.bot.username)
+    url = config.storage.location if config.storage.is_postgres else None
+    leadership = app.bot_data.leadership = Leadership(url)
+    # Processes started together set up one at a time: each sees the samples and seeds the one
+    # before it wrote, instead of both finding the database empty.
+    async with leadership.starting():
+        services = await open_services(
+            config, clock=clock, on_poll=ops.metrics.observe_source_poll if ops else None
+        )
+        app.bot_data.services = services
+        if config.bot.load_sample_news:
+            report = await services.ingestion.load_sample_if_empty()
+            if report is not None:
+                log.info("sample news loaded: %s new", report.new)
+        await _register_commands(app)
+        # Digests written by `akhbar digest send` (no bot at hand) link to this username.
+        await services.digests.remember_bot_username(app.bot.username)
     delivery = app.bot_data.delivery = await start_delivery(
         app,
         events=services.subscriptions,
@@ -164,11 +173,17 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
             is_worker_running=lambda: delivery.worker.is_running,
             clock=clock,
         )
-    app.bot_data.scheduler = digest_jobs.start_scheduler(app)
-    _schedule_autopost_digests(app)
+    # Digest slots, source polls and auto-post flushes run once, in the leading process.
+    await leadership.start()
+    scheduler = app.bot_data.scheduler = DigestScheduler(app)
+    # A schedule moved by any process wakes the loop, in this process or the leading one.
+    services.schedule_changes.listen(lambda: leadership.wake(scheduler.name))
+    await leadership.add(scheduler)
+    await leadership.add(_AutopostFlush(app))
     schedule_backups(app, config)
     if poll_sources:
-        app.bot_data.source_polls = start_source_polling(app)
+        polls = app.bot_data.source_polls = source_polling(app)
+        await leadership.add(polls)
 
 
 async def _register_commands(app: AkhbarApp) -> None:
@@ -179,27 +194,49 @@ async def _register_commands(app: AkhbarApp) -> None:
         await app.bot.set_my_commands(commands, language_code=code)
 
 
-def _schedule_autopost_digests(app: AkhbarApp) -> None:
-    async def flush(context: AkhbarContext) -> None:
-        if await context.services.autopost.flush_due():
-            context.wake_delivery()
+class _AutopostFlush:
+    """The "more news" digests of auto-posting chats, queued every minute by the leader."""
 
-    app.job_queue.run_repeating(
-        flush,
-        interval=AUTOPOST_FLUSH_SECONDS,
-        first=AUTOPOST_FLUSH_SECONDS,
-        name="autopost:more-news",
-        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
-    )
+    name = "auto-post flush"
+
+    def __init__(self, app: AkhbarApp) -> None:
+        self._app = app
+        self._job: Job | None = None
+
+    async def start(self) -> None:
+        self._job = self._app.job_queue.run_repeating(
+            _flush_autopost,
+            interval=AUTOPOST_FLUSH_SECONDS,
+            first=AUTOPOST_FLUSH_SECONDS,
+            name="autopost:more-news",
+            job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+        )
+
+    async def stop(self) -> None:
+        job, self._job = self._job, None
+        # At shutdown the job queue has already dropped its jobs: nothing is left to remove.
+        with contextlib.suppress(JobLookupError):
+            if job is not None:
+                job.schedule_removal()
+
+
+async def _flush_autopost(context: AkhbarContext) -> None:
+    if await context.services.autopost.flush_due():
+        context.wake_delivery()
 
 
 async def _close(app: AkhbarApp) -> None:
-    source_polls, app.bot_data.source_polls = app.bot_data.source_polls, None
-    if source_polls is not None:
-        await source_polls.stop()
-    scheduler, app.bot_data.scheduler = app.bot_data.scheduler, None
-    if scheduler is not None:
-        await scheduler.stop()
+    # The leader's duties stop first (scheduler, source polls); the lock goes with them.
+    leadership = app.bot_data.leadership
+    try:
+        if leadership is not None:
+            await leadership.stop()
+    finally:
+        app.bot_data.source_polls = app.bot_data.scheduler = None
+        await _close_delivery(app)
+
+
+async def _close_delivery(app: AkhbarApp) -> None:
     delivery, app.bot_data.delivery = app.bot_data.delivery, None
     try:
         if delivery is not None:

@@ -28,7 +28,7 @@ TermsFunction = Callable[[str | None], str]
 
 # Keys of the advisory locks Akhbar takes (pg_advisory_lock's two-int form: class, object).
 LOCK_CLASS = 0x416B68  # "Akh"
-MIGRATION_LOCK, WRITE_LOCK = 1, 2
+MIGRATION_LOCK, WRITE_LOCK, LEADER_LOCK, START_LOCK = 1, 2, 3, 4
 
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|\?")
 _ROWS = re.compile(r"^\s*(SELECT|VALUES|SHOW|EXPLAIN)\b|\bRETURNING\b", re.IGNORECASE)

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n.catalogs import Texts
 from bot.ops import Operations
+from bot.ptb.leadership import Leadership
 from bot.services import Services
 
 
@@ -23,6 +24,8 @@ class DeliveryControl(Protocol):
 
 class SourcePollControl(Protocol):
     """The running source polls, as handlers and wiring see them."""
+
+    name: str
 
     def wake(self) -> None: ...
 
@@ -40,7 +43,7 @@ class SchedulerControl(Protocol):
 class BotData:
     """What the application shares between handlers: the open services."""
 
-    __slots__ = ("delivery", "ops", "scheduler", "services", "source_polls")
+    __slots__ = ("delivery", "leadership", "ops", "scheduler", "services", "source_polls")
 
     def __init__(self) -> None:
         self.services: Services | None = None
@@ -48,6 +51,7 @@ class BotData:
         self.source_polls: SourcePollControl | None = None
         self.ops: Operations | None = None
         self.scheduler: SchedulerControl | None = None
+        self.leadership: Leadership | None = None
 
 
 class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
@@ -59,9 +63,13 @@ class AkhbarContext(CallbackContext[ExtBot, dict, dict, BotData]):
         return services
 
     def wake_source_polls(self) -> None:
-        """A source's due time changed (added, resumed): look at the sources again now."""
-        if self.bot_data.source_polls is not None:
-            self.bot_data.source_polls.wake()
+        """A source's due time changed (added, resumed): look at the sources again now (here,
+        or in the leading process, which polls them)."""
+        polls, leadership = self.bot_data.source_polls, self.bot_data.leadership
+        if polls is not None and leadership is not None:
+            leadership.wake(polls.name)
+        elif polls is not None:
+            polls.wake()
 
     def wake_delivery(self) -> None:
         """Tell the broadcast worker that new outbox rows are committed."""

@@ -20,7 +20,10 @@ MAX_SLEEP_SECONDS = 60.0
 
 
 class DigestScheduler:
-    """The running digest loop, and how many digests it queued."""
+    """The digest loop, and how many digests it queued; it runs while this process leads
+    (bot.ptb.leadership), but any process may `run_pending` (the claims are exclusive)."""
+
+    name = "digest scheduler"
 
     def __init__(self, app: AkhbarApp) -> None:
         self._app = app
@@ -34,7 +37,6 @@ class DigestScheduler:
             batch_size=services.digests.batch_size,
             max_sleep_seconds=MAX_SLEEP_SECONDS,
         )
-        services.schedule_changes.listen(self.loop.wake)
 
     async def _run_due(self, now: datetime) -> int:
         claimed, queued = await self._app.bot_data.services.digests.run_due(now)
@@ -53,15 +55,14 @@ class DigestScheduler:
         await self.loop.run_pending()
         return self.queued - before
 
+    def wake(self) -> None:
+        self.loop.wake()
+
+    async def start(self) -> None:
+        self.loop.start()
+
     async def stop(self) -> None:
         await self.loop.stop()
-
-
-def start_scheduler(app: AkhbarApp) -> DigestScheduler:
-    """Start the digest loop (in post_init, after the delivery worker)."""
-    scheduler = DigestScheduler(app)
-    scheduler.loop.start()
-    return scheduler
 
 
 async def run_due_digests(app: AkhbarApp) -> int:

@@ -13,7 +13,10 @@ log = logging.getLogger(__name__)
 
 
 class SourcePolls:
-    """The running polls: the loop that finds due sources and the poller that fetches them."""
+    """The polls: the loop that finds due sources and the poller that fetches them. They run
+    while this process leads (bot.ptb.leadership): one process fetches each source."""
+
+    name = "source polling"
 
     def __init__(self, loop: DueLoop, poller: SourcePoller) -> None:
         self.loop = loop
@@ -26,14 +29,17 @@ class SourcePolls:
     def is_idle(self) -> bool:
         return self.poller.is_idle
 
+    async def start(self) -> None:
+        self.loop.start()
+
     async def stop(self) -> None:
         await self.loop.stop()
         await self.poller.stop()
 
 
-def start_source_polling(app: AkhbarApp) -> SourcePolls:
-    """Start polling due sources; new articles go to instant subscribers and auto-posting chats,
-    then delivery wakes."""
+def source_polling(app: AkhbarApp) -> SourcePolls:
+    """Polls of due sources, not started; new articles go to instant subscribers and
+    auto-posting chats, then delivery wakes."""
     services = app.bot_data.services
 
     async def after_polls(reports: list[SourceReport]) -> None:
@@ -57,5 +63,4 @@ def start_source_polling(app: AkhbarApp) -> SourcePolls:
         run_due=poller.run_due,
         batch_size=poller.batch_size,
     )
-    loop.start()
     return SourcePolls(loop, poller)

@@ -101,7 +101,10 @@ async def running(app: AkhbarApp, config: Config) -> AsyncIterator[OpsServer | N
 
 async def _stop_intake(app: AkhbarApp, server: OpsServer | None) -> None:
     """No new updates: polling stops; webhook requests get a refused connection (Telegram
-    keeps them and retries)."""
+    keeps them and retries). The leadership goes first, so that another process takes over
+    polling now rather than this one starting it again while it stops."""
+    if app.bot_data.leadership is not None:
+        await app.bot_data.leadership.stop()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if server is not None:
@@ -144,13 +147,41 @@ async def _accept(app: AkhbarApp, payload: dict[str, Any]) -> None:
     await app.update_queue.put(Update.de_json(payload, app.bot))
 
 
+class LongPolling:
+    """getUpdates, which only one process may run at a time: a leader's duty."""
+
+    name = "long polling"
+
+    def __init__(self, app: AkhbarApp, *, timeout: int) -> None:
+        self._app = app
+        self._timeout = timeout
+
+    async def start(self) -> None:
+        # start_polling calls deleteWebhook first: switching back from webhook mode just works.
+        await self._app.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, timeout=self._timeout
+        )
+
+    async def stop(self) -> None:
+        if self._app.updater.running:
+            await self._app.updater.stop()
+
+
 async def _start_updates(app: AkhbarApp, config: Config) -> None:
     telegram = config.telegram
     if telegram.mode == "polling":
-        # start_polling calls deleteWebhook first: switching back from webhook mode just works.
-        await app.updater.start_polling(
-            allowed_updates=Update.ALL_TYPES, timeout=telegram.poll_timeout_seconds
-        )
+        polling = LongPolling(app, timeout=telegram.poll_timeout_seconds)
+        leadership = app.bot_data.leadership
+        if leadership is None:
+            await polling.start()
+            return
+        await leadership.add(polling)
+        if config.storage.is_postgres:
+            # A follower asks Telegram nothing by itself: this keeps the readiness check's
+            # "Telegram answered recently" meaningful on every process.
+            app.job_queue.run_repeating(
+                _probe_api, interval=WEBHOOK_PROBE_SECONDS, first=0, name="ops:api-probe"
+            )
         return
     await app.bot.set_webhook(
         url=telegram.webhook_url,
@@ -164,6 +195,10 @@ async def _start_updates(app: AkhbarApp, config: Config) -> None:
     app.job_queue.run_repeating(
         _probe_webhook, interval=WEBHOOK_PROBE_SECONDS, first=0, name="ops:webhook-probe"
     )
+
+
+async def _probe_api(context: AkhbarContext) -> None:
+    await context.bot.get_me()
 
 
 async def _probe_webhook(context: AkhbarContext) -> None:
