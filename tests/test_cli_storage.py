@@ -160,7 +160,6 @@ async def test_on_postgresql_import_makes_no_data_folder_and_stats_hides_the_pas
     assert not (tmp_path / "data").exists()
     stats = await run_akhbar("--config", str(config), "stats", env=env)
     assert PASSWORD not in imported.out + imported.err + stats.out + stats.err
-    if stats.returncode != 0:
-        pytest.xfail("storage.stats is not ported to PostgreSQL yet (issue 13, another branch)")
+    assert stats.returncode == 0, stats.err
     assert stats.out.splitlines()[0] == f"database: {postgres_url.replace(PASSWORD, '***')}"
     assert "articles: 59" in stats.out

@@ -105,9 +105,6 @@ COPIED = [
 ]  # fmt: skip
 
 
-# The bot itself runs on PostgreSQL once every storage module is ported (issue 13, in
-# progress on other branches); until then the bot fails on the copy, not the copy itself.
-@pytest.mark.xfail(reason="the storage modules' PostgreSQL ports are not all merged yet")
 async def test_a_copied_installation_shows_the_same_news_search_and_schedules(
     tmp_path, emulator, target_url
 ):
