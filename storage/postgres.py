@@ -128,8 +128,10 @@ class PostgresDatabase:
         self._pool = pool
         self.index_terms = index_terms
         self.url = url
-        self._current: ContextVar[asyncpg.Connection | None] = ContextVar(
-            f"akhbar_pg_{id(self)}", default=None
+        # The transaction's connection and the task that opened it: a task started inside
+        # the block inherits the context but must not use a connection it does not own.
+        self._current: ContextVar[tuple[asyncio.Task[Any] | None, asyncpg.Connection] | None] = (
+            ContextVar(f"akhbar_pg_{id(self)}", default=None)
         )
         # As on SQLite, one transaction at a time per process and database object: code
         # written for SQLite's single connection may rely on it for check-then-write.
@@ -138,8 +140,8 @@ class PostgresDatabase:
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         held = self._current.get()
-        if held is not None:
-            yield held
+        if held is not None and held[0] is asyncio.current_task():
+            yield held[1]
             return
         async with self._pool.acquire() as connection:
             yield connection
@@ -195,7 +197,7 @@ class PostgresDatabase:
                 await connection.execute(
                     "SELECT pg_advisory_xact_lock($1, $2)", LOCK_CLASS, WRITE_LOCK
                 )
-            token = self._current.set(connection)
+            token = self._current.set((asyncio.current_task(), connection))
             try:
                 yield
             finally:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.reading import search_text
 from storage import bot_settings, database
+from storage.connection import is_postgres
 from storage.database import transaction
 
 
@@ -66,3 +67,15 @@ async def test_transaction_rolls_back_and_reraises(tmp_path, error):
         assert await bot_settings.get(db, "kept") == "done"
     finally:
         await db.close()
+
+
+async def test_a_task_started_inside_a_transaction_does_not_borrow_its_connection(db):
+    """On PostgreSQL a transaction holds one pooled connection; a task the block starts runs
+    its statements elsewhere (it sees only committed rows), never on that connection."""
+    async with transaction(db):
+        await bot_settings.put(db, "inside", "uncommitted")
+        seen_by_child = await asyncio.create_task(bot_settings.get(db, "inside"))
+        assert await bot_settings.get(db, "inside") == "uncommitted"
+    if is_postgres(db):
+        assert seen_by_child is None
+    assert await bot_settings.get(db, "inside") == "uncommitted"
