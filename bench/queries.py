@@ -11,6 +11,7 @@ from bench.stores import open_stores
 from bench.synthetic import Corpus
 from bench.timing import percentile
 from bot.reading import search_text
+from storage import article_search
 
 __all__ = ["Latency", "measure_queries", "query_words"]
 
@@ -44,7 +45,7 @@ async def _latency(run: Callable[[], Awaitable[object]], repeats: int) -> tuple[
     return percentile(samples, 0.5), percentile(samples, 0.99)
 
 
-async def measure_queries(path: Path, *, repeats: int) -> list[Latency]:
+async def measure_queries(path: Path | str, *, repeats: int) -> list[Latency]:
     """p50 and p99 of latest (with and without a topic) and of searches by word frequency."""
     results = []
     async with open_stores(path) as stores:
@@ -70,8 +71,10 @@ def _searcher(news, word: str) -> Callable[[], Awaitable[object]]:
 
 
 async def _match_count(db, word: str) -> int:
-    match = search_text.fts_query(word)
-    rows = await db.execute_fetchall(
-        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)
-    )
-    return rows[0][0]
+    # Through the search module, so it counts the same way on SQLite and PostgreSQL: an empty
+    # page makes it count every match inside the (here unbounded) window.
+    query = search_text.search_query(word)
+    if query is None:
+        return 0
+    _, total = await article_search.search(db, query, limit=0, window=2**62)
+    return total
