@@ -7,6 +7,10 @@ The full run ingests 100,000 articles, queries databases of 100,000 and 1,000,00
 articles and 300 chats in one to two minutes on the 2-core CI machine (measured 30 Nov 2026:
 65 s when quiet, 88 s while other jobs ran); it leaves BENCHMARKS.md alone and writes its
 tables under bench/results/.
+
+Run on their own, not from here: `python -m bench.postgres [--articles N]` (SQLite beside
+PostgreSQL: ingestion and /latest, /search latency at N articles) and `python -m bench.webhook`
+(updates handled per second in webhook mode by one and two processes on PostgreSQL).
 """
 
 from __future__ import annotations

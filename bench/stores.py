@@ -13,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from aiosqlite import Connection
 
 from bench.synthetic import GENERATOR_VERSION, Corpus
 from bot.config import IngestionConfig
@@ -22,6 +21,7 @@ from bot.models import ArticleDraft
 from bot.reading import search_text
 from bot.reading.news import NewsService
 from storage import database
+from storage.connection import Connection
 
 __all__ = ["BATCH", "Stores", "cached_database", "open_stores", "store_in_batches"]
 
@@ -40,9 +40,9 @@ class Stores:
 
 @asynccontextmanager
 async def open_stores(
-    path: Path, *, index_terms: Callable[[str | None], str] = search_text.index_text
+    path: Path | str, *, index_terms: Callable[[str | None], str] = search_text.index_text
 ) -> AsyncIterator[Stores]:
-    """Akhbar's own connection and services on `path`, closed on exit."""
+    """Akhbar's own connection and services on `path` (or a postgresql:// URL), closed on exit."""
     db = await database.connect(path, index_terms=index_terms)
     try:
         async with httpx.AsyncClient() as client:
