@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.postgres_server import bench_server
 from bot.ops.db_copy import copy_to_postgres
-from tests.support.postgres import PostgresServer, postgres_server
+from tests.support.postgres import PostgresServer
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "data" / "sample_news.txt"
 
@@ -96,19 +97,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=300_000)
     args = parser.parse_args()
-    servers = postgres_server()
-    server = next(servers)
-    try:
-        if isinstance(server, str):
-            raise SystemExit(server)
-        with tempfile.TemporaryDirectory() as folder:
-            sqlite = build_sqlite(Path(folder), args.articles)
-            result = asyncio.run(measure(server, sqlite))
-        text = render(result, args.articles)
-        (Path(__file__).parent / "db_copy_results.md").write_text(text, encoding="utf-8")
-        print(text)
-    finally:
-        servers.close()  # stops the throwaway cluster
+    with bench_server() as server, tempfile.TemporaryDirectory() as folder:
+        sqlite = build_sqlite(Path(folder), args.articles)
+        result = asyncio.run(measure(server, sqlite))
+    text = render(result, args.articles)
+    (Path(__file__).parent / "db_copy_results.md").write_text(text, encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":

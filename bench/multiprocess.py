@@ -113,12 +113,9 @@ async def run(server, processes: int, messages: int) -> dict:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    from tests.support.postgres import PostgresServer, postgres_server
+    from bench.postgres_server import bench_server
 
-    servers = [PostgresServer(args.url)] if args.url else postgres_server()
-    for server in servers:
-        if isinstance(server, str):
-            raise SystemExit(server)
+    with bench_server(args.url) as server:
         print(f"| processes | messages | seconds | msg/s | most in 1 s (limit {RATE:.0f}) |"
               " 429s | second copies |")  # fmt: skip
         print("|---|---|---|---|---|---|---|")
@@ -129,7 +126,6 @@ async def _main(args: argparse.Namespace) -> None:
                 f" {r['max_in_1s']} | {r['refused_429']} | {r['second_copies']} |",
                 flush=True,
             )
-        break
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -72,18 +72,14 @@ def _report(count: int, sqlite, postgres) -> None:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    from tests.support.postgres import PostgresServer, postgres_server
+    from bench.postgres_server import bench_server
 
-    servers = [PostgresServer(args.url)] if args.url else postgres_server()
-    for server in servers:
-        if isinstance(server, str):
-            raise SystemExit(server)
+    with bench_server(args.url) as server:
         print("SQLite…", flush=True)
         sqlite = await _sqlite(args.articles, args.repeats)
         print("PostgreSQL…", flush=True)
         postgres = await _postgres(server, args.articles, args.repeats)
         _report(args.articles, sqlite, postgres)
-        break
 
 
 def main(argv: list[str] | None = None) -> None:

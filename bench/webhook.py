@@ -142,12 +142,9 @@ async def run(server, processes: int, updates: int) -> dict:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    from tests.support.postgres import PostgresServer, postgres_server
+    from bench.postgres_server import bench_server
 
-    servers = [PostgresServer(args.url)] if args.url else postgres_server()
-    for server in servers:
-        if isinstance(server, str):
-            raise SystemExit(server)
+    with bench_server(args.url) as server:
         print("| processes | /latest updates | seconds | updates handled/s |\n|---|---|---|---|")
         for count in args.processes:
             r = await run(server, count, args.updates)
@@ -156,7 +153,6 @@ async def _main(args: argparse.Namespace) -> None:
                 f" **{r['updates'] / r['seconds']:,.0f}** |",
                 flush=True,
             )
-        break
 
 
 def main(argv: list[str] | None = None) -> None:
