@@ -70,10 +70,13 @@ class DueLoop:
         self._woken.set()
 
     async def run_pending(self) -> int:
-        """Run every batch due now; return how many rows ran. Batches yield to the event loop."""
+        """Run every batch due now; return how many rows ran. Batches yield to the event loop.
+
+        One pass runs at one moment: rows falling due during it wait for the next pass, and
+        the batches of one slot see the same time (so they can share what they read)."""
         total = 0
+        now = self._clock()
         while True:
-            now = self._clock()
             claimed = await self._run_due(now)
             self.last_run_at = now
             total += claimed

@@ -11,12 +11,14 @@ seconds, so claims, leases and progress take them as they are.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.models import OutgoingMessage
+from storage import json_lists
 from storage.connection import Connection, Row, is_postgres
 from storage.timestamps import to_db
 
@@ -71,20 +73,55 @@ class OutboxCounts:
 
 
 async def add(db: Connection, messages: Iterable[OutgoingMessage], *, at: datetime) -> int:
-    """Insert messages whose key is new; return how many rows were added."""
+    """Insert messages whose key is new; return how many rows were added. Alike messages
+    (the same parts) share one stored body."""
+    messages = list(messages)
+    encoded: dict[tuple[str, ...], str] = {}
+    for m in messages:
+        if (parts := tuple(m.parts)) not in encoded:
+            encoded[parts] = _encode(parts)
+    body_ids = await _store_bodies(db, set(encoded.values()))
+    created = to_db(at)
     cursor = await db.executemany(
-        "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, part_count, created_at,"
-        " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        [_insert_values(m, to_db(at)) for m in messages],
+        "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, body_id, part_count,"
+        " created_at, step, edit_message_id, edit_caption, photo_url, image_id, report_button,"
+        " link_preview) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (key) DO NOTHING",
+        [_insert_values(m, body_ids[encoded[tuple(m.parts)]], created) for m in messages],
     )
     return max(cursor.rowcount, 0)
 
 
-def _insert_values(m: OutgoingMessage, at: float) -> tuple[object, ...]:
+def _encode(parts: Sequence[str]) -> str:
+    # Unescaped UTF-8: Arabic takes a third of the bytes that \uXXXX escapes take.
+    return json.dumps(list(parts), ensure_ascii=False)
+
+
+def _digest(encoded: str) -> str:
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+async def _store_bodies(db: Connection, encoded: set[str]) -> dict[str, int]:
+    """The body id of each encoded parts list, stored if new: two statements per batch."""
+    if not encoded:
+        return {}
+    by_digest = {_digest(parts): parts for parts in encoded}
+    await db.execute(
+        "INSERT INTO outbox_bodies (digest, parts) SELECT b.value ->> 0, b.value ->> 1"
+        f" FROM {json_lists.items(db)} b WHERE true ON CONFLICT (digest) DO NOTHING",
+        (json.dumps(list(by_digest.items()), ensure_ascii=False),),
+    )
+    rows = await db.execute_fetchall(
+        f"SELECT id, digest FROM outbox_bodies WHERE digest IN ({json_lists.texts(db)})",
+        (json.dumps(list(by_digest)),),
+    )
+    return {by_digest[digest]: body_id for body_id, digest in rows}
+
+
+def _insert_values(m: OutgoingMessage, body_id: int, at: float) -> tuple[object, ...]:
     edit, photo = m.edit, m.photo
     return (
-        m.key, m.chat_id, m.thread_id, m.kind, json.dumps(m.parts), len(m.parts), at,
+        m.key, m.chat_id, m.thread_id, m.kind, body_id, len(m.parts), at,
         "send" if edit is None else "edit",
         None if edit is None else edit.message_id,
         None if edit is None else edit.caption,
@@ -106,7 +143,8 @@ _CLAIM = (
     " AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.chat_id = o.chat_id AND f.chat_free_at > ?)"
     " ORDER BY id LIMIT ?{lock})"
     " RETURNING id, chat_id, thread_id, kind, parts, next_part, attempts, started_at,"
-    " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview"
+    " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview,"
+    " body_id"
 )
 
 
@@ -127,7 +165,8 @@ async def claim(
     rows = await db.execute_fetchall(
         _CLAIM.format(lock=lock), (worker, lease_until, now, now, free_at, limit)
     )
-    claimed = [_claimed(r) for r in rows]
+    bodies = await _bodies(db, {r[15] for r in rows if r[15] is not None})
+    claimed = [_claimed(r, bodies) for r in rows]
     claimed.sort(key=lambda row: row.id)  # RETURNING order is unspecified
     return claimed
 
@@ -150,9 +189,21 @@ async def next_claimable_in(
     return rows[0][0]
 
 
-def _claimed(r: Row) -> ClaimedRow:
+async def _bodies(db: Connection, ids: set[int]) -> dict[int, tuple[str, ...]]:
+    """The parts of these bodies, each decoded once however many claimed rows share it."""
+    if not ids:
+        return {}
+    rows = await db.execute_fetchall(
+        f"SELECT id, parts FROM outbox_bodies WHERE id IN ({json_lists.ids(db)})",
+        (json.dumps(sorted(ids)),),
+    )
+    return {body_id: tuple(json.loads(parts)) for body_id, parts in rows}
+
+
+def _claimed(r: Row, bodies: dict[int, tuple[str, ...]]) -> ClaimedRow:
+    parts = bodies[r[15]] if r[15] is not None else tuple(json.loads(r[4]))
     return ClaimedRow(
-        r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10],
+        r[0], r[1], r[2], r[3], parts, r[5], r[6], r[7], r[8], r[9], r[10],
         r[11], r[12], r[13], bool(r[14]),
     )  # fmt: skip
 

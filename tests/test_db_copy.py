@@ -143,6 +143,9 @@ EVERY_TABLE = [
     " attempts, not_before, last_error, created_at, finished_at, edit_message_id, report_button)"
     " VALUES ('digest:-1001234:1', -1001234, 9, 'digest', '[\"<b>موجز</b>\"]', 1, 1, 'sent',"
     " 2, 0, 'Retry after 3', 1.25, 2.75, 77, 'img:1')",
+    "INSERT INTO outbox_bodies (digest, parts) VALUES ('9f2c', '[\"<b>نشرة</b>\"]')",
+    "INSERT INTO outbox (key, chat_id, kind, parts, body_id, part_count, created_at)"
+    " VALUES ('digest:-1001234:2', -1001234, 'digest', '', 1, 1, 3.25)",
     "INSERT INTO images (phash, sha256, source_url, status, report_epoch, created_at, hidden_at)"
     " VALUES (-6917529027641081856, 'ab12', 'https://img.test/1.jpg', 'hidden', 2, 3.5, 4.5)",
     "INSERT INTO images (copy_of, created_at) VALUES (1, 5.5)",

@@ -68,6 +68,8 @@ class BulkComposer:
         self._catalogs = catalogs
         self._settings = settings
         self._default_tz = default_tz
+        # The last batch's candidate pools: the next batch of the same slot reads none again.
+        self._pools: dict[tuple[object, ...], list[Article]] = {}
 
     def zone(self, chat: ChatSettings) -> ZoneInfo:
         return chat_zone(chat, self._default_tz)
@@ -77,14 +79,7 @@ class BulkComposer:
     ) -> list[Digest | None]:
         """Each request's digest (None where an empty digest is skipped), in request order."""
         since = now - timedelta(hours=self._settings.first_digest_hours)
-        pools: dict[tuple[tuple[str, ...], int | None], list[Article]] = {}
-        for request in requests:
-            key = (request.topics, request.after_id)
-            if key not in pools:
-                pools[key] = await digest_queries.candidates(
-                    self._db, after_id=request.after_id, fetched_since=since,
-                    topics=request.topics, limit=CANDIDATE_WINDOW,
-                )  # fmt: skip
+        pools = await self._candidate_pools(requests, since)
         candidate_ids = {a.id for pool in pools.values() for a in pool}
         received = await deliveries.delivered_to(
             self._db,
@@ -113,6 +108,28 @@ class BulkComposer:
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         return digests
+
+    async def _candidate_pools(
+        self, requests: Sequence[DigestRequest], since: datetime
+    ) -> dict[tuple[tuple[str, ...], int | None], list[Article]]:
+        """One candidate read per (topics, position), reused from the previous batch while no
+        article was stored since and the time window is the same."""
+        newest = await digest_queries.newest_id(self._db)
+        kept, pools = self._pools, {}
+        self._pools = {}
+        for request in requests:
+            key = (request.topics, request.after_id)
+            if key in pools:
+                continue
+            cached = (*key, since, newest)
+            pool = kept.get(cached) or self._pools.get(cached)
+            if pool is None:
+                pool = await digest_queries.candidates(
+                    self._db, after_id=request.after_id, fetched_since=since,
+                    topics=request.topics, limit=CANDIDATE_WINDOW,
+                )  # fmt: skip
+            pools[key] = self._pools[cached] = pool
+        return pools
 
     def _count(self, schedule: Schedule | None) -> int:
         return schedule.item_count if schedule else self._settings.default_count

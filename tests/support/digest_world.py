@@ -47,7 +47,8 @@ class OutboxRow:
 
 async def outbox_rows(services: Services, chat_id: int | None = None) -> list[OutboxRow]:
     rows = await services.db.execute_fetchall(
-        "SELECT key, chat_id, thread_id, kind, parts FROM outbox ORDER BY id"
+        "SELECT o.key, o.chat_id, o.thread_id, o.kind, coalesce(b.parts, o.parts) AS parts"
+        " FROM outbox o LEFT JOIN outbox_bodies b ON b.id = o.body_id ORDER BY o.id"
     )
     found = [
         OutboxRow(r["key"], r["chat_id"], r["thread_id"], r["kind"], tuple(json.loads(r["parts"])))
