@@ -9,8 +9,10 @@ articles and 300 chats in one to two minutes on the 2-core CI machine (measured 
 tables under bench/results/.
 
 Run on their own, not from here: `python -m bench.postgres [--articles N]` (SQLite beside
-PostgreSQL: ingestion and /latest, /search latency at N articles) and `python -m bench.webhook`
-(updates handled per second in webhook mode by one and two processes on PostgreSQL).
+PostgreSQL: ingestion and /latest, /search latency at N articles), `python -m bench.multiprocess`
+(broadcast by `akhbar run` on SQLite and by 1-3 processes on PostgreSQL) and `python -m
+bench.webhook` (updates handled per second in webhook mode by one and two processes on
+PostgreSQL).
 """
 
 from __future__ import annotations
