@@ -7,6 +7,7 @@ several processes.
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -20,6 +21,7 @@ from bot.ptb.context import AkhbarApp
 from emulator import BotApiEmulator
 from emulator.faults import FloodLimiter
 from tests.support import NOW
+from tests.support.chat import ask
 from tests.support.ops import eventually
 
 pytestmark = pytest.mark.emulator(auto_create_chats=True)
@@ -116,12 +118,19 @@ async def webhook_served(app: AkhbarApp) -> AsyncIterator[AkhbarApp]:
         await app.shutdown()
 
 
+# Paid broadcasts raise the outbox's rate only: replies are sent without allow_paid_broadcast
+# and keep the free rate, all processes together.
+@pytest.mark.parametrize("paid_rate", [None, 100.0], ids=["free", "paid"])
 async def test_two_bot_processes_on_one_database_reply_within_the_bots_overall_rate(
-    emulator, bot_config
+    emulator, bot_config, paid_rate
 ):
     enforce_telegrams_limits(emulator)
     quiet = bot_config.bot.model_copy(update={"load_sample_news": False})
     config = bot_config.model_copy(update={"bot": quiet})
+    if paid_rate is not None:
+        emulator.api.flood.overall_per_second = int(paid_rate) + BURST
+        paid = {"overall_per_second": paid_rate, "paid_broadcast": True}
+        config = config.model_copy(update={"delivery": config.delivery.model_copy(update=paid)})
     async with AsyncExitStack() as stack:
         # Two Applications on one database stand for two webhook processes behind one
         # balancer: each has its own worker, limiter and connections, as a process would.
@@ -144,3 +153,48 @@ async def test_two_bot_processes_on_one_database_reply_within_the_bots_overall_r
 
     assert most_in_one_second(attempts(emulator, readers)) <= RATE + BURST
     assert refused(emulator) == []
+
+
+async def shared_pause(db) -> None:
+    """Wait until a 429 paused the schedule every process draws from (never paused before)."""
+    for _ in range(500):  # the bot writes it on its own connection: look every 10 ms
+        if await db.execute_fetchall(
+            "SELECT 1 FROM send_budget WHERE name = 'overall' AND paused_until > 0"
+        ):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the 429 did not pause the shared schedule")
+
+
+async def test_a_429_answered_to_a_reply_pauses_the_broadcast_too(emulator, akhbar):
+    reader, subscriber, pause = READERS[0], SUBSCRIBERS[0], 2
+    emulator.fail_next("sendMessage", retry_after=pause, chat_id=reader)
+    await emulator.send_text(reader, "/latest 1")
+    refusal = await emulator.wait_for(lambda call: call.status == 429)
+    services = akhbar.bot_data.services
+    await shared_pause(services.db)
+    await services.outbox.enqueue(
+        [OutgoingMessage(key="news:paused", chat_id=subscriber, parts=("خبر",))]
+    )
+    await services.db.commit()
+    akhbar.bot_data.delivery.wake()
+    await emulator.next_message(subscriber, timeout=pause + 5)
+    await emulator.next_message(reader, timeout=5)  # PTB sent the reply again after the pause
+
+    [broadcast_at] = [at for at, chat in sends(emulator) if chat == subscriber]
+    assert broadcast_at >= refusal.at + pause - 0.05
+
+
+async def test_answers_to_button_presses_never_wait_for_a_send_slot(emulator, akhbar):
+    page = await ask(emulator, "/latest 1", chat_id=READERS[0])
+    # Fewer than the updates handled at once, so the press is not queued behind them: nearly
+    # a second of replies at the bot's rate, each waiting for its slot.
+    readers = READERS[1:26]
+    for reader in readers:
+        await emulator.send_text(reader, "/latest")
+    await eventually(lambda: answered(emulator, readers), 10, "the replies started")
+    query = await emulator.press_button(page.chat_id, page.message_id, page.buttons[0][1])
+    await emulator.wait_for_callback_answer(query)
+
+    # The answer was not queued behind the slots the replies waited for.
+    assert len(answered(emulator, readers)) < len(readers)

@@ -60,7 +60,9 @@ class SharedBudget:
         now = loop.time()
         if self._is_unlimited:
             return now
-        while self._slots and self._slots[0] < now - LATE_TOLERANCE_SECONDS:
+        while self._slots and (
+            self._slots[0] < now - LATE_TOLERANCE_SECONDS or self._is_paused(self._slots[0])
+        ):
             self._slots.popleft()
         while not self._slots:
             await self._refilled(wanted)
@@ -85,8 +87,14 @@ class SharedBudget:
             slot = await self.reserve(wanted=wanted)
             if slot > loop.time():
                 await asyncio.sleep(slot - loop.time())
-            if loop.time() >= self._paused_until:
+            if not self._is_paused(slot):
                 return
+
+    def _is_paused(self, slot: float) -> bool:
+        # A slot drawn before a 429 paused the schedule (a draw under way then ends after the
+        # pause began). Slots drawn since start at the pause's end on the database's clock,
+        # a few ms off this one: a batch of margin tells them apart (pauses last >= 1 s).
+        return slot < self._paused_until - BATCH_SECONDS
 
     async def _refilled(self, wanted: Callable[[], int]) -> None:
         if self._refill is None:
