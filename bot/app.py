@@ -13,7 +13,6 @@ from apscheduler.jobstores.base import JobLookupError
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     ApplicationHandlerStop,
     ContextTypes,
@@ -33,6 +32,7 @@ from bot.ptb.delivery import start_delivery
 from bot.ptb.jobs import DigestScheduler
 from bot.ptb.leadership import Leadership
 from bot.ptb.polling import source_polling
+from bot.ptb.rate_limits import SharedRateLimiter
 from bot.ptb.serving import ObservedRequest, schedule_backups
 from bot.ptb.updates import ChatOrderedProcessor, update_type
 from bot.services import Services, open_services, outbox_settings
@@ -97,7 +97,9 @@ def build_application(
             )
         )
         .context_types(ContextTypes(context=AkhbarContext, bot_data=BotData))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            SharedRateLimiter(overall_per_second=config.delivery.overall_per_second, max_retries=3)
+        )
         .request(ObservedRequest(ops.telegram, connection_pool_size=256))
         .get_updates_request(ObservedRequest(ops.telegram, connection_pool_size=1))
         .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, ops.metrics))

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from storage.connection import Connection, is_postgres
 
 OVERALL = "overall"
+# The messages sent without allow_paid_broadcast, when paid broadcasts raise `OVERALL` above
+# Telegram's free limit (added on first use: no migration).
+FREE = "free"
 
 _SQLITE_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 # statement_timestamp() is the same everywhere in the statement, as SQLite's 'now' is.
@@ -54,6 +57,13 @@ async def draw(db: Connection, *, slots: int, spacing: float, name: str = OVERAL
 async def pause(db: Connection, *, seconds: float, name: str = OVERALL) -> None:
     """Give no slot to any process for `seconds` from now (Telegram answered 429)."""
     await db.execute_fetchall(_sql(db, _PAUSE), (seconds, seconds, name))
+
+
+async def ensure(db: Connection, *, name: str) -> None:
+    """Add the schedule `name` unless it exists. The caller commits."""
+    await db.execute_fetchall(
+        "INSERT INTO send_budget (name) VALUES (?) ON CONFLICT DO NOTHING", (name,)
+    )
 
 
 def _sql(db: Connection, template: str) -> str:

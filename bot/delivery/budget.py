@@ -4,6 +4,10 @@ Each process draws a few evenly spaced slots at a time (about 50 ms worth, at mo
 has ready), so the sends of all processes together keep one schedule: the rate is never
 exceeded, whichever process sends. A 429 seen by one process pauses the schedule for all; the
 others notice at their next draw, within one batch.
+
+The worker and the replies of handlers (`bot.ptb.rate_limits`) draw from one `SharedBudget` per
+process: `reserve` hands each caller a slot of its own, so a reply never takes the slot the
+worker sleeps towards.
 """
 
 from __future__ import annotations
@@ -36,9 +40,13 @@ class SharedBudget:
     `lock` guards `db` and is shared with the worker's claims and progress.
     """
 
-    def __init__(self, db: Connection, lock: asyncio.Lock, *, rate: float) -> None:
+    def __init__(
+        self, db: Connection, lock: asyncio.Lock, *, rate: float, name: str = send_budget.OVERALL
+    ) -> None:
         self._db = db
         self._lock = lock
+        self._name = name
+        self._paused_until = 0.0  # loop time: the end of the last 429 this process saw
         self._spacing = (1.0 + JITTER_ALLOWANCE) / rate
         self._batch = max(1, int(rate * BATCH_SECONDS))
         self._slots: deque[float] = deque()
@@ -52,7 +60,9 @@ class SharedBudget:
         now = loop.time()
         if self._is_unlimited:
             return now
-        while self._slots and self._slots[0] < now - LATE_TOLERANCE_SECONDS:
+        while self._slots and (
+            self._slots[0] < now - LATE_TOLERANCE_SECONDS or self._is_paused(self._slots[0])
+        ):
             self._slots.popleft()
         while not self._slots:
             await self._refilled(wanted)
@@ -61,6 +71,30 @@ class SharedBudget:
             self._refill = asyncio.create_task(self._draw(self._size(wanted)))
             self._refill.add_done_callback(self._refill_done)
         return self._slots[0]
+
+    async def reserve(self, *, wanted: Callable[[], int] = lambda: 1) -> float:
+        """Take this process's next slot (drawing as `next_slot` does) and return its start;
+        the caller waits for it. Nobody else in the process gets that slot."""
+        slot = await self.next_slot(wanted=wanted)
+        # No await since next_slot saw the slot: it is still the first one held.
+        self.take()
+        return slot
+
+    async def acquire(self, *, wanted: Callable[[], int] = lambda: 1) -> None:
+        """Wait for a slot of this process's own; a 429 seen meanwhile means a later one."""
+        loop = asyncio.get_running_loop()
+        while True:
+            slot = await self.reserve(wanted=wanted)
+            if slot > loop.time():
+                await asyncio.sleep(slot - loop.time())
+            if not self._is_paused(slot):
+                return
+
+    def _is_paused(self, slot: float) -> bool:
+        # A slot drawn before a 429 paused the schedule (a draw under way then ends after the
+        # pause began). Slots drawn since start at the pause's end on the database's clock,
+        # a few ms off this one: a batch of margin tells them apart (pauses last >= 1 s).
+        return slot < self._paused_until - BATCH_SECONDS
 
     async def _refilled(self, wanted: Callable[[], int]) -> None:
         if self._refill is None:
@@ -89,9 +123,11 @@ class SharedBudget:
     async def pause(self, seconds: float) -> None:
         """Telegram answered 429: no process starts a send for `seconds`."""
         self._slots.clear()
+        loop = asyncio.get_running_loop()
+        self._paused_until = max(self._paused_until, loop.time() + seconds)
         try:
             async with self._lock:
-                await send_budget.pause(self._db, seconds=seconds)
+                await send_budget.pause(self._db, seconds=seconds, name=self._name)
                 await self._db.commit()
         except Exception:
             log.exception("could not share a 429 pause with the other processes")
@@ -100,7 +136,9 @@ class SharedBudget:
         loop = asyncio.get_running_loop()
         try:
             async with self._lock:
-                grant = await send_budget.draw(self._db, slots=slots, spacing=self._spacing)
+                grant = await send_budget.draw(
+                    self._db, slots=slots, spacing=self._spacing, name=self._name
+                )
                 await self._db.commit()
         except Exception:
             # Without the shared schedule this process cannot know the others' sends: wait.

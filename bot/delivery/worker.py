@@ -69,6 +69,7 @@ from bot.delivery.transitions import (
 )
 from bot.models import PhotoPost
 from storage import outbox as rows_db
+from storage import send_budget
 from storage.connection import Connection
 from storage.outbox import ClaimedRow, RowProgress
 
@@ -301,6 +302,19 @@ class OutboxWorker:
     # Sending
 
     @property
+    def budget(self) -> SharedBudget:
+        """This process's slots of the bot's overall rate, which replies draw from too."""
+        return self._budget
+
+    async def budget_named(self, name: str, *, rate: float) -> SharedBudget:
+        """Another shared schedule on this worker's connection, created if new
+        (`storage.send_budget`); `close()` it before the worker stops."""
+        async with self._db_lock:
+            await send_budget.ensure(self._db, name=name)
+            await self._db.commit()
+        return SharedBudget(self._db, self._db_lock, rate=rate, name=name)
+
+    @property
     def in_flight_limit(self) -> int:
         """Requests allowed in flight now (rate × observed round trip, with headroom)."""
         return self._in_flight_limit.value
@@ -332,13 +346,11 @@ class OutboxWorker:
     async def _shared_slot(self) -> bool:
         """Wait for this process's next slot of the overall rate; False if a 429 came first."""
         loop = asyncio.get_running_loop()
-        slot = await self._budget.next_slot(wanted=lambda: self._ready_count(loop.time()) + 1)
+        # Reserved, not just looked at: a reply of this process cannot take it meanwhile.
+        slot = await self._budget.reserve(wanted=lambda: self._ready_count(loop.time()) + 1)
         if slot > loop.time():
             await asyncio.sleep(slot - loop.time())
-        if self._pacer.next_slot(loop.time()) > loop.time():
-            return False
-        self._budget.take()
-        return True
+        return self._pacer.next_slot(loop.time()) <= loop.time()
 
     def _ready_count(self, now: float) -> int:
         return sum(1 for ready_at, _, _ in self._due if ready_at <= now)

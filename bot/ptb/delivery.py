@@ -7,6 +7,7 @@ itself per chat and overall, and it must see every 429 rather than have a limite
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ from bot.logs import Redactor, token_forms
 from bot.models import PhotoPost, UnreachableReason
 from bot.moderation.hiding import placeholder_image, report_callback_data
 from bot.ptb.context import AkhbarApp
+from bot.ptb.rate_limits import SharedRateLimiter
 from bot.ptb.transport import AiohttpRequest
 from bot.reading import search_text
 from storage import database
@@ -258,6 +260,7 @@ class DeliveryHandle:
     worker: OutboxWorker
     bot: Bot
     db: Connection
+    replies: SharedRateLimiter | None = None  # the handlers' limiter, bound to the worker
 
     def wake(self) -> None:
         """New rows were committed: deliver them now."""
@@ -274,6 +277,8 @@ class DeliveryHandle:
     async def stop(self) -> None:
         """Finish requests in flight, record them, release claims, close everything."""
         try:
+            if self.replies is not None:
+                await self.replies.unbind()
             await self.worker.stop()
         finally:
             try:
@@ -283,6 +288,8 @@ class DeliveryHandle:
 
     async def abort(self) -> frozenset[int]:
         """Stop as a crash would (tests); return chats whose last send may be repeated."""
+        if self.replies is not None:
+            await self.replies.unbind()
         at_risk = await self.worker.abort()
         await self.bot.shutdown()
         await self.db.close()
@@ -338,7 +345,7 @@ async def start_delivery(
     if services is None:
         raise RuntimeError("start_delivery needs the services opened first")
     config = services.config
-    return await open_delivery(
+    handle = await open_delivery(
         token=config.token,
         base_url=str(config.telegram.api_base_url),
         db_path=config.storage.location,
@@ -350,3 +357,9 @@ async def start_delivery(
         photos=services.moderation,
         observer=observer,
     )
+    limiter = app.bot.rate_limiter
+    if not isinstance(limiter, SharedRateLimiter):
+        return handle
+    # From here on the handlers' replies take their slots from the worker's shared schedule.
+    await limiter.bind(handle.worker)
+    return dataclasses.replace(handle, replies=limiter)
