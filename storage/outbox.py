@@ -70,13 +70,38 @@ class OutboxCounts:
     last_rate: float | None
 
 
+_COLUMNS = (
+    "key, chat_id, thread_id, kind, parts, part_count, created_at,"
+    " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview"
+)
+# The PostgreSQL type of each of _insert_values' columns, for one array per column.
+_ARRAY_TYPES = ("text", "bigint", "bigint", "text", "text", "integer", "double precision",
+                "text", "bigint", "text", "text", "bigint", "text", "integer")  # fmt: skip
+
+
 async def add(db: Connection, messages: Iterable[OutgoingMessage], *, at: datetime) -> int:
     """Insert messages whose key is new; return how many rows were added."""
+    rows = [_insert_values(m, to_db(at)) for m in messages]
+    if not rows:
+        return 0
+    if is_postgres(db):
+        return await _add_postgres(db, rows)
     cursor = await db.executemany(
-        "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, part_count, created_at,"
-        " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        [_insert_values(m, to_db(at)) for m in messages],
+        f"INSERT INTO outbox ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (key) DO NOTHING",
+        rows,
+    )
+    return max(cursor.rowcount, 0)
+
+
+async def _add_postgres(db: Connection, rows: list[tuple[object, ...]]) -> int:
+    # One statement for the batch, each column an array (one round trip instead of one per
+    # row); unnest yields the rows in order, so ids follow the messages' order as on SQLite.
+    arrays = ", ".join(f"CAST(? AS {kind}[])" for kind in _ARRAY_TYPES)
+    cursor = await db.execute(
+        f"INSERT INTO outbox ({_COLUMNS}) SELECT * FROM unnest({arrays})"
+        " ON CONFLICT (key) DO NOTHING",
+        [list(column) for column in zip(*rows, strict=True)],
     )
     return max(cursor.rowcount, 0)
 
