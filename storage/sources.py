@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.models import PauseReason, Source
-from storage.connection import Connection, Row
+from storage.connection import Connection, Row, is_postgres
 from storage.timestamps import optional_from_db, optional_to_db
 
 _COLUMNS = (
@@ -144,13 +144,16 @@ async def claim_due(
     """The sources due at `now` whose host is not in `busy_hosts`, earliest first, moved to
     `until` so no one claims them twice while they are fetched (a crash only delays them)."""
     busy = ", ".join("?" for _ in busy_hosts)
-    # The outer `next_poll_at <= ?` is checked again on the row as it is when it is updated,
-    # so of two claims running at once on PostgreSQL only the first moves a source.
+    # On PostgreSQL the inner SELECT skips rows another process's claim holds, so claims at
+    # once share the due sources out instead of waiting on each other; the outer
+    # `next_poll_at <= ?` is checked again on the row as it is when it is updated, so a source
+    # another claim moved meanwhile is never moved twice.
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""
     rows = await db.execute_fetchall(
         "UPDATE sources SET next_poll_at = ? WHERE next_poll_at <= ? AND name IN"
         " (SELECT name FROM sources WHERE paused_reason IS NULL AND url IS NOT NULL"
         f" AND next_poll_at <= ?{f' AND host NOT IN ({busy})' if busy_hosts else ''}"
-        f" ORDER BY next_poll_at LIMIT ?) RETURNING {_COLUMNS}",
+        f" ORDER BY next_poll_at LIMIT ?{lock}) RETURNING {_COLUMNS}",
         (optional_to_db(until), optional_to_db(now), optional_to_db(now), *busy_hosts, limit),
     )
     return sorted((_to_source(row) for row in rows), key=lambda s: (s.next_poll_at, s.name))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import utc_now
-from bot.models import OutgoingMessage
+from bot.models import ImageEdit, OutgoingMessage, PhotoPost
 from storage import outbox as rows_db
 from storage import send_budget
 from tests.support.clock import FakeClock
@@ -26,6 +26,32 @@ async def test_enqueueing_the_same_key_twice_adds_one_row(outbox, db):
     assert await queue(outbox, db, digest(7), replace(digest(7), parts=("other",))) == 0
     stats = await outbox.stats()
     assert (stats.queued, stats.sending, stats.sent, stats.failed) == (2, 0, 0, 0)
+
+
+async def test_one_batch_keeps_every_field_of_every_kind_of_message_in_order(outbox, db):
+    edit = ImageEdit(message_id=41, caption="<b>عنوان</b>", fallback_text="نص بديل")
+    photo = PhotoPost(url="https://example.org/a.jpg", image_id=9, report_button="بلّغ")
+    messages = [
+        digest(7, "جزء 1", "جزء 2", key="a", thread_id=3, link_preview=True),
+        digest(8, "نص بديل", key="b", kind="image_edit", edit=edit),
+        digest(9, "تعليق", key="c", kind="autopost", photo=photo),
+        digest(7, key="a"),  # the same key again in the batch: kept once
+    ]
+    assert await queue(outbox, db, *messages) == 3
+    now = utc_now().timestamp()
+    rows = await rows_db.claim(db, worker="w", now=now, lease_until=now + 60, limit=10)
+    assert [(r.chat_id, r.thread_id, r.kind, r.parts, r.link_preview) for r in rows] == [
+        (7, 3, "digest", ("جزء 1", "جزء 2"), True),
+        (8, None, "image_edit", ("نص بديل",), False),
+        (9, None, "autopost", ("تعليق",), False),
+    ]
+    assert (rows[1].step, rows[1].edit_message_id, rows[1].edit_caption) == (
+        "edit",
+        41,
+        "<b>عنوان</b>",
+    )
+    assert (rows[2].photo_url, rows[2].image_id, rows[2].report_button) == (photo.url, 9, "بلّغ")
+    assert (rows[0].step, rows[0].edit_message_id, rows[0].photo_url) == ("send", None, None)
 
 
 async def test_a_message_without_parts_is_refused():
