@@ -33,6 +33,7 @@ from pathlib import Path
 
 TOKEN = "123456:BENCH-token"
 RATE = 1000.0  # the paid-broadcast limit: the most [delivery] accepts
+RESULTS_FILE = Path(__file__).parent / "multiprocess_results.md"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -195,12 +196,17 @@ def _setups(args: argparse.Namespace) -> list[Setup]:
 
 async def _main(args: argparse.Namespace) -> None:
     from bench.postgres_server import bench_server
+    from bench.report import ResultsFile
 
+    out = ResultsFile(__doc__.split("\n\n", 2)[2])
     with bench_server(args.url) as server:
-        print(f"{args.messages:,} messages, emulator answering after {args.delay * 1000:.0f} ms")
-        print(HEADER, flush=True)
+        delay_ms = args.delay * 1000
+        out.add(f"{args.messages:,} messages, the emulator answering after {delay_ms:.0f} ms.")
+        out.add("")
+        out.add(HEADER)
         for setup in _setups(args):
-            print(_row(await run(server, setup, args.messages, args.delay)), flush=True)
+            out.add(_row(await run(server, setup, args.messages, args.delay)))
+    out.write(args.out)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -211,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL runs only")
     parser.add_argument("--delay", type=float, default=0.05, help="the emulator's answer delay")
     parser.add_argument("--url", help="a PostgreSQL server URL allowed to create databases")
+    parser.add_argument("--out", type=Path, default=RESULTS_FILE)
     asyncio.run(_main(parser.parse_args(argv)))
 
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from bench.queries import Latency, measure_queries
+from bench.report import ResultsFile
 from bench.stores import cached_database, open_stores, store_in_batches
 from bench.synthetic import Corpus
 
@@ -101,16 +102,16 @@ async def _copied_latency(server, sqlite: Path, repeats: int) -> tuple[float, li
         await server.drop_database(name)
 
 
-def _report(count: int, ingested: int, rates: tuple[float, float], copy_seconds: float,
-            sqlite: list[Latency], postgres: list[Latency]) -> None:  # fmt: skip
-    print(f"\n| {count:,} articles | SQLite | PostgreSQL |\n|---|---|---|")
-    print(f"| ingestion, store path ({ingested:,} generated articles) | {rates[0]:,.0f}/s |"
-          f" {rates[1]:,.0f}/s |")  # fmt: skip
-    print(f"| PostgreSQL database made by `akhbar db copy` | | {copy_seconds:.0f} s |")
+def _report(out: ResultsFile, count: int, ingested: int, rates: tuple[float, float],
+            copy_s: float, sqlite: list[Latency], postgres: list[Latency]) -> None:  # fmt: skip
+    out.add(f"| {count:,} articles | SQLite | PostgreSQL |\n|---|---|---|")
+    out.add(f"| ingestion, store path ({ingested:,} generated articles) | {rates[0]:,.0f}/s |"
+            f" {rates[1]:,.0f}/s |")  # fmt: skip
+    out.add(f"| PostgreSQL database made by `akhbar db copy` | | {copy_s:.0f} s |")
     for lite, pg in zip(sqlite, postgres, strict=True):
         matches = "" if lite.matches is None else f" ({lite.matches:,} / {pg.matches:,} matches)"
-        print(f"| {lite.name}{matches} p50 / p99 ms | {lite.p50_ms:.2f} / {lite.p99_ms:.2f} |"
-              f" {pg.p50_ms:.2f} / {pg.p99_ms:.2f} |")  # fmt: skip
+        out.add(f"| {lite.name}{matches} p50 / p99 ms | {lite.p50_ms:.2f} / {lite.p99_ms:.2f} |"
+                f" {pg.p50_ms:.2f} / {pg.p99_ms:.2f} |")  # fmt: skip
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -130,7 +131,9 @@ async def _main(args: argparse.Namespace) -> None:
         lite = await measure_queries(sqlite, repeats=args.repeats)
         print("`akhbar db copy` into PostgreSQL, then its queries…", flush=True)
         copy_seconds, pg = await _copied_latency(server, sqlite, args.repeats)
-    _report(count, ingested, rates, copy_seconds, lite, pg)
+    out = ResultsFile(__doc__.split("\n\n", 2)[2])
+    _report(out, count, ingested, rates, copy_seconds, lite, pg)
+    out.write(args.out)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -140,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sqlite-db", type=Path, help="a database of generated articles to query")
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--url", help="a PostgreSQL server URL allowed to create databases")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "postgres_results.md")
     args = parser.parse_args(argv)
     if args.sqlite_db and not args.sqlite_db.is_file():
         parser.error(f"--sqlite-db {args.sqlite_db}: no such file")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-__all__ = ["Row", "machine", "markdown", "table"]
+__all__ = ["ResultsFile", "Row", "machine", "machine_line", "markdown", "table"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,33 @@ def machine() -> dict[str, str]:
         "SQLite": sqlite3.sqlite_version,
         "Date": date.today().isoformat(),
     }
+
+
+def machine_line() -> str:
+    """The machine and time of a run, in one line, for a results file."""
+    from datetime import UTC, datetime
+
+    facts = machine()
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"Machine: {facts['CPUs (nproc)']} CPUs ({facts['CPU']}), {facts['RAM']} RAM,"
+        f" Python {facts['Python']}, SQLite {facts['SQLite']}; run {when}."
+    )
+
+
+class ResultsFile:
+    """Lines printed as they are measured and kept for `bench/<name>_results.md`."""
+
+    def __init__(self, intro: str) -> None:
+        self.lines = [intro.strip(), "", machine_line(), ""]
+
+    def add(self, line: str) -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def write(self, path: Path) -> None:
+        path.write_text("\n".join(self.lines).strip() + "\n", encoding="utf-8")
+        print(f"wrote {path}")
 
 
 def table(rows: list[Row]) -> str:

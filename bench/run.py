@@ -30,8 +30,26 @@ from bench.report import Row, markdown, table
 from bench.stores import cached_database
 
 RESULTS = Path(__file__).parent / "results"
+CORE = Path(__file__).parent / "core_results.md"
+# Run by bench.run, then run on their own: (module, section title).
+RUN_HERE = (
+    ("scale", "Subscribers at scale"),
+    ("broadcast", "Broadcast engine"),
+    ("moderation", "Image reports"),
+    ("polling", "Source polling"),
+)
+ON_THEIR_OWN = (
+    ("multiprocess", "Several processes on one PostgreSQL database"),
+    ("postgres", "PostgreSQL beside SQLite"),
+    ("webhook", "Webhook mode on PostgreSQL"),
+    ("db_copy", "Moving to PostgreSQL"),
+)
 BENCHMARKS = Path(__file__).parent.parent / "BENCHMARKS.md"
 ANALYSIS = Path(__file__).parent / "analysis.md"
+
+INTRO = """Written by `python -m bench.run` (full run; `--quick` is a smoke run), with the tables
+of the benchmarks run on their own (PostgreSQL) from their results files; the machine and date
+of each run are given with its tables."""
 
 INGEST_TARGET, STORE_TARGET = 3_000, 20_000
 LATEST_P99_MS, SEARCH_P99_MS, RSS_MB = 5.0, 50.0, 150.0
@@ -103,26 +121,32 @@ async def _run(quick: bool) -> list[Row]:
     return rows
 
 
-def _other_benchmarks(quick: bool) -> str:
-    """Run the broadcast and moderation benchmarks (each in its own processes) and return
-    their result tables; a quick run writes them under bench/results/ instead."""
-    sections = []
-    for name, title in (
-        ("scale", "Subscribers at scale"),
-        ("broadcast", "Broadcast engine"),
-        ("moderation", "Image reports"),
-        ("polling", "Source polling"),
-    ):
-        out = (
-            RESULTS / f"{name}_quick.md" if quick else Path(__file__).parent / f"{name}_results.md"
-        )
+def _other_benchmarks(quick: bool) -> None:
+    """Run the scale, broadcast, moderation and polling benchmarks (each in its own
+    processes); a quick run writes their tables under bench/results/ instead."""
+    for name, title in RUN_HERE:
+        out = RESULTS / f"{name}_quick.md" if quick else _results(name)
         print(f"{title.lower()} benchmark…", flush=True)
         extra = ["--quick"] if quick else []
         subprocess.run(
             [sys.executable, "-m", f"bench.{name}", "--out", str(out), *extra], check=True
         )
-        sections.append(f"## {title}\n\n{out.read_text(encoding='utf-8')}")
-    return "\n".join(sections)
+
+
+def _results(name: str) -> Path:
+    return Path(__file__).parent / f"{name}_results.md"
+
+
+def assemble() -> None:
+    """BENCHMARKS.md from the last full run's tables and every benchmark's results file."""
+    sections = [CORE.read_text(encoding="utf-8").strip()]
+    for name, title in (*RUN_HERE, *ON_THEIR_OWN):
+        if _results(name).exists():
+            text = _results(name).read_text(encoding="utf-8").strip()
+            sections.append(f"## {title} (`python -m bench.{name}`)\n\n{text}")
+    sections.append(ANALYSIS.read_text(encoding="utf-8").strip())
+    BENCHMARKS.write_text("\n\n".join(sections) + "\n", encoding="utf-8")
+    print(f"wrote {BENCHMARKS}")
 
 
 def main() -> None:
@@ -132,15 +156,20 @@ def main() -> None:
         action="store_true",
         help="a 1-2 minute smoke run: 10,000 articles, fewer queries, 300 chats",
     )
-    quick = parser.parse_args().quick
-    rows = asyncio.run(_run(quick))
-    print(table(rows))
-    others = _other_benchmarks(quick)
-    if not quick:
-        intro = "Written by `python -m bench.run` (full run); `--quick` is a smoke run."
-        notes = f"{others}\n\n{ANALYSIS.read_text()}"
-        BENCHMARKS.write_text(markdown(rows, intro=intro, notes=notes), "utf-8")
-        print(f"wrote {BENCHMARKS}")
+    parser.add_argument(
+        "--assemble",
+        action="store_true",
+        help="measure nothing: rewrite BENCHMARKS.md from the results files",
+    )
+    args = parser.parse_args()
+    if not args.assemble:
+        rows = asyncio.run(_run(args.quick))
+        print(table(rows))
+        if not args.quick:
+            CORE.write_text(markdown(rows, intro=INTRO, notes=""), encoding="utf-8")
+        _other_benchmarks(args.quick)
+    if not args.quick:
+        assemble()
 
 
 if __name__ == "__main__":

@@ -143,16 +143,18 @@ async def run(server, processes: int, updates: int) -> dict:
 
 async def _main(args: argparse.Namespace) -> None:
     from bench.postgres_server import bench_server
+    from bench.report import ResultsFile
 
+    out = ResultsFile(__doc__.split("\n\n", 2)[2])
     with bench_server(args.url) as server:
-        print("| processes | /latest updates | seconds | updates handled/s |\n|---|---|---|---|")
+        out.add("| processes | /latest updates | seconds | updates handled/s |\n|---|---|---|---|")
         for count in args.processes:
             r = await run(server, count, args.updates)
-            print(
+            out.add(
                 f"| {count} | {r['updates']:,} | {r['seconds']:.1f} |"
-                f" **{r['updates'] / r['seconds']:,.0f}** |",
-                flush=True,
+                f" **{r['updates'] / r['seconds']:,.0f}** |"
             )
+    out.write(args.out)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -160,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--updates", type=int, default=3_000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--url", help="a PostgreSQL server URL allowed to create databases")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "webhook_results.md")
     asyncio.run(_main(parser.parse_args(argv)))
 
 
