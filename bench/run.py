@@ -137,12 +137,20 @@ def _results(name: str) -> Path:
     return Path(__file__).parent / f"{name}_results.md"
 
 
+def _nested(text: str) -> str:
+    """A results file under its section: its own title dropped, its headings one level down."""
+    lines = text.strip().splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return "\n".join(f"#{line}" if line.startswith("#") else line for line in lines).strip()
+
+
 def assemble() -> None:
     """BENCHMARKS.md from the last full run's tables and every benchmark's results file."""
     sections = [CORE.read_text(encoding="utf-8").strip()]
     for name, title in (*RUN_HERE, *ON_THEIR_OWN):
         if _results(name).exists():
-            text = _results(name).read_text(encoding="utf-8").strip()
+            text = _nested(_results(name).read_text(encoding="utf-8"))
             sections.append(f"## {title} (`python -m bench.{name}`)\n\n{text}")
     sections.append(ANALYSIS.read_text(encoding="utf-8").strip())
     BENCHMARKS.write_text("\n\n".join(sections) + "\n", encoding="utf-8")

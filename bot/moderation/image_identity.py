@@ -10,7 +10,6 @@ import hashlib
 import io
 import warnings
 
-import imagehash
 from PIL import Image as PILImage
 
 from bot.errors import ImageTooLarge, UnreadableImage
@@ -42,6 +41,10 @@ def perceptual_hash(data: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> int:
     """The image's 64-bit DCT perceptual hash (unsigned); raise UnreadableImage or ImageTooLarge."""
     if len(data) > max_bytes:
         raise ImageTooLarge(f"{len(data)} bytes")
+    # Imported at the first image, not at start-up: with numpy it is ~15 MB that a bot nobody
+    # reports images to never needs.
+    import imagehash
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", PILImage.DecompressionBombWarning)
         try:
