@@ -28,6 +28,7 @@ from bot.ptb.delivery import DeliveryHandle
 from bot.reading import search_text
 from emulator import BotApiEmulator
 from storage import database
+from storage.connection import Connection
 from tests.support import NOW, TOKEN
 from tests.support.clock import FakeClock
 from tests.support.delivery import FAST, RecordedEvents, worker_starter
@@ -83,6 +84,28 @@ async def db_path(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Pat
     name = await server.create_database()
     yield server.database_url(name)
     await server.drop_database(name)
+
+
+@pytest.fixture
+async def postgres_db_url(postgres) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database's URL; the test is skipped without PostgreSQL."""
+    if isinstance(postgres, str):
+        pytest.skip(postgres)
+    name = await postgres.create_database()
+    yield postgres.database_url(name)
+    await postgres.drop_database(name)
+
+
+@pytest.fixture
+async def two_processes(postgres_db_url) -> AsyncIterator[tuple[Connection, Connection]]:
+    """Two pools on one fresh PostgreSQL database, as two bot processes would open it."""
+    first = await database.connect(postgres_db_url, index_terms=search_text.index_text)
+    second = await database.connect(postgres_db_url, index_terms=search_text.index_text)
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

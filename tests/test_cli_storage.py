@@ -124,13 +124,9 @@ async def test_run_makes_the_data_folder_only_once_telegram_accepts_the_token(tm
 
 
 @pytest.fixture
-async def postgres_url(postgres):
+def postgres_url(postgres_db_url: str) -> str:
     """A fresh PostgreSQL database, its URL with a password (the test cluster trusts loopback)."""
-    if isinstance(postgres, str):
-        pytest.skip(postgres)
-    name = await postgres.create_database()
-    yield postgres.database_url(name).replace("://akhbar@", f"://akhbar:{PASSWORD}@")
-    await postgres.drop_database(name)
+    return postgres_db_url.replace("://akhbar@", f"://akhbar:{PASSWORD}@")
 
 
 PASSWORD = "Open-Sesame-42"

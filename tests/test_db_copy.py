@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -29,16 +28,6 @@ from tests.support.ops import free_port
 
 PASSWORD = "Sesame-7f3q9-open"
 SAMPLE = Path(__file__).parent.parent / "bot" / "data" / "sample_news.txt"
-
-
-@pytest.fixture
-async def target_url(postgres) -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL database."""
-    if isinstance(postgres, str):
-        pytest.skip(postgres)
-    name = await postgres.create_database()
-    yield postgres.database_url(name)
-    await postgres.drop_database(name)
 
 
 def with_password(url: str, password: str = PASSWORD) -> str:
@@ -106,19 +95,19 @@ COPIED = [
 
 
 async def test_a_copied_installation_shows_the_same_news_search_and_schedules(
-    tmp_path, emulator, target_url
+    tmp_path, emulator, postgres_db_url
 ):
     sqlite = tmp_path / "akhbar.sqlite3"
     before = await fill_like_a_user(emulator, sqlite)
 
-    report = await copy_to_postgres(sqlite, target_url)
+    report = await copy_to_postgres(sqlite, postgres_db_url)
 
     counts = sqlite_counts(sqlite, COPIED)
     assert counts["articles"] > 20 and counts["schedules"] == 2 and counts["reports"] == 1
     assert counts["subscriptions"] == 1 and counts["chats"] >= 1
-    assert await postgres_counts(target_url, COPIED) == counts
+    assert await postgres_counts(postgres_db_url, COPIED) == counts
     assert {t.name: t.rows for t in report.tables if t.name in COPIED} == counts
-    async with running_bot(emulator, target_url):
+    async with running_bot(emulator, postgres_db_url):
         assert await what_the_user_sees(emulator) == before
         # New rows get ids past the copied ones: the next schedule is number 2.
         created = await ask(emulator, "/schedule 21:00 3", chat_id=GROUP, user_id=ADMIN)
@@ -172,16 +161,16 @@ EVERY_TABLE = [
 ]
 
 
-async def test_every_row_of_every_table_arrives_field_by_field(tmp_path, target_url):
+async def test_every_row_of_every_table_arrives_field_by_field(tmp_path, postgres_db_url):
     sqlite = await imported(tmp_path)
     with sqlite3.connect(sqlite) as db:
         for statement in EVERY_TABLE:
             db.execute(statement)
-    report = await copy_to_postgres(sqlite, target_url)
+    report = await copy_to_postgres(sqlite, postgres_db_url)
     tables = [t.name for t in report.tables]
-    counts = await postgres_counts(target_url, tables)
+    counts = await postgres_counts(postgres_db_url, tables)
     assert [table for table, rows in counts.items() if not rows] == []
-    connection = await asyncpg.connect(target_url)
+    connection = await asyncpg.connect(postgres_db_url)
     try:
         for table in tables:
             columns = [c for c in await pg_columns(connection, table) if c != "search"]
@@ -206,11 +195,11 @@ async def pg_columns(connection: asyncpg.Connection, table: str) -> list[str]:
 
 
 async def test_every_copied_article_has_the_search_terms_the_bots_own_indexing_makes(
-    tmp_path, target_url
+    tmp_path, postgres_db_url
 ):
     sqlite = await imported(tmp_path)
-    await copy_to_postgres(sqlite, target_url)
-    db = await database.connect(target_url, index_terms=search_text.index_text, create=False)
+    await copy_to_postgres(sqlite, postgres_db_url)
+    db = await database.connect(postgres_db_url, index_terms=search_text.index_text, create=False)
     try:
         copied = await search_vectors(db)
         await articles.clear_index(db)
@@ -229,10 +218,10 @@ async def search_vectors(db) -> dict[int, str | None]:
     return {row[0]: row[1] for row in rows}
 
 
-async def test_new_rows_on_the_copy_get_ids_past_the_copied_ones(tmp_path, target_url):
+async def test_new_rows_on_the_copy_get_ids_past_the_copied_ones(tmp_path, postgres_db_url):
     sqlite = await imported(tmp_path)
-    await copy_to_postgres(sqlite, target_url)
-    db = await database.connect(target_url, index_terms=search_text.index_text, create=False)
+    await copy_to_postgres(sqlite, postgres_db_url)
+    db = await database.connect(postgres_db_url, index_terms=search_text.index_text, create=False)
     try:
         draft = ArticleDraft(source="late", title="خبر بعد النقل", url="https://news.test/late")
         await articles.insert_many(db, [articles.NewArticle(draft, "late", NOW)])
@@ -244,7 +233,7 @@ async def test_new_rows_on_the_copy_get_ids_past_the_copied_ones(tmp_path, targe
 
 
 async def test_rows_a_running_bot_writes_during_the_copy_wait_for_the_next_one(
-    tmp_path, target_url
+    tmp_path, postgres_db_url
 ):
     sqlite = await imported(tmp_path)
     written = []
@@ -256,13 +245,13 @@ async def test_rows_a_running_bot_writes_during_the_copy_wait_for_the_next_one(
                 db.execute("INSERT INTO chats (chat_id, type, created_at) VALUES (99, 'x', 1)")
             written.append(table.name)
 
-    report = await copy_to_postgres(sqlite, target_url, on_table=bot_writes_meanwhile)
+    report = await copy_to_postgres(sqlite, postgres_db_url, on_table=bot_writes_meanwhile)
     assert written
     copied = {t.name: t.rows for t in report.tables}
     now_in_sqlite = sqlite_counts(sqlite, ["bot_settings", "chats"])
     assert copied["bot_settings"] == now_in_sqlite["bot_settings"] - 1
     assert copied["chats"] == now_in_sqlite["chats"] - 1
-    assert await postgres_counts(target_url, ["bot_settings", "chats"]) == {
+    assert await postgres_counts(postgres_db_url, ["bot_settings", "chats"]) == {
         "bot_settings": copied["bot_settings"],
         "chats": copied["chats"],
     }
@@ -278,59 +267,61 @@ async def test_the_source_is_read_in_batches_not_all_at_once(tmp_path):
     assert sizes == [10, 10, 10, 10, 10, 9]  # the 59 sample articles
 
 
-async def test_a_second_copy_is_refused_unless_forced(tmp_path, target_url):
+async def test_a_second_copy_is_refused_unless_forced(tmp_path, postgres_db_url):
     sqlite = await imported(tmp_path)
-    await copy_to_postgres(sqlite, target_url)
+    await copy_to_postgres(sqlite, postgres_db_url)
     with pytest.raises(CopyRefused, match=r"already holds data .*pass --force"):
-        await copy_to_postgres(sqlite, target_url)
-    report = await copy_to_postgres(sqlite, target_url, replace=True)
+        await copy_to_postgres(sqlite, postgres_db_url)
+    report = await copy_to_postgres(sqlite, postgres_db_url, replace=True)
     articles = next(t.rows for t in report.tables if t.name == "articles")
-    assert await postgres_counts(target_url, ["articles"]) == {"articles": articles}
+    assert await postgres_counts(postgres_db_url, ["articles"]) == {"articles": articles}
 
 
 async def test_a_value_postgresql_cannot_hold_stops_the_copy_and_leaves_nothing(
-    tmp_path, target_url
+    tmp_path, postgres_db_url
 ):
     sqlite = await imported(tmp_path)
     with sqlite3.connect(sqlite) as db:  # SQLite's INTEGER affinity keeps a non-whole REAL
         db.execute("INSERT INTO deliveries VALUES (7, 2.5, 'digest', 1.0)")
     with pytest.raises(CopyRefused, match=r"deliveries.article_id: the value 2.5 does not fit"):
-        await copy_to_postgres(sqlite, target_url)
-    assert await postgres_counts(target_url, ["articles", "deliveries"]) == {
+        await copy_to_postgres(sqlite, postgres_db_url)
+    assert await postgres_counts(postgres_db_url, ["articles", "deliveries"]) == {
         "articles": 0,
         "deliveries": 0,
     }
 
 
-async def test_a_value_postgresql_refuses_is_one_line_naming_the_table(tmp_path, target_url):
+async def test_a_value_postgresql_refuses_is_one_line_naming_the_table(tmp_path, postgres_db_url):
     sqlite = await imported(tmp_path)
     with sqlite3.connect(sqlite) as db:  # beyond PostgreSQL's 32-bit INTEGER
         db.execute("INSERT INTO chat_thresholds VALUES (7, ?, NULL, 1.0)", (2**40,))
     with pytest.raises(CopyRefused, match=r"^chat_thresholds: PostgreSQL refused the rows: "):
-        await copy_to_postgres(sqlite, target_url)
+        await copy_to_postgres(sqlite, postgres_db_url)
 
 
-async def test_a_nul_character_postgresql_cannot_store_is_dropped(tmp_path, target_url):
+async def test_a_nul_character_postgresql_cannot_store_is_dropped(tmp_path, postgres_db_url):
     sqlite = await imported(tmp_path)
     with sqlite3.connect(sqlite) as db:
         db.execute("UPDATE articles SET body = 'before' || char(0) || 'after' WHERE id = 1")
-    await copy_to_postgres(sqlite, target_url)
-    connection = await asyncpg.connect(target_url)
+    await copy_to_postgres(sqlite, postgres_db_url)
+    connection = await asyncpg.connect(postgres_db_url)
     try:
         assert await connection.fetchval("SELECT body FROM articles WHERE id = 1") == "beforeafter"
     finally:
         await connection.close()
 
 
-async def test_a_missing_file_and_an_older_schema_are_refused_with_what_to_do(tmp_path, target_url):
+async def test_a_missing_file_and_an_older_schema_are_refused_with_what_to_do(
+    tmp_path, postgres_db_url
+):
     with pytest.raises(CopyRefused, match="no such file"):
-        await copy_to_postgres(tmp_path / "missing.sqlite3", target_url)
+        await copy_to_postgres(tmp_path / "missing.sqlite3", postgres_db_url)
     older = tmp_path / "older.sqlite3"
     with sqlite3.connect(older) as db:
         db.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY)")
         db.execute("PRAGMA user_version = 7")
     with pytest.raises(CopyRefused, match=r"schema version 7, this Akhbar.s is .*migrate it first"):
-        await copy_to_postgres(older, target_url)
+        await copy_to_postgres(older, postgres_db_url)
 
 
 async def test_an_unreachable_server_is_named_without_its_password(tmp_path):
@@ -342,10 +333,10 @@ async def test_an_unreachable_server_is_named_without_its_password(tmp_path):
     assert PASSWORD not in str(raised.value)
 
 
-async def test_the_copy_command_never_writes_the_password(tmp_path, target_url):
+async def test_the_copy_command_never_writes_the_password(tmp_path, postgres_db_url):
     sqlite = await imported(tmp_path)
     config = config_file(tmp_path)
-    url = with_password(target_url)
+    url = with_password(postgres_db_url)
     copied = await run_akhbar("--config", str(config), "db", "copy", "--to", url)
     again = await run_akhbar("--config", str(config), "db", "copy", "--to", url)
     down = f"postgresql://akhbar:{PASSWORD}@127.0.0.1:{free_port()}/akhbar"
@@ -353,7 +344,7 @@ async def test_the_copy_command_never_writes_the_password(tmp_path, target_url):
         "--config", str(config), "db", "copy", env={"AKHBAR_DATABASE_URL": down}
     )
     assert copied.returncode == 0, copied.err
-    assert f"copying {sqlite} to {with_password(target_url, '***')}" in copied.err
+    assert f"copying {sqlite} to {with_password(postgres_db_url, '***')}" in copied.err
     assert "rows/s); counts and a sample of rows verified" in copied.out
     assert again.returncode == 1
     assert "already holds data" in again.err and "--force" in again.err

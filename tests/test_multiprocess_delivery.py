@@ -14,8 +14,6 @@ from collections import Counter, defaultdict
 from itertools import pairwise
 from pathlib import Path
 
-import pytest
-
 from bot.clock import utc_now
 from bot.delivery.outbox import Outbox, OutboxSettings
 from bot.models import OutgoingMessage
@@ -37,15 +35,6 @@ GROUPS = range(-30_020, -30_000)  # three rows each: 60 messages
 # Arrivals bunch a little on a loaded machine: the emulator counts this much over the rate.
 BURST = int(RATE * 0.02) + 2
 ROWS = {**{chat: 2 for chat in PRIVATE}, **{chat: 3 for chat in GROUPS}}
-
-
-@pytest.fixture
-async def database_url(postgres):
-    if isinstance(postgres, str):
-        pytest.skip(postgres)
-    name = await postgres.create_database()
-    yield postgres.database_url(name)
-    await postgres.drop_database(name)
 
 
 def write_config(tmp_path: Path, url: str) -> Path:
@@ -145,9 +134,9 @@ async def stop(processes) -> None:
 
 
 async def test_three_processes_share_a_broadcast_within_the_bots_limits_and_survive_a_kill_9(
-    tmp_path, database_url
+    tmp_path, postgres_db_url
 ):
-    config = write_config(tmp_path, database_url)
+    config = write_config(tmp_path, postgres_db_url)
     total = sum(ROWS.values())
     async with BotApiEmulator(TOKEN, auto_create_chats=True) as emulator:
         for group in GROUPS:
@@ -158,7 +147,7 @@ async def test_three_processes_share_a_broadcast_within_the_bots_limits_and_surv
         )
         emulator.enforce_flood_limits = True
         # Migrates the database before the processes start, so they do not race to do it.
-        await queue_broadcast(database_url)
+        await queue_broadcast(postgres_db_url)
         processes = await start_processes(config, emulator, 3)
         victim = processes[1]
         try:
@@ -166,7 +155,7 @@ async def test_three_processes_share_a_broadcast_within_the_bots_limits_and_surv
             killed_at = time.monotonic()  # the emulator's clock
             victim.kill()  # SIGKILL: no clean-up of any kind
             await victim.wait()
-            orphans = await orphaned_chats(database_url, victim.pid)
+            orphans = await orphaned_chats(postgres_db_url, victim.pid)
             sent_at_kill = len(sends(emulator))
             assert sent_at_kill < total, "the broadcast ended before the kill"
 

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from bot.config import BotConfig, Config, StorageConfig
 from bot.models import Schedule, ScheduleRule
-from bot.reading import search_text
 from bot.services import open_services
-from storage import database, schedules
+from storage import schedules
 from storage.connection import Connection
 from storage.database import transaction
 from tests.support.clock import FakeClock
@@ -28,28 +25,6 @@ SLOT = NOW.replace(second=0)
 NEXT = int((SLOT + timedelta(days=1)).timestamp())
 BATCH = 40
 WAIT = 10.0
-
-
-@pytest.fixture
-async def shared_url(postgres) -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for the processes of one test."""
-    if isinstance(postgres, str):
-        pytest.skip(postgres)
-    name = await postgres.create_database()
-    yield postgres.database_url(name)
-    await postgres.drop_database(name)
-
-
-@pytest.fixture
-async def two_processes(shared_url) -> AsyncIterator[tuple[Connection, Connection]]:
-    """Two pools on one database, as two bot processes would open it."""
-    first = await database.connect(shared_url, index_terms=search_text.index_text)
-    second = await database.connect(shared_url, index_terms=search_text.index_text)
-    try:
-        yield first, second
-    finally:
-        await first.close()
-        await second.close()
 
 
 async def due_schedules(db: Connection, count: int) -> set[int]:
@@ -162,8 +137,9 @@ async def until_a_statement_waits_on_a_lock(db: Connection) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_two_bots_running_one_slot_at_once_queue_each_subscriber_one_digest(shared_url):
-    config = Config(storage=StorageConfig(path=shared_url), bot=BotConfig(load_sample_news=False))
+async def test_two_bots_running_one_slot_at_once_queue_each_subscriber_one_digest(postgres_db_url):
+    storage = StorageConfig(path=postgres_db_url)
+    config = Config(storage=storage, bot=BotConfig(load_sample_news=False))
     clock = FakeClock(SLOT - timedelta(hours=1))
     bots = [await open_services(config, clock=clock) for _ in range(2)]
     try:

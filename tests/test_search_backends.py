@@ -9,18 +9,16 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from bot.config import IngestionConfig
 from bot.errors import NothingSearchable
 from bot.ingestion.dumps import parse_dump, parse_topic_index, with_topics
-from bot.ingestion.service import IngestionService
 from bot.models import ArticleDraft
 from bot.reading import search_text
 from bot.reading.news import NewsService
 from storage import article_search, database
 from storage.connection import Connection
+from tests.support.ingest import store_drafts
 
 NOW = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)
 TZ = ZoneInfo("Africa/Casablanca")
@@ -85,14 +83,11 @@ QUERIES = [
 
 
 @pytest.fixture
-async def both(tmp_path, postgres) -> AsyncIterator[tuple[Connection, Connection]]:
+async def both(tmp_path, postgres_db_url) -> AsyncIterator[tuple[Connection, Connection]]:
     """The same articles stored on SQLite and on PostgreSQL."""
-    if isinstance(postgres, str):
-        pytest.skip(postgres)
-    name = await postgres.create_database()
     opened = []
     try:
-        for location in (tmp_path / "search.sqlite3", postgres.database_url(name)):
+        for location in (tmp_path / "search.sqlite3", postgres_db_url):
             db = await database.connect(location, index_terms=search_text.index_text)
             opened.append(db)
             await store(db, sample_drafts())
@@ -101,15 +96,10 @@ async def both(tmp_path, postgres) -> AsyncIterator[tuple[Connection, Connection
     finally:
         for db in opened:
             await db.close()
-        await postgres.drop_database(name)
 
 
 async def store(db: Connection, drafts: list[ArticleDraft]) -> None:
-    async with httpx.AsyncClient() as client:
-        ingestion = IngestionService(
-            db, settings=IngestionConfig(), tz=TZ, client=client, clock=lambda: NOW
-        )
-        await ingestion.store(drafts)
+    await store_drafts(db, drafts, at=NOW)
 
 
 async def every_page(db: Connection, query: str) -> tuple[list[int], int]:

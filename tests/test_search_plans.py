@@ -3,17 +3,14 @@ newest first: both ways give the same page and count, and the statistics pick th
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from bot.config import IngestionConfig
-from bot.ingestion.service import IngestionService
 from bot.models import ArticleDraft
 from bot.reading import search_text
 from storage import article_search, database
 from storage.connection import Connection
+from tests.support.ingest import store_drafts
 
 NOW = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)
 ARTICLES = 60
@@ -37,25 +34,13 @@ def drafts() -> list[ArticleDraft]:
 
 
 @pytest.fixture
-async def pg(postgres) -> AsyncIterator[Connection]:
-    if isinstance(postgres, str):
-        pytest.skip(postgres)
-    name = await postgres.create_database()
-    db = await database.connect(postgres.database_url(name), index_terms=search_text.index_text)
+async def pg(postgres_db_url) -> AsyncIterator[Connection]:
+    db = await database.connect(postgres_db_url, index_terms=search_text.index_text)
     try:
-        async with httpx.AsyncClient() as client:
-            ingestion = IngestionService(
-                db,
-                settings=IngestionConfig(),
-                tz=ZoneInfo("Africa/Casablanca"),
-                client=client,
-                clock=lambda: NOW,
-            )
-            assert await ingestion.store(drafts()) == (ARTICLES, 0)
+        assert await store_drafts(db, drafts(), at=NOW) == (ARTICLES, 0)
         yield db
     finally:
         await db.close()
-        await postgres.drop_database(name)
 
 
 async def page(db: Connection, words: str, *, through_index: bool, window: int, offset: int):

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.models import Source
-from bot.reading import search_text
-from storage import database, sources
+from storage import sources
 from storage.connection import Connection
 from storage.database import transaction
 
@@ -23,23 +20,6 @@ NOW = datetime(2025, 3, 3, 8, 0, 30, tzinfo=UTC)
 LEASE = NOW + timedelta(minutes=5)
 BATCH = 8
 WAIT = 10.0
-
-
-@pytest.fixture
-async def two_processes(postgres) -> AsyncIterator[tuple[Connection, Connection]]:
-    """Two pools on one fresh database, as two bot processes would open it."""
-    if isinstance(postgres, str):
-        pytest.skip(postgres)
-    name = await postgres.create_database()
-    url = postgres.database_url(name)
-    first = await database.connect(url, index_terms=search_text.index_text)
-    second = await database.connect(url, index_terms=search_text.index_text)
-    try:
-        yield first, second
-    finally:
-        await first.close()
-        await second.close()
-        await postgres.drop_database(name)
 
 
 async def due_sources(db: Connection, count: int) -> set[str]:

@@ -122,7 +122,7 @@ class BulkComposer:
             if key in pools:
                 continue
             cached = (*key, since, newest)
-            pool = kept.get(cached) or self._pools.get(cached)
+            pool = kept.get(cached)
             if pool is None:
                 pool = await digest_queries.candidates(
                     self._db, after_id=request.after_id, fetched_since=since,
