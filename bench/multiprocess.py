@@ -31,6 +31,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.timing import steady_emulator
+
 TOKEN = "123456:BENCH-token"
 RATE = 1000.0  # the paid-broadcast limit: the most [delivery] accepts
 RESULTS_FILE = Path(__file__).parent / "multiprocess_results.md"
@@ -150,7 +152,8 @@ async def run(server, setup: Setup, messages: int, delay: float) -> dict:
                 emulator.api.flood = FloodLimiter(overall_per_second=int(RATE))
                 emulator.enforce_flood_limits = setup.limited
                 config = _config(Path(folder), storage)
-                rss = await _drain(emulator, config, setup, messages)
+                with steady_emulator():
+                    rss = await _drain(emulator, config, setup, messages)
                 calls = [c for c in emulator.requests if c.method == "sendMessage"]
     return _measured(calls) | {"setup": setup, "peak_rss_mb": rss}
 

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
-__all__ = ["Stopwatch", "percentile"]
+__all__ = ["Stopwatch", "percentile", "steady_emulator"]
+
+
+@contextmanager
+def steady_emulator() -> Iterator[None]:
+    """No garbage collection in this process while the block runs.
+
+    The emulator, Telegram's stand-in, runs in the benchmark's own process. A collection over
+    its large state pauses it for up to ~150 ms. The bot's requests that arrive during such a
+    pause would then be counted together, as a burst the bot never sent, and answered 429.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 class Stopwatch:

@@ -4,6 +4,7 @@ would notice."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import UTC, datetime, time
 
 import pytest
@@ -12,6 +13,7 @@ from bot.config import BotConfig, Config, DigestConfig, SourceConfig, StorageCon
 from bot.formatting import MESSAGE_LIMIT, telegram_length
 from bot.models import ChatRights, ScheduleRule, TargetChat, UnreachableReason
 from bot.services import open_services
+from bot.subscriptions.composition import BulkComposer
 from bot.subscriptions.rules import ScheduleRequest
 from storage import deliveries
 from tests.support.digest_world import draft, outbox_rows, store
@@ -84,6 +86,36 @@ async def test_the_same_slot_is_never_queued_twice(services, clock):
     assert await services.digests.run_schedule(schedule.id) is not None
     clock.advance(minutes=5)  # a re-run of the job within the grace period
     assert await services.digests.run_schedule(schedule.id) is None
+    assert len(await outbox_rows(services, USER)) == 1
+
+
+@pytest.mark.sqlite_only
+async def test_other_writers_are_not_held_while_a_slot_is_composed(
+    services, clock, db_path, monkeypatch
+):
+    # The outbox worker writes on its own connection (its sends, its share of the send rate);
+    # SQLite has one write lock, so a slot must not hold it while composing digests.
+    writable_while_composing = []
+    compose = BulkComposer.compose
+
+    async def compose_and_try_a_write(self, *args, **kwargs):
+        other = sqlite3.connect(db_path, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+            writable_while_composing.append(True)
+        except sqlite3.OperationalError:  # database is locked
+            writable_while_composing.append(False)
+        finally:
+            other.close()
+        return await compose(self, *args, **kwargs)
+
+    monkeypatch.setattr(BulkComposer, "compose", compose_and_try_a_write)
+    await subscriber(services)
+    await store(services, draft("خبر"))
+    clock.set(MONDAY_0800)
+    assert await services.digests.run_due(MONDAY_0800) == (1, 1)
+    assert writable_while_composing == [True]
     assert len(await outbox_rows(services, USER)) == 1
 
 

@@ -1,9 +1,9 @@
 """The overall send rate shared by every process on one database (`storage.send_budget`).
 
 Each process draws a few evenly spaced slots at a time (about 50 ms worth, at most the jobs it
-has ready), so the sends of all processes together keep one schedule: the rate is never
-exceeded, whichever process sends. A 429 seen by one process pauses the schedule for all; the
-others notice at their next draw, within one batch.
+has ready, about 100 ms ahead), so the sends of all processes together keep one schedule: the
+rate is never exceeded, whichever process sends. A 429 seen by one process pauses the schedule
+for all; the others notice at their next draw, within one batch.
 
 The worker and the replies of handlers (`bot.ptb.rate_limits`) draw from one `SharedBudget` per
 process: `reserve` hands each caller a slot of its own, so a reply never takes the slot the
@@ -24,6 +24,9 @@ from storage.connection import Connection
 log = logging.getLogger("bot.delivery.outbox")
 
 BATCH_SECONDS = 0.05
+# The next draw starts while the slots held still cover this long: a draw that waits for the
+# database (another transaction writing) does not leave the sends without slots.
+REFILL_LEAD_SECONDS = 0.1
 # A slot may start this late at most: a process that fell behind its slots must not spend them
 # all at once (that would be a burst). 4 ms adds at most 0.4% to any one second, well inside the
 # 2% jitter allowance; at 10 ms three loaded processes drew a few 429s at 1,000/s.
@@ -66,7 +69,11 @@ class SharedBudget:
             self._slots.popleft()
         while not self._slots:
             await self._refilled(wanted)
-        if self._refill is None and self._slots[-1] - now < BATCH_SECONDS / 2:
+        if (
+            self._refill is None
+            and self._slots[-1] - now < REFILL_LEAD_SECONDS
+            and wanted() > len(self._slots)
+        ):
             # Draw the next batch while this one is spent, so sending never waits for it.
             self._refill = asyncio.create_task(self._draw(self._size(wanted)))
             self._refill.add_done_callback(self._refill_done)
@@ -107,7 +114,8 @@ class SharedBudget:
             self._refill = None
 
     def _size(self, wanted: Callable[[], int]) -> int:
-        return min(max(wanted(), 1), self._batch)
+        # The sends ready beyond the slots held (a slot left unused is lost to every process).
+        return min(max(wanted() - len(self._slots), 1), self._batch)
 
     async def close(self) -> None:
         """Stop a draw under way (the worker stops)."""

@@ -27,7 +27,7 @@ from storage.connection import Connection
 
 # Composing is CPU work on the event loop: hand it back this often so updates are answered
 # and the outbox worker keeps sending while a large slot is composed.
-YIELD_EVERY = 100
+YIELD_EVERY = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -40,6 +41,16 @@ def digest_key(chat_id: int, schedule_id: int, slot: datetime) -> str:
 
 
 _Run = tuple[Schedule, ChatSettings, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class _Composed:
+    """A batch of runs split into rounds (each chat once per round), the first composed."""
+
+    newest: int  # the newest article when composing began: each run's new position
+    username: str | None
+    rounds: list[list[_Run]]
+    first: list[tuple[_Run, Digest, str]]
 
 
 def _epoch(moment: datetime | None) -> int | None:
@@ -110,7 +121,9 @@ class DigestService:
 
         The claim moves each row's next fire time only if it still holds the value read, in
         the transaction that queues the digests: a second process reading the same rows
-        claims none of them, and a crash leaves the rows due for the next run.
+        claims none of them, and a crash leaves the rows due for the next run. The digests are
+        composed before the claim, the transaction's first write: the database's write lock
+        (which the outbox worker's sends wait on under SQLite) is held only to write rows.
         """
         async with transaction(self._db):
             due = await schedules.due(self._db, now=now, limit=self.batch_size)
@@ -118,16 +131,17 @@ class DigestService:
                 return 0, 0
             found = await chats.many(self._db, sorted({s.chat_id for s in due}))
             checks = self._checks(due, found, now)
+            runs = [
+                (s, found[s.chat_id], checks[s.id].slot)
+                for s in due
+                if self._is_runnable(s, found.get(s.chat_id), checks[s.id])
+            ]
+            composed = await self._compose_first_round(runs, now)
             claimed = await schedules.claim(
                 self._db,
                 [(s.id, s.next_fire_at, _epoch(checks[s.id].next_fire)) for s in due],
             )
-            runs = [
-                (s, found[s.chat_id], checks[s.id].slot)
-                for s in due
-                if s.id in claimed and self._is_runnable(s, found.get(s.chat_id), checks[s.id])
-            ]
-            queued = await self._serve(runs, now)
+            queued = await self._serve(composed, now, claimed=claimed)
         return len(due), len(queued)
 
     def _checks(
@@ -155,37 +169,52 @@ class DigestService:
             return False
         return schedule.last_slot is None or check.slot > schedule.last_slot
 
-    async def _serve(self, runs: Sequence[_Run], now: datetime) -> list[Digest]:
-        """Record each run's slot and queue its digest; return those queued. Runs inside the
-        caller's transaction: slots, outbox rows and deliveries are committed together."""
+    async def _compose_first_round(self, runs: Sequence[_Run], now: datetime) -> _Composed:
+        """Compose the runs' first round (each chat once). A chat's later runs in the same
+        batch wait for `_serve`, so they see what its first run delivers."""
+        newest = await digest_queries.newest_id(self._db)
+        username = await bot_settings.get(self._db, BOT_USERNAME)
+        rounds = _one_per_chat(runs)
+        first = await self._compose_round(rounds[0], now, username) if rounds else []
+        return _Composed(newest, username, rounds, first)
+
+    async def _serve(
+        self, composed: _Composed, now: datetime, *, claimed: Container[int] | None = None
+    ) -> list[Digest]:
+        """Record each run's slot and queue its digest (only runs of `claimed` schedules, when
+        given); return those queued. Runs inside the caller's transaction: slots, outbox rows
+        and deliveries are committed together."""
+        runs = [run for round_ in composed.rounds for run in round_]
+        if claimed is not None:
+            runs = [run for run in runs if run[0].id in claimed]
         if not runs:
             return []
-        newest = await digest_queries.newest_id(self._db)
         served = await schedules.record_runs(
-            self._db, [(s.id, int(slot.timestamp()), newest) for s, _, slot in runs]
+            self._db, [(s.id, int(slot.timestamp()), composed.newest) for s, _, slot in runs]
         )
-        runs = [run for run in runs if run[0].id in served]  # served meanwhile: nothing again
-        username = await bot_settings.get(self._db, BOT_USERNAME)
-        queued: list[Digest] = []
-        for round_ in _one_per_chat(runs):
-            queued += await self._serve_round(round_, now, username)
+        # Served meanwhile (a second process, a re-run): nothing again.
+        queued = await self._queue_many(
+            [(digest, key) for (s, _, _), digest, key in composed.first if s.id in served], now
+        )
+        for round_ in composed.rounds[1:]:
+            round_ = [run for run in round_ if run[0].id in served]
+            done = await self._compose_round(round_, now, composed.username)
+            queued += await self._queue_many([(digest, key) for _, digest, key in done], now)
         return queued
 
-    async def _serve_round(
-        self,
-        runs: Sequence[_Run],
-        now: datetime,
-        username: str | None,
-    ) -> list[Digest]:
+    async def _compose_round(
+        self, runs: Sequence[_Run], now: datetime, username: str | None
+    ) -> list[tuple[_Run, Digest, str]]:
+        """Each run's digest and outbox key; runs with nothing to send are left out (their
+        slot is still served: nothing new is nothing to resend)."""
         found = await subscriptions.many(self._db, [chat.chat_id for _, chat, _ in runs])
         requests = [DigestRequest(chat, s, found.get(chat.chat_id)) for s, chat, _ in runs]
         digests = await self._composer.compose(requests, now=now, bot_username=username)
-        keyed = [
-            (digest, digest_key(chat.chat_id, s.id, slot))
+        return [
+            ((s, chat, slot), digest, digest_key(chat.chat_id, s.id, slot))
             for (s, chat, slot), digest in zip(runs, digests, strict=True)
-            if digest is not None  # the slot is served: nothing new is nothing to resend
+            if digest is not None
         ]
-        return await self._queue_many(keyed, now)
 
     async def run_schedule(self, schedule_id: int) -> Digest | None:
         """Queue the digest of the slot due now, once; None when nothing was queued."""
@@ -200,7 +229,8 @@ class DigestService:
             )
             if not self._is_runnable(schedule, chat, SlotCheck(slot, None)):
                 return None
-            queued = await self._serve([(schedule, chat, slot)], now)
+            composed = await self._compose_first_round([(schedule, chat, slot)], now)
+            queued = await self._serve(composed, now)
         return queued[0] if queued else None
 
     async def preview(self, chat_id: int, schedule: Schedule | None) -> Digest | None:
