@@ -119,6 +119,30 @@ async def test_other_writers_are_not_held_while_a_slot_is_composed(
     assert len(await outbox_rows(services, USER)) == 1
 
 
+async def test_an_article_pushed_while_a_slot_is_composed_is_not_in_its_digest(
+    services, clock, monkeypatch
+):
+    await subscriber(services)
+    pushed, _ = await store(services, draft("خبر عاجل"), draft("خبر آخر", minutes=1))
+    compose = BulkComposer.compose
+
+    async def compose_then_push(self, *args, **kwargs):
+        digests = await compose(self, *args, **kwargs)
+        if not await deliveries.delivered_to(services.db, chat_ids=[USER], article_ids=[pushed]):
+            # An instant push of the first article lands between composing and queueing.
+            await deliveries.record(
+                services.db, chat_id=USER, article_ids=[pushed], kind="instant", at=MONDAY_0800
+            )
+            await services.db.commit()
+        return digests
+
+    monkeypatch.setattr(BulkComposer, "compose", compose_then_push)
+    clock.set(MONDAY_0800)
+    assert await services.digests.run_due(MONDAY_0800) == (1, 1)
+    [row] = await outbox_rows(services, USER)
+    assert headlines(row.text) == ["خبر آخر"]
+
+
 async def test_an_article_never_reaches_a_chat_twice(services, clock):
     schedule = await subscriber(services)
     await store(services, draft("خبر قديم"))

@@ -121,22 +121,23 @@ class DigestService:
 
         The claim moves each row's next fire time only if it still holds the value read, in
         the transaction that queues the digests: a second process reading the same rows
-        claims none of them, and a crash leaves the rows due for the next run. The digests are
-        composed before the claim, the transaction's first write: the database's write lock
-        (which the outbox worker's sends wait on under SQLite) is held only to write rows.
+        claims none of them, and a crash leaves the rows due for the next run. Reading and
+        composing come before that transaction, so handlers keep writing meanwhile and the
+        database's write lock (which the outbox worker's sends wait on under SQLite) is held
+        only to write rows.
         """
+        due = await schedules.due(self._db, now=now, limit=self.batch_size)
+        if not due:
+            return 0, 0
+        found = await chats.many(self._db, sorted({s.chat_id for s in due}))
+        checks = self._checks(due, found, now)
+        runs = [
+            (s, found[s.chat_id], checks[s.id].slot)
+            for s in due
+            if self._is_runnable(s, found.get(s.chat_id), checks[s.id])
+        ]
+        composed = await self._compose_first_round(runs, now)
         async with transaction(self._db):
-            due = await schedules.due(self._db, now=now, limit=self.batch_size)
-            if not due:
-                return 0, 0
-            found = await chats.many(self._db, sorted({s.chat_id for s in due}))
-            checks = self._checks(due, found, now)
-            runs = [
-                (s, found[s.chat_id], checks[s.id].slot)
-                for s in due
-                if self._is_runnable(s, found.get(s.chat_id), checks[s.id])
-            ]
-            composed = await self._compose_first_round(runs, now)
             claimed = await schedules.claim(
                 self._db,
                 [(s.id, s.next_fire_at, _epoch(checks[s.id].next_fire)) for s in due],
@@ -193,14 +194,38 @@ class DigestService:
             self._db, [(s.id, int(slot.timestamp()), composed.newest) for s, _, slot in runs]
         )
         # Served meanwhile (a second process, a re-run): nothing again.
-        queued = await self._queue_many(
-            [(digest, key) for (s, _, _), digest, key in composed.first if s.id in served], now
-        )
-        for round_ in composed.rounds[1:]:
+        first = [item for item in composed.first if item[0][0].id in served]
+        first, outdated = await self._still_new(first)
+        queued = await self._queue_many([(digest, key) for _, digest, key in first], now)
+        for round_ in (outdated, *composed.rounds[1:]):
             round_ = [run for run in round_ if run[0].id in served]
+            if not round_:
+                continue
             done = await self._compose_round(round_, now, composed.username)
             queued += await self._queue_many([(digest, key) for _, digest, key in done], now)
         return queued
+
+    async def _still_new(
+        self, composed: list[tuple[_Run, Digest, str]]
+    ) -> tuple[list[tuple[_Run, Digest, str]], list[_Run]]:
+        """Split digests composed before the transaction into those still new to their chat
+        and the runs to compose again: a chat that received one of the articles meanwhile
+        (an instant push) must not get it twice."""
+        chat_ids = [digest.chat_id for _, digest, _ in composed]
+        article_ids = sorted({a.id for _, digest, _ in composed for a in digest.articles})
+        received = await deliveries.delivered_to(
+            self._db, chat_ids=chat_ids, article_ids=article_ids
+        )
+        if not received:
+            return composed, []
+        fresh, outdated = [], []
+        for item in composed:
+            got = received.get(item[1].chat_id, ())
+            if any(a.id in got for a in item[1].articles):
+                outdated.append(item[0])
+            else:
+                fresh.append(item)
+        return fresh, outdated
 
     async def _compose_round(
         self, runs: Sequence[_Run], now: datetime, username: str | None
