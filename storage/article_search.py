@@ -63,10 +63,10 @@ async def search(
     `window` matches are ordered, which keeps the cost bounded.
     """
     if is_postgres(db):
-        rows = await _search_postgres(db, query, limit=limit, offset=offset, window=window)
+        rows, total = await _search_postgres(db, query, limit=limit, offset=offset, window=window)
     else:
         rows = await _search_sqlite(db, query, limit=limit, offset=offset, window=window)
-    total = rows[0]["total"] if rows else await _count_matches(db, query, window)
+        total = rows[0]["total"] if rows else await _count_matches(db, query, window)
     return [to_article(row) for row in rows], total
 
 
@@ -88,14 +88,42 @@ async def _search_sqlite(db: Connection, query: TermQuery, *, limit, offset, win
     )
 
 
-# A row the newest-first scan reads costs about three times what the GIN path pays per match:
-# the scan detoasts each row's tsvector to test it (measured on bench.postgres's articles).
-_SCAN_ROW_COST = 3
+async def _count_matches(db: Connection, query: TermQuery, window: int) -> int:
+    rows = await db.execute_fetchall(
+        "SELECT count(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
+        (fts5(query), window),
+    )
+    return rows[0][0]
 
-# Each query's share of the articles, from the planner's statistics on the tsvector column
-# (the lexemes frequent enough to be listed; any other is rarer than all of them).
-_LEXEME_SHARES = (
-    "SELECT c.reltuples, s.attname IS NOT NULL, f.lexeme, f.share FROM pg_class c"
+
+# Costs per row in heap page visits, the unit of reading one match found through the GIN index
+# (measured on bench.postgres's articles): the newest-first scan detoasts each row's tsvector
+# to test it; the GIN index adds each of the word's matches to a bitmap before any is read.
+_SCAN_ROW_COST = 3
+_BITMAP_ENTRY_COST = 0.12
+# How many times `window` matches the first slice of newest ids should hold by the statistics:
+# a word may be rarer among the newest articles than among all of them.
+_SLICE_MARGIN = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Statistics:
+    """The articles' ids and, once analysed, their estimated count and the query's share."""
+
+    oldest: int
+    newest: int
+    rows: float
+    share: float | None
+
+
+# The articles' ids and each query term's share of them, from the planner's statistics on the
+# tsvector column (the lexemes frequent enough to be listed; any other is rarer than all of
+# them: PostgreSQL puts it at half the least listed share, and so do we).
+_STATISTICS = (
+    "SELECT (SELECT min(id) FROM articles), (SELECT max(id) FROM articles), c.reltuples,"
+    " s.attname IS NOT NULL,"
+    " s.most_common_elem_freqs[array_length(s.most_common_elem_freqs, 1) - 2] / 2,"
+    " f.lexeme, f.share FROM pg_class c"
     " LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'articles'"
     " AND s.attname = 'search' LEFT JOIN LATERAL (SELECT * FROM"
     " unnest(CAST(CAST(s.most_common_elems AS TEXT) AS TEXT[]), s.most_common_elem_freqs)"
@@ -109,70 +137,90 @@ _NEWEST_FIRST = (
     " SELECT id, sort_at, search @@ to_tsquery('simple', ?) AS in_title FROM articles"
     " WHERE search @@ to_tsquery('simple', ?) ORDER BY id DESC LIMIT ?)"
 )
-# …through the GIN index and sorted: `id + 0` keeps the planner off the newest-first scan, and
-# a tsquery out of a subquery hides the word, so no estimate of its frequency steers the plan
-# back to reading every row; only the window's rows have their title tested.
+# …through the GIN index and sorted, every match or those from a lowest id on (PostgreSQL
+# then ANDs the GIN bitmap with one of the primary key's, and reads only that slice's rows):
+# `id + 0` keeps the planner off the newest-first scan, and a tsquery and bound out of
+# subqueries hide the word and the slice, so no estimate of either steers the plan back to
+# reading every row; only the window's rows have their title tested.
 _THROUGH_INDEX = (
     "ids AS MATERIALIZED (SELECT id FROM articles"
-    " WHERE search @@ (SELECT to_tsquery('simple', ?)) ORDER BY id + 0 DESC LIMIT ?),"
+    " WHERE search @@ (SELECT to_tsquery('simple', ?)){slice} ORDER BY id + 0 DESC LIMIT ?),"
     " hits AS MATERIALIZED (SELECT a.id, a.sort_at, a.search @@ to_tsquery('simple', ?)"
     " AS in_title FROM ids JOIN articles a ON a.id = ids.id)"
 )
+_SLICE = " AND id >= (SELECT CAST(? AS BIGINT))"
+# The count comes on a row of its own when the page is empty.
 _PAGE = (
     " page AS (SELECT id, in_title, sort_at FROM hits"
     " ORDER BY in_title DESC, sort_at DESC, id DESC LIMIT ? OFFSET ?)"
-    f" SELECT {A_COLUMNS}, (SELECT count(*) FROM hits) AS total FROM page p"
-    " JOIN articles a ON a.id = p.id ORDER BY p.in_title DESC, p.sort_at DESC, p.id DESC"
+    f" SELECT {A_COLUMNS}, n.total FROM (SELECT count(*) AS total FROM hits) AS n"
+    " LEFT JOIN (page p JOIN articles a ON a.id = p.id) ON true"
+    " ORDER BY p.in_title DESC, p.sort_at DESC, p.id DESC"
 )
 
 
-async def _search_postgres(
-    db: Connection, query: TermQuery, *, limit, offset, window, through_index: bool | None = None
-):
+async def _search_postgres(db: Connection, query: TermQuery, *, limit, offset, window):
     # Newest first, the planner filters newest rows until the window is full: cheap for a
-    # common word, but a rare one reads most of the table. Its matches are then fewer than
-    # those rows, and cheaper read through the GIN index and sorted.
-    if through_index is None:
-        through_index = await _is_rare(db, query, window)
-    match, in_title = tsquery(query), tsquery(query, title_only=True)
-    if through_index:
-        hits, parameters = _THROUGH_INDEX, (match, window, in_title)
-    else:
-        hits, parameters = _NEWEST_FIRST, (in_title, match, window)
-    return await db.execute_fetchall(f"WITH {hits},{_PAGE}", (*parameters, limit, offset))
+    # common word, but a rarer one reads many rows per match. Its matches are then cheaper
+    # read through the GIN index, from the slice of newest ids that should hold the window.
+    statistics = await _statistics(db, query)
+    share = statistics.share
+    if share is None or _scanning_is_cheaper(statistics.rows, share, window):
+        return await _newest_first(db, query, limit=limit, offset=offset, window=window)
+    span = _SLICE_MARGIN * window / share if share > 0 else None
+    return await _through_index(
+        db, query, statistics, span=span, limit=limit, offset=offset, window=window
+    )
 
 
-async def _is_rare(db: Connection, query: TermQuery, window: int) -> bool:
-    """Whether reading every match through the GIN index costs less than scanning newest
-    rows until `window` match, by the planner's statistics (none yet: scan newest first)."""
+async def _statistics(db: Connection, query: TermQuery) -> _Statistics:
     terms = sorted({term for group in query.groups for term in group})
-    rows = await db.execute_fetchall(_LEXEME_SHARES, (terms,))
-    table_rows, analyzed = rows[0][0], rows[0][1]
-    if not analyzed or table_rows <= 0:
-        return False
-    shares = {row[2]: row[3] for row in rows if row[2] is not None}
-    group_shares = [min(shares.get(term, 0.0) for term in group) for group in query.groups]
-    share = min(sum(group_shares), 1.0)
-    matches = share * table_rows
-    scanned = table_rows if matches <= window else window / share
-    return matches < _SCAN_ROW_COST * scanned
+    rows = await db.execute_fetchall(_STATISTICS, (terms,))
+    oldest, newest, table_rows, analyzed, unlisted = rows[0][:5]
+    if not analyzed or table_rows <= 0 or newest is None:
+        return _Statistics(oldest or 0, newest or 0, 0, None)
+    shares = {row[5]: row[6] for row in rows if row[5] is not None}
+    group_shares = [
+        min(shares.get(term, unlisted or 0.0) for term in group) for group in query.groups
+    ]
+    return _Statistics(oldest, newest, table_rows, min(sum(group_shares), 1.0))
 
 
-async def _count_matches(db: Connection, query: TermQuery, window: int) -> int:
-    if is_postgres(db):
-        sql = (
-            "SELECT count(*) FROM (SELECT id FROM articles"
-            " WHERE search @@ to_tsquery('simple', ?) LIMIT ?) AS hits"
-        )
-        match = tsquery(query)
-    else:
-        sql = (
-            "SELECT count(*) FROM"
-            " (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)"
-        )
-        match = fts5(query)
-    rows = await db.execute_fetchall(sql, (match, window))
-    return rows[0][0]
+def _scanning_is_cheaper(rows: float, share: float, window: int) -> bool:
+    """Whether scanning newest rows until `window` match costs less than reading the matches
+    through the GIN index, from a slice of newest ids holding about twice the window."""
+    matches = share * rows
+    scanned = rows if matches <= window else window / share
+    indexed = _BITMAP_ENTRY_COST * matches + min(matches, _SLICE_MARGIN * window)
+    return _SCAN_ROW_COST * scanned <= indexed
+
+
+async def _newest_first(db: Connection, query: TermQuery, *, limit, offset, window):
+    match, in_title = tsquery(query), tsquery(query, title_only=True)
+    return await _page(db, _NEWEST_FIRST, (in_title, match, window), limit, offset)
+
+
+async def _through_index(
+    db: Connection, query: TermQuery, statistics: _Statistics, *, span, limit, offset, window
+):
+    """Read the window's matches through the GIN index from the `span` newest ids (None: all),
+    widening the slice while it holds fewer than `window` matches and older ids remain."""
+    match, in_title = tsquery(query), tsquery(query, title_only=True)
+    while span is not None and statistics.newest - span > statistics.oldest:
+        lowest = statistics.newest - int(span)
+        hits = _THROUGH_INDEX.format(slice=_SLICE)
+        rows, found = await _page(db, hits, (match, lowest, window, in_title), limit, offset)
+        if found >= window:  # no older match can be among the window's
+            return rows, found
+        # As many more ids as the slice's own density says hold the window, twice over.
+        span = span * _SLICE_MARGIN * window / max(found, 1)
+    hits = _THROUGH_INDEX.format(slice="")
+    return await _page(db, hits, (match, window, in_title), limit, offset)
+
+
+async def _page(db: Connection, hits: str, parameters: tuple, limit: int, offset: int):
+    rows = await db.execute_fetchall(f"WITH {hits},{_PAGE}", (*parameters, limit, offset))
+    return [row for row in rows if row["id"] is not None], rows[0]["total"]
 
 
 async def closest_titles(
