@@ -168,6 +168,7 @@ class OutboxWorker:
         self._job_ready = asyncio.Event()
         self._rows_wanted = asyncio.Event()
         self._drain_waiters: list[asyncio.Future[None]] = []
+        self._telling = 0  # chat events (unreachable, migrated) being handled
         self._tasks: list[asyncio.Task[None]] = []
         self._deliveries: set[asyncio.Task[None]] = set()
         self._last_renewal = 0.0
@@ -224,7 +225,8 @@ class OutboxWorker:
         self._unreachable.pop(chat_id, None)
 
     async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait until this worker holds nothing and finds nothing due; raise TimeoutError."""
+        """Wait until this worker holds nothing, finds nothing due and has handled every chat
+        event its sends raised (a chat paused as unreachable); raise TimeoutError."""
         waiter = asyncio.get_running_loop().create_future()
         self._drain_waiters.append(waiter)
         self.wake()
@@ -244,7 +246,7 @@ class OutboxWorker:
             waiters, self._drain_waiters = self._drain_waiters, []
             # A row finished during the queries below may free its chat's next row: idle only
             # if nothing was held when they started.
-            was_idle = self._held == 0
+            was_idle = self._held == 0 and self._telling == 0
             is_hungry = self._held <= self._settings.claim_batch
             found = await self._claim() if is_hungry else 0
             pause = self._settings.idle_poll_seconds
@@ -486,10 +488,14 @@ class OutboxWorker:
         self._job_ready.set()
 
     async def _tell(self, event: Awaitable[None]) -> None:
+        self._telling += 1
         try:
             await event
         except Exception:
             log.exception("chat event handler failed")
+        finally:
+            self._telling -= 1
+            self._rows_wanted.set()  # a drain may have waited for this event alone
 
 
 def default_worker_id() -> str:
