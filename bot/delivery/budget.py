@@ -1,9 +1,9 @@
 """The overall send rate shared by every process on one database (`storage.send_budget`).
 
 Each process draws a few evenly spaced slots at a time (about 50 ms worth, at most the jobs it
-has ready, about 100 ms ahead), so the sends of all processes together keep one schedule: the
-rate is never exceeded, whichever process sends. A 429 seen by one process pauses the schedule
-for all; the others notice at their next draw, within one batch.
+has ready), so the sends of all processes together keep one schedule: the rate is never
+exceeded, whichever process sends. A 429 seen by one process pauses the schedule for all; the
+others notice at their next draw, within one batch.
 
 The worker and the replies of handlers (`bot.ptb.rate_limits`) draw from one `SharedBudget` per
 process: `reserve` hands each caller a slot of its own, so a reply never takes the slot the
@@ -24,9 +24,6 @@ from storage.connection import Connection
 log = logging.getLogger("bot.delivery.outbox")
 
 BATCH_SECONDS = 0.05
-# The next draw starts while the slots held still cover this long: a draw that waits for the
-# database (another transaction writing) does not leave the sends without slots.
-REFILL_LEAD_SECONDS = 0.1
 # A slot may start this late at most: a process that fell behind its slots must not spend them
 # all at once (that would be a burst). 4 ms adds at most 0.4% to any one second, well inside the
 # 2% jitter allowance; at 10 ms three loaded processes drew a few 429s at 1,000/s.
@@ -71,7 +68,7 @@ class SharedBudget:
             await self._refilled(wanted)
         if (
             self._refill is None
-            and self._slots[-1] - now < REFILL_LEAD_SECONDS
+            and self._slots[-1] - now < BATCH_SECONDS / 2
             and wanted() > len(self._slots)
         ):
             # Draw the next batch while this one is spent, so sending never waits for it.
@@ -88,14 +85,22 @@ class SharedBudget:
         return slot
 
     async def acquire(self, *, wanted: Callable[[], int] = lambda: 1) -> None:
-        """Wait for a slot of this process's own; a 429 seen meanwhile means a later one."""
+        """Wait for a slot of this process's own; a 429 seen meanwhile, or a wake-up too late
+        for it, means a later one."""
         loop = asyncio.get_running_loop()
         while True:
             slot = await self.reserve(wanted=wanted)
             if slot > loop.time():
                 await asyncio.sleep(slot - loop.time())
-            if not self._is_paused(slot):
+            if not self.is_spent(slot):
                 return
+
+    def is_spent(self, slot: float) -> bool:
+        """Whether a send may no longer start in `slot`: a 429 paused the schedule since it was
+        drawn, or it is past by more than the tolerance (the event loop was busy). Sends woken
+        late together would otherwise start together, a burst over the rate."""
+        late = asyncio.get_running_loop().time() - slot > LATE_TOLERANCE_SECONDS
+        return late or self._is_paused(slot)
 
     def _is_paused(self, slot: float) -> bool:
         # A slot drawn before a 429 paused the schedule (a draw under way then ends after the

@@ -340,18 +340,21 @@ class OutboxWorker:
             if job is not None:
                 if await self._shared_slot():
                     return job
-                self._schedule(job, loop.time())  # a 429 paused sending meanwhile
+                self._schedule(job, loop.time())  # its slot was spent: try the next one
                 continue
             self._job_ready.clear()
             await _wait(self._job_ready, self._due[0][0] - now if self._due else None)
 
     async def _shared_slot(self) -> bool:
-        """Wait for this process's next slot of the overall rate; False if a 429 came first."""
+        """Wait for this process's next slot of the overall rate; False if it is spent (a 429
+        came first, or the loop woke too late for it)."""
         loop = asyncio.get_running_loop()
         # Reserved, not just looked at: a reply of this process cannot take it meanwhile.
         slot = await self._budget.reserve(wanted=lambda: self._ready_count(loop.time()) + 1)
         if slot > loop.time():
             await asyncio.sleep(slot - loop.time())
+        if self._budget.is_spent(slot):
+            return False
         return self._pacer.next_slot(loop.time()) <= loop.time()
 
     def _ready_count(self, now: float) -> int:
