@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from bot.errors import CopyRefused
 from storage import postgres
 from storage.connection import Connection
@@ -219,7 +217,7 @@ async def _seeded_rows(db: Connection) -> dict[str, int]:
             raise _Probed
     except _Probed:
         return seeded
-    except asyncpg.InsufficientPrivilegeError:
+    except postgres.driver().InsufficientPrivilegeError:
         return {}  # then any row counts as data: --force is the way past
 
 
@@ -303,7 +301,7 @@ async def _copy_table(
 async def _write(db: Connection, sql: str, arrays: list[list[Value]], table: str) -> None:
     try:
         await db.execute(sql, arrays)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+    except (postgres.driver().PostgresError, postgres.driver().InterfaceError, OSError) as error:
         # The whole copy rolls back; say which table, and PostgreSQL's reason in one line.
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CopyRefused(f"{table}: PostgreSQL refused the rows: {reason}") from None

@@ -12,11 +12,13 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-
-import asyncpg
+from typing import TYPE_CHECKING
 
 from bot.errors import DatabaseUnavailable
-from storage.postgres import LEADER_LOCK, LOCK_CLASS, START_LOCK, redacted
+from storage.postgres import LEADER_LOCK, LOCK_CLASS, START_LOCK, driver, driver_errors, redacted
+
+if TYPE_CHECKING:
+    import asyncpg
 
 # Who holds the lock shows in pg_stat_activity.application_name (operators, tests).
 APPLICATION_NAME = "akhbar pid {pid}"
@@ -29,7 +31,6 @@ _KEEPALIVES = {
     "tcp_keepalives_interval": "3",
     "tcp_keepalives_count": "3",
 }
-_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class LeaderLock:
@@ -52,7 +53,7 @@ class LeaderLock:
 
     async def _open(self) -> asyncpg.Connection:
         if self._connection is None or self._connection.is_closed():
-            self._connection = await asyncpg.connect(
+            self._connection = await driver().connect(
                 self._url,
                 timeout=self._timeout,
                 server_settings={
@@ -74,7 +75,7 @@ class LeaderLock:
             if acquired:
                 await connection.add_listener(CHANNEL, self._heard)
             return acquired
-        except _ERRORS:
+        except driver_errors():
             await self.close()
             return False
 
@@ -88,7 +89,7 @@ class LeaderLock:
             await connection.execute(
                 "SELECT pg_notify($1, $2)", CHANNEL, payload, timeout=self._timeout
             )
-        except _ERRORS:
+        except driver_errors():
             await self.close()
 
     async def is_held(self) -> bool:
@@ -102,7 +103,7 @@ class LeaderLock:
                 LOCK_CLASS, LEADER_LOCK,
                 timeout=self._timeout,
             )  # fmt: skip
-        except _ERRORS:
+        except driver_errors():
             await self.close()
             return False
 
@@ -116,7 +117,7 @@ class LeaderLock:
         one after the other, so each sees what the one before wrote."""
         try:
             connection = await self._open()
-        except (*_ERRORS, ValueError) as error:
+        except (*driver_errors(), ValueError) as error:
             raise DatabaseUnavailable(f"{redacted(self._url)}: cannot be opened: {error}") from None
         await connection.execute("SELECT pg_advisory_lock($1, $2)", LOCK_CLASS, START_LOCK)
         try:
@@ -132,5 +133,5 @@ class LeaderLock:
         if connection is not None and not connection.is_closed():
             try:
                 await asyncio.wait_for(connection.close(), self._timeout)
-            except _ERRORS:
+            except driver_errors():
                 connection.terminate()

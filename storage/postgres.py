@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
-
 from bot.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    import asyncpg
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,19 @@ MIGRATION_LOCK, WRITE_LOCK, LEADER_LOCK, START_LOCK = 1, 2, 3, 4
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|\?")
 _ROWS = re.compile(r"^\s*(SELECT|VALUES|SHOW|EXPLAIN)\b|\bRETURNING\b", re.IGNORECASE)
 _WRITE_CTE = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+def driver() -> ModuleType:
+    """asyncpg, imported at its first use: a bot on SQLite never loads it (~3 MB resident)."""
+    import asyncpg
+
+    return asyncpg
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """What a failing server or connection raises: asyncpg's errors, OSError, timeouts."""
+    asyncpg = driver()
+    return (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def is_url(location: str) -> bool:
@@ -216,10 +231,10 @@ async def connect(
     """Open a pool on the database at `url` and apply pending migrations (`create`), or check
     the schema is there (not `create`); raise DatabaseUnavailable when it cannot be used."""
     try:
-        pool = await asyncpg.create_pool(
+        pool = await driver().create_pool(
             url, min_size=1, max_size=pool_size, init=_setup_connection, command_timeout=60
         )
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as error:
+    except (*driver_errors(), ValueError) as error:
         raise DatabaseUnavailable(f"{redacted(url)}: cannot be opened: {_reason(error)}") from None
     db = PostgresDatabase(pool, index_terms, url)
     try:

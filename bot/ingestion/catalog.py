@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import httpx
-import lxml.html
-from lxml import etree
 
 from bot.clock import Clock
 from bot.config import IngestionConfig, SourceConfig
@@ -26,7 +24,6 @@ from bot.errors import (
 )
 from bot.ingestion import health
 from bot.ingestion.addresses import AddressGuard
-from bot.ingestion.feed_parsing import parse_feed
 from bot.ingestion.fetching import FetchResult, fetch_source
 from bot.ingestion.opml import read_opml, write_opml
 from bot.ingestion.service import as_source
@@ -118,6 +115,9 @@ class SourceCatalog:
     ) -> SourcePreview:
         """Fetch `url` once (a feed, or a page whose <link rel="alternate"> names one) and
         return what it holds; raise a FetchError or FeedParseError when it cannot be used."""
+        # Here, not at the top: feedparser and lxml load with the first feed (~6 MB).
+        from bot.ingestion.feed_parsing import parse_feed
+
         url = url.strip()
         result = await self._fetch(url)
         discovered = False
@@ -274,6 +274,9 @@ def _feed_link(content: bytes, base_url: str) -> str | None:
     """The first feed a web page announces with <link rel="alternate" type="…rss/atom…">."""
     if not content.strip():
         return None
+    import lxml.html
+    from lxml import etree
+
     try:
         page = lxml.html.fromstring(content)
     except (ValueError, etree.ParserError):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from lxml import etree
+if TYPE_CHECKING:
+    from lxml import etree
 
 __all__ = ["clean_text", "first_image_url", "html_to_text", "plain_title"]
 
@@ -23,10 +27,21 @@ _IMG_HINT = re.compile(r"<img\b", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # Publishers escape titles twice, sometimes three times ("&amp;amp;amp;"); no more than that.
 _MAX_TITLE_UNESCAPES = 3
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
-_UTF8_PARSER = etree.HTMLParser(
-    remove_comments=True, remove_pis=True, no_network=True, encoding="utf-8"
-)
+
+
+@cache
+def _etree() -> ModuleType:
+    """lxml.etree, imported at the first markup to read: a bot reading no feed never needs it."""
+    from lxml import etree
+
+    return etree
+
+
+@cache
+def _parser(encoding: str | None = None) -> etree.HTMLParser:
+    return _etree().HTMLParser(
+        remove_comments=True, remove_pis=True, no_network=True, encoding=encoding
+    )
 
 
 def clean_text(text: str) -> str:
@@ -61,7 +76,7 @@ def html_to_text(html_text: str) -> str:
     root = _parse(html_text)
     if root is None:
         return ""
-    etree.strip_elements(root, *_DROPPED, with_tail=False)
+    _etree().strip_elements(root, *_DROPPED, with_tail=False)
     # A break on both sides keeps block contents off the neighbouring text. The breaks are
     # marker elements around the content rather than edits of .text and .tail, which would
     # convert every paragraph to a Python string and back (two thirds of the time).
@@ -90,18 +105,19 @@ def first_image_url(html_text: str, base_url: str | None) -> str | None:
 
 
 def _break_marker() -> etree._Element:
-    marker = etree.Element("akhbar-break")
+    marker = _etree().Element("akhbar-break")
     marker.text = _BREAK
     return marker
 
 
 def _to_string(root: etree._Element) -> str:
-    return etree.tostring(root, method="text", encoding="unicode")
+    return _etree().tostring(root, method="text", encoding="unicode")
 
 
 def _parse(html_text: str) -> etree._Element | None:
+    etree = _etree()
     try:
-        return etree.fromstring(html_text, _PARSER)
+        return etree.fromstring(html_text, _parser())
     except ValueError:
         # lxml refuses str input that declares an encoding (<?xml ... encoding=...?>).
         return _parse_bytes(html_text.encode("utf-8"))
@@ -110,7 +126,8 @@ def _parse(html_text: str) -> etree._Element | None:
 
 
 def _parse_bytes(data: bytes) -> etree._Element | None:
+    etree = _etree()
     try:
-        return etree.fromstring(data, _UTF8_PARSER)
+        return etree.fromstring(data, _parser("utf-8"))
     except (ValueError, etree.LxmlError):
         return None

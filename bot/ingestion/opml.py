@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import listparser
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
@@ -30,6 +29,8 @@ def read_opml(content: bytes, *, max_bytes: int) -> list[OpmlEntry]:
     if len(content) > max_bytes:
         raise BadOpml(f"larger than {max_bytes:,} bytes")
     _refuse_unsafe_xml(content)
+    import listparser  # here: a bot nobody sends OPML to never loads it (nor its lxml)
+
     # Bytes, never str: listparser fetches a str that looks like a URL.
     parsed = listparser.parse(bytes(content))
     if not parsed.get("version", "").startswith("opml") and not parsed.feeds:

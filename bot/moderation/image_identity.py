@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-
-from PIL import Image as PILImage
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from bot.errors import ImageTooLarge, UnreadableImage
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 # Telegram photos are at most 10 MB and article images are fetched with a cap; anything bigger
 # is refused before Pillow sees it.
@@ -29,30 +32,37 @@ DEFAULT_MAX_DISTANCE = 8
 # looks at a 32x32 thumbnail, and every copy goes through the same reduction.
 _DRAFT_SIZE = (256, 256)
 
-# Pillow refuses (DecompressionBombError) images over twice this, and warns over it; the
-# warning is turned into an error below. Set for the whole process: no part of Akhbar has a
-# reason to decode bigger images.
-PILImage.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-
 _WORD = 1 << 64
+
+
+def _pillow() -> ModuleType:
+    """PIL.Image, imported at the first image (like imagehash below), with our pixel cap."""
+    from PIL import Image
+
+    # Pillow refuses (DecompressionBombError) images over twice this, and warns over it; the
+    # warning is turned into an error below. Set for the whole process: no part of Akhbar has a
+    # reason to decode bigger images.
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    return Image
 
 
 def perceptual_hash(data: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> int:
     """The image's 64-bit DCT perceptual hash (unsigned); raise UnreadableImage or ImageTooLarge."""
     if len(data) > max_bytes:
         raise ImageTooLarge(f"{len(data)} bytes")
-    # Imported at the first image, not at start-up: with numpy it is ~15 MB that a bot nobody
-    # reports images to never needs.
+    # Imported at the first image, not at start-up: with numpy and Pillow it is ~17 MB that a
+    # bot nobody reports images to never needs.
     import imagehash
 
+    pillow = _pillow()
     with warnings.catch_warnings():
-        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        warnings.simplefilter("error", pillow.DecompressionBombWarning)
         try:
-            with PILImage.open(io.BytesIO(data)) as image:
+            with pillow.open(io.BytesIO(data)) as image:
                 _check_pixels(image)
                 image.draft("L", _DRAFT_SIZE)
                 return int(str(imagehash.phash(image)), 16)
-        except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as error:
+        except (pillow.DecompressionBombError, pillow.DecompressionBombWarning) as error:
             raise ImageTooLarge(str(error)) from error
         except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise UnreadableImage(str(error)) from error

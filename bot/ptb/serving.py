@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.ops import Operations, OpsServer, Pulse, WebhookRoute, webhook_secret
 from bot.ops.backup import back_up_into, use_pg_dump
 from bot.ptb.context import AkhbarApp, AkhbarContext
+from bot.services import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,9 @@ class ObservedRequest(BaseRequest):
     __slots__ = ("_inner", "_pulse")
 
     def __init__(self, pulse: Pulse, *, connection_pool_size: int) -> None:
-        self._inner = HTTPXRequest(connection_pool_size=connection_pool_size)
+        self._inner = HTTPXRequest(
+            connection_pool_size=connection_pool_size, httpx_kwargs={"verify": tls_context()}
+        )
         self._pulse = pulse
 
     @property
