@@ -7,6 +7,7 @@ under the test run's output folder (screenshots/).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ if _unavailable:
 
 from playwright.sync_api import expect  # noqa: E402
 
+from bot.config import load_config  # noqa: E402
 from bot.i18n.catalogs import Catalogs  # noqa: E402
 from sandbox import world  # noqa: E402
 from tests.support.webchat_page import ChatPage  # noqa: E402
@@ -29,6 +31,14 @@ PLACEHOLDER = (REPO / "bot" / "data" / "placeholder.png").read_bytes()
 HEADLINE = re.compile(r"^(\d+)\.\s+(.+)$", re.MULTILINE)
 CATALOGS = Catalogs("ar")
 AR, FR, EN = (CATALOGS.texts(code) for code in ("ar", "fr", "en"))
+
+
+def hours_ahead(hours: int) -> str:
+    """A schedule time on the sandbox's clock at most `hours` ahead (the sandbox runs in the
+    shipped config's zone): the digest then comes within a day of the sample news loading, in
+    the first digest's window, whatever the time of day the test runs."""
+    tz = load_config(REPO / "config.toml", environ={}).bot.tz
+    return f"{datetime.now(tz) + timedelta(hours=hours):%H}:00"
 
 
 def before(t, key: str, **values: object) -> str:
@@ -120,7 +130,7 @@ def test_search_results_read_right_to_left(chat):
 def test_group_and_channel_digests_arrive_when_the_clock_reaches_them(chat):
     chat.act_as(world.GROUP_ADMIN.id)
     chat.open_chat(world.GROUP_ID)
-    created = chat.send("/schedule 08:00")
+    created = chat.send(f"/schedule {hours_ahead(1)}")
     expect(created).to_contain_text(
         before(AR, "schedule-created", number=1, chat=world.GROUP_TITLE)
     )
@@ -136,7 +146,7 @@ def test_group_and_channel_digests_arrive_when_the_clock_reaches_them(chat):
     post.locator(".forward-action").click()
     expect(chat.page.locator("body")).to_have_attribute("data-chat", str(world.CHANNEL_ADMIN.id))
     chat.message_with(before(EN, "schedule-channel-chosen", chat=world.CHANNEL_TITLE))
-    created = chat.send("/schedule 09:00")
+    created = chat.send(f"/schedule {hours_ahead(2)}")
     expect(created).to_contain_text(
         before(EN, "schedule-created", number=1, chat=world.CHANNEL_TITLE)
     )
