@@ -56,6 +56,16 @@ def test_an_unchanged_project_is_installed_once_then_left_alone(project):
     assert len(pip_calls(project)) == 1
 
 
+def test_a_production_install_leaves_the_test_tools_out_and_switching_installs_again(project):
+    production = set_up(project, AKHBAR_EXTRAS="")
+    assert production.returncode == 0, production.stderr
+    assert pip_calls(project) == ["-m pip install --quiet --disable-pip-version-check -e ."]
+    set_up(project)
+    assert pip_calls(project)[1:] == [
+        "-m pip install --quiet --disable-pip-version-check -e .[test]"
+    ]
+
+
 def test_a_changed_pyproject_or_a_forced_run_installs_again(project):
     set_up(project)
     with (project / "pyproject.toml").open("a") as pyproject:

@@ -21,6 +21,7 @@ from bot.config import DigestConfig
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.languages import chat_zone
 from bot.models import Article, ChatSettings, KeywordFilters, Schedule, Subscription
+from bot.subscriptions import keyword_filters
 from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
 from storage import deliveries, digest_queries
 from storage.connection import Connection
@@ -70,6 +71,7 @@ class BulkComposer:
         self._default_tz = default_tz
         # The last batch's candidate pools: the next batch of the same slot reads none again.
         self._pools: dict[tuple[object, ...], list[Article]] = {}
+        self._indexes: dict[int, keyword_filters.FilterIndex] = {}
 
     def zone(self, chat: ChatSettings) -> ZoneInfo:
         return chat_zone(chat, self._default_tz)
@@ -129,7 +131,16 @@ class BulkComposer:
                     topics=request.topics, limit=CANDIDATE_WINDOW,
                 )  # fmt: skip
             pools[key] = self._pools[cached] = pool
+        # An index lives as long as its pool is kept (the ids of kept pools stay theirs).
+        alive = {id(pool) for pool in pools.values()}
+        self._indexes = {key: index for key, index in self._indexes.items() if key in alive}
         return pools
+
+    def _index(self, pool: list[Article]) -> keyword_filters.FilterIndex:
+        index = self._indexes.get(id(pool))
+        if index is None:
+            index = self._indexes[id(pool)] = keyword_filters.FilterIndex(pool)
+        return index
 
     def _count(self, schedule: Schedule | None) -> int:
         return schedule.item_count if schedule else self._settings.default_count
@@ -137,10 +148,12 @@ class BulkComposer:
     def _select(
         self, pool: list[Article], seen: frozenset[int], filters: KeywordFilters, count: int
     ) -> tuple[Article, ...] | None:
-        available = [a for a in pool if a.id not in seen] if seen else pool
+        kept = keyword_filters.positions(self._index(pool).kept(filters))
+        available = (pool[n] for n in kept if pool[n].id not in seen)
         chosen = select_articles(
-            available, filters=filters, per_source=self._settings.max_per_source, count=count
-        )
+            available, filters=KeywordFilters(), per_source=self._settings.max_per_source,
+            count=count,
+        )  # fmt: skip
         if len(chosen) < count and len(pool) == CANDIDATE_WINDOW:
             return None  # the chat's own window reaches further than the shared one
         return tuple(chosen)

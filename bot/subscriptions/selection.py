@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.models import Article, KeywordFilters
@@ -24,31 +24,31 @@ class Digest:
 
 
 def select_articles(
-    candidates: Sequence[Article], *, filters: KeywordFilters, per_source: int, count: int
+    candidates: Iterable[Article], *, filters: KeywordFilters, per_source: int, count: int
 ) -> list[Article]:
     """Newest-first candidates kept by the keyword filters, at most `count` in all, at most
     `per_source` from one source while other sources have articles to fill the digest.
 
     The cap is there for variety, not to hold news back: when one source alone has news
     (a single-source install, the shipped sample), the digest still holds the `count`
-    headlines its schedule promises, the newest first.
+    headlines its schedule promises, the newest first. Candidates are read only as far as
+    needed.
     """
     # Hidden images (a later issue): drop here the articles whose image a chat must not see.
-    chosen: list[Article] = []
-    held_back: list[Article] = []
+    chosen: list[tuple[int, Article]] = []
+    held_back: list[tuple[int, Article]] = []
     by_source: Counter[str] = Counter()
-    for article in candidates:
+    for position, article in enumerate(candidates):
         if len(chosen) == count:
             break
         if not keyword_filters.matches(article, filters):
             continue
         if by_source[article.source] >= per_source:
             if len(held_back) < count:
-                held_back.append(article)
+                held_back.append((position, article))
             continue
         by_source[article.source] += 1
-        chosen.append(article)
+        chosen.append((position, article))
     if len(chosen) < count and held_back:
-        order = {id(article): n for n, article in enumerate(candidates)}
-        chosen = sorted([*chosen, *held_back[: count - len(chosen)]], key=lambda a: order[id(a)])
-    return chosen
+        chosen = sorted([*chosen, *held_back[: count - len(chosen)]], key=lambda p: p[0])
+    return [article for _, article in chosen]
