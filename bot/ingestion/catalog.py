@@ -24,6 +24,7 @@ from bot.errors import (
 )
 from bot.ingestion import health
 from bot.ingestion.addresses import AddressGuard
+from bot.ingestion.feed_parsing import parse_feed
 from bot.ingestion.fetching import FetchResult, fetch_source
 from bot.ingestion.opml import read_opml, write_opml
 from bot.ingestion.service import as_source
@@ -115,9 +116,6 @@ class SourceCatalog:
     ) -> SourcePreview:
         """Fetch `url` once (a feed, or a page whose <link rel="alternate"> names one) and
         return what it holds; raise a FetchError or FeedParseError when it cannot be used."""
-        # Here, not at the top: feedparser and lxml load with the first feed (~6 MB).
-        from bot.ingestion.feed_parsing import parse_feed
-
         url = url.strip()
         result = await self._fetch(url)
         discovered = False

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
-
-import feedparser
-from feedparser.datetimes import _parse_date as feedparser_date
-from feedparser.mixin import _FeedParserMixin
-from lxml import etree
 
 from bot.errors import FeedParseError
 from bot.ingestion.dates import parse_arabic_date, to_utc
-from bot.ingestion.html_text import clean_text, first_image_url, html_to_text, plain_title
+from bot.ingestion.html_text import (
+    clean_text,
+    first_image_url,
+    html_to_text,
+    lxml_etree,
+    plain_title,
+)
 from bot.models import ArticleDraft
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 __all__ = ["parse_feed"]
 
@@ -52,11 +58,22 @@ def parse_feed(
     return drafts
 
 
+@cache
+def _feedparser() -> ModuleType:
+    """feedparser, imported at the first feed: a bot that reads none never loads it (~6 MB
+    with lxml)."""
+    import feedparser
+    import feedparser.datetimes
+    import feedparser.mixin
+
+    return feedparser
+
+
 def _feedparser_entries(content: bytes, base_url: str | None) -> tuple[str | None, list[Any]]:
     """The feed's language and entries as feedparser reads them; raise FeedParseError."""
     headers = {"content-location": base_url} if base_url else None
     # Everything is reduced to plain text, so feedparser's slow HTML sanitiser buys nothing.
-    parsed = feedparser.parse(
+    parsed = _feedparser().parse(
         content, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
     )
     if not parsed.entries:
@@ -193,7 +210,11 @@ _FAST_CHILDREN = _SINGLE | _LISTED | _IGNORED
 _PLAIN_URL = re.compile(r"https?://[^\s/&][^\s&]*\Z")
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([^\"']+)")
 _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+@cache
+def _xml_parser() -> etree.XMLParser:
+    return lxml_etree().XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
 class _NotPlain(Exception):
@@ -204,8 +225,9 @@ def _plain_rss(content: bytes, base_url: str | None) -> tuple[str | None, list[d
     """The language and feedparser-shaped entries of a plain RSS 2.0 document, or None."""
     if not _may_be_plain(content):
         return None
+    etree = lxml_etree()
     try:
-        root = etree.fromstring(content, _XML_PARSER)
+        root = etree.fromstring(content, _xml_parser())
         channel = _only_channel(root)
         entries = [_plain_entry(item, base_url) for item in channel.iterfind("item")]
     except (etree.LxmlError, ValueError, _NotPlain):
@@ -247,12 +269,12 @@ def _plain_entry(item: etree._Element, base_url: str | None) -> dict[str, Any]:
         fields[tag] = child
     if "title" in fields:
         entry["title"] = title = _fp_text(_leaf_text(fields["title"]))
-        plain = not _FeedParserMixin.looks_like_html(title)
+        plain = not _feedparser().mixin._FeedParserMixin.looks_like_html(title)
         entry["title_detail"] = {"type": "text/plain" if plain else "text/html"}
     _add_link_and_id(entry, fields, base_url)
     if "pubDate" in fields:
         entry["published"] = published = _fp_text(_leaf_text(fields["pubDate"]))
-        entry["published_parsed"] = feedparser_date(published)
+        entry["published_parsed"] = _feedparser().datetimes._parse_date(published)
     if "description" in fields:
         entry["summary"] = _fp_text(_leaf_text(fields["description"]))
         entry["summary_detail"] = {"type": "text/html"}

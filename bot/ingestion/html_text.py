@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 if TYPE_CHECKING:
     from lxml import etree
 
-__all__ = ["clean_text", "first_image_url", "html_to_text", "plain_title"]
+__all__ = ["clean_text", "first_image_url", "html_to_text", "lxml_etree", "plain_title"]
 
 _BLOCKS = (
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
@@ -30,7 +30,7 @@ _MAX_TITLE_UNESCAPES = 3
 
 
 @cache
-def _etree() -> ModuleType:
+def lxml_etree() -> ModuleType:
     """lxml.etree, imported at the first markup to read: a bot reading no feed never needs it."""
     from lxml import etree
 
@@ -39,7 +39,7 @@ def _etree() -> ModuleType:
 
 @cache
 def _parser(encoding: str | None = None) -> etree.HTMLParser:
-    return _etree().HTMLParser(
+    return lxml_etree().HTMLParser(
         remove_comments=True, remove_pis=True, no_network=True, encoding=encoding
     )
 
@@ -76,7 +76,7 @@ def html_to_text(html_text: str) -> str:
     root = _parse(html_text)
     if root is None:
         return ""
-    _etree().strip_elements(root, *_DROPPED, with_tail=False)
+    lxml_etree().strip_elements(root, *_DROPPED, with_tail=False)
     # A break on both sides keeps block contents off the neighbouring text. The breaks are
     # marker elements around the content rather than edits of .text and .tail, which would
     # convert every paragraph to a Python string and back (two thirds of the time).
@@ -105,17 +105,17 @@ def first_image_url(html_text: str, base_url: str | None) -> str | None:
 
 
 def _break_marker() -> etree._Element:
-    marker = _etree().Element("akhbar-break")
+    marker = lxml_etree().Element("akhbar-break")
     marker.text = _BREAK
     return marker
 
 
 def _to_string(root: etree._Element) -> str:
-    return _etree().tostring(root, method="text", encoding="unicode")
+    return lxml_etree().tostring(root, method="text", encoding="unicode")
 
 
 def _parse(html_text: str) -> etree._Element | None:
-    etree = _etree()
+    etree = lxml_etree()
     try:
         return etree.fromstring(html_text, _parser())
     except ValueError:
@@ -126,7 +126,7 @@ def _parse(html_text: str) -> etree._Element | None:
 
 
 def _parse_bytes(data: bytes) -> etree._Element | None:
-    etree = _etree()
+    etree = lxml_etree()
     try:
         return etree.fromstring(data, _parser("utf-8"))
     except (ValueError, etree.LxmlError):

@@ -23,6 +23,7 @@ from bot.ingestion import health
 from bot.ingestion.addresses import AddressGuard
 from bot.ingestion.alerts import OperatorAlerts
 from bot.ingestion.dumps import parse_dump, parse_topic_index, with_topics
+from bot.ingestion.feed_parsing import parse_feed
 from bot.ingestion.fetching import FetchResult, fetch_source
 from bot.ingestion.limits import within_limits
 from bot.models import ArticleDraft, Source
@@ -275,9 +276,6 @@ class IngestionService:
                 topics=source.topics,
                 tz=self._tz,
             )
-        # Here, not at the top: feedparser and lxml load with the first feed (~6 MB).
-        from bot.ingestion.feed_parsing import parse_feed
-
         return parse_feed(
             content, source=source.name, language=source.language, topics=source.topics,
             base_url=source.url, tz=self._tz,
@@ -329,8 +327,6 @@ class IngestionService:
         self, content: bytes, source: str, language: str, topics: tuple[str, ...]
     ) -> list[ArticleDraft]:
         if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-            from bot.ingestion.feed_parsing import parse_feed
-
             return parse_feed(content, source=source, language=language, topics=topics, tz=self._tz)
         return parse_dump(
             _decode(content), source=source, language=language, topics=topics, tz=self._tz
