@@ -301,7 +301,7 @@ async def _copy_table(
 async def _write(db: Connection, sql: str, arrays: list[list[Value]], table: str) -> None:
     try:
         await db.execute(sql, arrays)
-    except (postgres.driver().PostgresError, postgres.driver().InterfaceError, OSError) as error:
+    except postgres.driver_errors() as error:
         # The whole copy rolls back; say which table, and PostgreSQL's reason in one line.
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CopyRefused(f"{table}: PostgreSQL refused the rows: {reason}") from None
