@@ -124,6 +124,23 @@ class ChatSettings:
     is_active: bool
 
 
+# One due schedule's own columns: (schedule id, chat id, thread id, created by, chat title).
+DueMember = tuple[int, int, int | None, int | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class DueGroup:
+    """Due schedules alike in everything their digest depends on (rule, topics, count, last
+    slot and position, next fire time, the chat's language, time zone and state, the
+    subscription): one composition can serve every member. `schedule`, `chat` and
+    `subscription` are the first member's (`chat` None: a chat the bot does not know)."""
+
+    schedule: Schedule
+    chat: ChatSettings | None
+    subscription: Subscription | None
+    members: tuple[DueMember, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRights:
     """What Telegram says about a chat: is the person an admin, may the bot post there."""

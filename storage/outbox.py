@@ -117,6 +117,31 @@ async def _add_postgres(db: Connection, rows: list[tuple[object, ...]]) -> int:
     return max(cursor.rowcount, 0)
 
 
+async def add_shared(
+    db: Connection,
+    parts: Sequence[str],
+    recipients: Sequence[tuple[str, int, int | None]],
+    *,
+    kind: str,
+    at: datetime,
+) -> list[int]:
+    """Queue one message (the same parts) to each (key, chat id, thread id) whose key is new,
+    in one statement; return the chat ids it was queued for."""
+    if not recipients:
+        return []
+    body_id = next(iter((await _store_bodies(db, {_encode(parts)})).values()))
+    rows = await db.execute_fetchall(
+        "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, body_id, part_count,"
+        " created_at, step, link_preview) SELECT r.value ->> 0, CAST(r.value ->> 1 AS BIGINT),"
+        " CAST(r.value ->> 2 AS BIGINT), CAST(? AS TEXT), '', CAST(? AS BIGINT),"
+        " CAST(? AS INTEGER), CAST(? AS DOUBLE PRECISION), 'send', 0"
+        f" FROM {json_lists.items(db)} r WHERE true ON CONFLICT (key) DO NOTHING"
+        " RETURNING chat_id",
+        (kind, body_id, len(parts), to_db(at), json.dumps(list(recipients))),
+    )
+    return [row[0] for row in rows]
+
+
 def _encode(parts: Sequence[str]) -> str:
     # Unescaped UTF-8: Arabic takes a third of the bytes that \uXXXX escapes take.
     return json.dumps(list(parts), ensure_ascii=False)

@@ -6,8 +6,8 @@ import json
 from datetime import datetime, time
 from functools import lru_cache
 
-from bot.models import DAY_NAMES, Schedule, ScheduleRule
-from storage import json_lists
+from bot.models import DAY_NAMES, ChatSettings, DueGroup, DueMember, Schedule, ScheduleRule
+from storage import json_lists, subscriptions
 from storage.connection import Connection, Row, is_postgres
 from storage.timestamps import optional_from_db, optional_to_db, to_db
 
@@ -131,6 +131,63 @@ async def due(db: Connection, *, now: datetime, limit: int) -> list[Schedule]:
     return [_to_schedule(row) for row in rows]
 
 
+# A due schedule with its chat and subscription: first the member's own columns (DueMember),
+# then the ones its digest depends on, by which alike schedules are grouped.
+_DUE_JOINED = (
+    "SELECT s.id, s.chat_id, s.thread_id, s.created_by, c.title,"
+    " s.times, s.days, s.cron, s.topics, s.item_count, s.paused_reason, s.last_slot,"
+    " s.last_article_id, s.next_fire_at,"
+    " c.chat_id IS NOT NULL, c.type, c.language, c.timezone, c.is_active,"
+    " u.chat_id IS NOT NULL, u.topics, u.instant_topics, u.include_words, u.exclude_words"
+    " FROM schedules s LEFT JOIN chats c ON c.chat_id = s.chat_id"
+    " LEFT JOIN subscriptions u ON u.chat_id = s.chat_id"
+    " WHERE s.next_fire_at <= ? ORDER BY s.next_fire_at, s.id LIMIT ?"
+)
+_MEMBER_COLUMNS = 5
+
+
+async def due_groups(db: Connection, *, now: datetime, limit: int) -> list[DueGroup]:
+    """What `due` reads (the same rows, locked the same way), with each schedule's chat and
+    subscription, grouped into schedules whose digest is composed alike: a slot of many
+    subscribers reads one row per schedule and builds one set of objects per group."""
+    rows = await db.execute_fetchall(
+        _DUE_JOINED + (" FOR UPDATE OF s SKIP LOCKED" if is_postgres(db) else ""),
+        (to_db(now), limit),
+    )
+    groups: dict[tuple[object, ...], list[DueMember]] = {}
+    for row in rows:
+        row = tuple(row)
+        groups.setdefault(row[_MEMBER_COLUMNS:], []).append(row[:_MEMBER_COLUMNS])
+    return [_due_group(shape, members) for shape, members in groups.items()]
+
+
+def _due_group(shape: tuple[object, ...], members: list[DueMember]) -> DueGroup:
+    (times, days, cron, topics, item_count, paused_reason, last_slot, last_article_id,
+     next_fire_at, known, chat_type, language, timezone, is_active, subscribed, sub_topics,
+     instant_topics, include_words, exclude_words) = shape  # fmt: skip
+    schedule_id, chat_id, thread_id, created_by, title = members[0]
+    schedule = Schedule(
+        id=schedule_id, chat_id=chat_id, rule=_parsed_rule(times, days, cron),
+        item_count=item_count, thread_id=thread_id, topics=_topics(topics),
+        created_by=created_by, paused_reason=paused_reason,
+        last_slot=optional_from_db(last_slot), last_article_id=last_article_id,
+        next_fire_at=next_fire_at,
+    )  # fmt: skip
+    chat = (
+        ChatSettings(chat_id, chat_type, title, language, timezone, bool(is_active))
+        if known
+        else None
+    )
+    subscription = (
+        subscriptions.from_columns(
+            chat_id, sub_topics, instant_topics, include_words, exclude_words
+        )
+        if subscribed
+        else None
+    )
+    return DueGroup(schedule, chat, subscription, tuple(members))
+
+
 async def next_due(db: Connection) -> datetime | None:
     """The earliest next fire time of any schedule, or None when none will fire."""
     rows = await db.execute_fetchall("SELECT min(next_fire_at) FROM schedules")
@@ -142,12 +199,53 @@ async def claim(db: Connection, moves: list[tuple[int, int | None, int | None]])
     return the ids moved. Whoever moves a row first owns its slot: a second process (or a
     second loop) reading the same rows claims none of them (on PostgreSQL it waits for the
     first one's transaction, then finds the time changed)."""
+    by_times: dict[tuple[int | None, int | None], list[int]] = {}
+    for schedule_id, seen, new in moves:
+        by_times.setdefault((seen, new), []).append(schedule_id)
+    claimed: set[int] = set()
+    for (seen, new), ids in by_times.items():
+        claimed |= await _move(db, ids, seen=seen, new=new, served=None)
+    return claimed
+
+
+async def claim_and_serve(
+    db: Connection, runs: list[tuple[int, int | None, int | None, int]], *, last_article_id: int
+) -> set[int]:
+    """`claim` each (id, seen next fire time, new one, slot epoch) and mark its slot served
+    in the same statement; return the ids claimed and served. A row whose slot (or a later
+    one) was served already is left as it is: it stays due, and the next batch, finding
+    its slot served, claims it alone."""
+    by_times: dict[tuple[int | None, int | None, int], list[int]] = {}
+    for schedule_id, seen, new, slot in runs:
+        by_times.setdefault((seen, new, slot), []).append(schedule_id)
+    served: set[int] = set()
+    for (seen, new, slot), ids in by_times.items():
+        served |= await _move(db, ids, seen=seen, new=new, served=(slot, last_article_id))
+    return served
+
+
+async def _move(
+    db: Connection,
+    ids: list[int],
+    *,
+    seen: int | None,
+    new: int | None,
+    served: tuple[int, int] | None,
+) -> set[int]:
+    # Rows alike in their times move in one statement: a slot of many subscribers claims a
+    # batch in one or a few statements, and the values are bound once, not per row.
+    serve = (
+        ", last_slot = CAST(? AS DOUBLE PRECISION),"
+        " last_article_id = coalesce(CAST(? AS BIGINT), last_article_id)"
+    )
     rows = await db.execute_fetchall(
-        "UPDATE schedules SET next_fire_at = CAST(m.value ->> 2 AS DOUBLE PRECISION)"
-        f" FROM {json_lists.items(db)} m WHERE schedules.id = CAST(m.value ->> 0 AS BIGINT)"
-        " AND schedules.next_fire_at IS NOT DISTINCT FROM CAST(m.value ->> 1 AS DOUBLE PRECISION)"
-        " RETURNING schedules.id",
-        (json.dumps(moves),),
+        "UPDATE schedules SET next_fire_at = CAST(? AS DOUBLE PRECISION)"
+        + (serve if served else "")
+        + f" WHERE id IN ({json_lists.ids(db)})"
+        " AND next_fire_at IS NOT DISTINCT FROM CAST(? AS DOUBLE PRECISION)"
+        + (" AND (last_slot IS NULL OR last_slot < CAST(? AS DOUBLE PRECISION))" if served else "")
+        + " RETURNING id",
+        (new, *(served or ()), json.dumps(ids), seen, *(served[:1] if served else ())),
     )
     return {row[0] for row in rows}
 

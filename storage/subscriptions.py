@@ -20,11 +20,21 @@ def _dump(values: tuple[str, ...]) -> str:
 
 
 def _to_subscription(row: Row) -> Subscription:
+    return from_columns(
+        row["chat_id"], row["topics"], row["instant_topics"], row["include_words"],
+        row["exclude_words"],
+    )  # fmt: skip
+
+
+def from_columns(
+    chat_id: int, topics: str, instant_topics: str, include_words: str, exclude_words: str
+) -> Subscription:
+    """A subscription from its stored columns (for queries that join them to other tables)."""
     return Subscription(
-        chat_id=row["chat_id"],
-        topics=_words(row["topics"]),
-        instant_topics=_words(row["instant_topics"]),
-        filters=_filters(row["include_words"], row["exclude_words"]),
+        chat_id=chat_id,
+        topics=_words(topics),
+        instant_topics=_words(instant_topics),
+        filters=_filters(include_words, exclude_words),
     )
 
 

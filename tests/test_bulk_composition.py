@@ -1,4 +1,5 @@
-"""Bulk composition gives every chat exactly the digest the per-chat composition gives.
+"""Bulk composition gives every chat exactly the digest the per-chat composition gives, and
+so does the slot that serves them all (alike chats composed once, as a group).
 
 Random subscribers (topics, keyword filters, languages, time zones, counts), random histories
 (articles already received, the position of the last digest) and two candidate windows (a
@@ -27,7 +28,7 @@ from bot.subscriptions import composition, digests
 from bot.subscriptions.composition import BulkComposer, DigestRequest
 from storage import chats, deliveries, subscriptions
 from tests.support.clock import FakeClock
-from tests.support.digest_world import draft, store
+from tests.support.digest_world import draft, outbox_rows, store
 
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 WORDS = ("ملك", "رياضة", "اقتصاد", "طقس")
@@ -144,9 +145,25 @@ async def _compare(population: list[dict], window: int, empty: str, fresh: Fresh
                 alone = [
                     await services.digests.preview(r.chat.chat_id, r.schedule) for r in requests
                 ]
-            assert bulk == alone
+                assert bulk == alone
+                await _every_schedule_due_now(services, requests)
+                while (await services.digests.run_due(NOW))[0]:
+                    pass
+            queued = {row.chat_id: row.parts for row in await outbox_rows(services)}
+            assert queued == {d.chat_id: d.parts for d in alone if d is not None}
         finally:
             await services.close()
+
+
+async def _every_schedule_due_now(services, requests: list[DigestRequest]) -> None:
+    """Move each chat's schedule to NOW in its own time zone, as /digest HH:MM would."""
+    for request in requests:
+        local = NOW.astimezone(services.digests.zone(request.chat)).strftime("%H:%M")
+        await services.db.execute(
+            "UPDATE schedules SET times = ?, next_fire_at = ?, last_slot = ? WHERE chat_id = ?",
+            (local, NOW.timestamp(), NOW.timestamp() - 86400, request.chat.chat_id),
+        )
+    await services.db.commit()
 
 
 # The fixture only hands out a factory: every example gets a database of its own.

@@ -79,6 +79,30 @@ async def test_scheduled_digest_lists_new_headlines_newest_first_with_deep_links
     assert "3 مارس 2025" in row.parts[0]  # the date, in the chat's language and zone
 
 
+def _around_composing(monkeypatch, hook, *, before: bool) -> None:
+    """Run `hook` when a slot composes digests, alike chats together or one by one."""
+    for name in ("compose", "compose_shared"):
+        original = getattr(BulkComposer, name)
+
+        async def compose(self, *args, original=original, **kwargs):
+            if before:
+                await hook()
+            composed = await original(self, *args, **kwargs)
+            if not before:
+                await hook()
+            return composed
+
+        monkeypatch.setattr(BulkComposer, name, compose)
+
+
+def before_composing(monkeypatch, hook) -> None:
+    _around_composing(monkeypatch, hook, before=True)
+
+
+def after_composing(monkeypatch, hook) -> None:
+    _around_composing(monkeypatch, hook, before=False)
+
+
 async def test_the_same_slot_is_never_queued_twice(services, clock):
     schedule = await subscriber(services)
     await store(services, draft("خبر"))
@@ -96,9 +120,8 @@ async def test_other_writers_are_not_held_while_a_slot_is_composed(
     # The outbox worker writes on its own connection (its sends, its share of the send rate);
     # SQLite has one write lock, so a slot must not hold it while composing digests.
     writable_while_composing = []
-    compose = BulkComposer.compose
 
-    async def compose_and_try_a_write(self, *args, **kwargs):
+    async def try_a_write():
         other = sqlite3.connect(db_path, timeout=0)
         try:
             other.execute("BEGIN IMMEDIATE")
@@ -108,9 +131,8 @@ async def test_other_writers_are_not_held_while_a_slot_is_composed(
             writable_while_composing.append(False)
         finally:
             other.close()
-        return await compose(self, *args, **kwargs)
 
-    monkeypatch.setattr(BulkComposer, "compose", compose_and_try_a_write)
+    before_composing(monkeypatch, try_a_write)
     await subscriber(services)
     await store(services, draft("خبر"))
     clock.set(MONDAY_0800)
@@ -124,19 +146,16 @@ async def test_an_article_pushed_while_a_slot_is_composed_is_not_in_its_digest(
 ):
     await subscriber(services)
     pushed, _ = await store(services, draft("خبر عاجل"), draft("خبر آخر", minutes=1))
-    compose = BulkComposer.compose
 
-    async def compose_then_push(self, *args, **kwargs):
-        digests = await compose(self, *args, **kwargs)
+    async def push():
         if not await deliveries.delivered_to(services.db, chat_ids=[USER], article_ids=[pushed]):
             # An instant push of the first article lands between composing and queueing.
             await deliveries.record(
                 services.db, chat_id=USER, article_ids=[pushed], kind="instant", at=MONDAY_0800
             )
             await services.db.commit()
-        return digests
 
-    monkeypatch.setattr(BulkComposer, "compose", compose_then_push)
+    after_composing(monkeypatch, push)
     clock.set(MONDAY_0800)
     assert await services.digests.run_due(MONDAY_0800) == (1, 1)
     [row] = await outbox_rows(services, USER)

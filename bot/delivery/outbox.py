@@ -6,7 +6,7 @@ anything is sent; `bot.outbox_worker` drains the rows and states the crash guara
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Protocol
@@ -121,6 +121,13 @@ class Outbox:
         while chunk := list(islice(items, _ENQUEUE_CHUNK)):
             added += await rows_db.add(self._db, chunk, at=at)
         return added
+
+    async def enqueue_shared(
+        self, parts: Sequence[str], recipients: Sequence[tuple[str, int, int | None]], *, kind: str
+    ) -> list[int]:
+        """Add one message for each (key, chat id, thread id) whose key is new; return the
+        chat ids it was added for. The caller commits."""
+        return await rows_db.add_shared(self._db, parts, recipients, kind=kind, at=self._clock())
 
     async def stats(self) -> OutboxStats:
         """Counts by state and the last broadcast's rate."""

@@ -111,6 +111,46 @@ class BulkComposer:
                 await asyncio.sleep(0)
         return digests
 
+    async def compose_shared(
+        self,
+        requests: Sequence[DigestRequest],
+        members: Sequence[Sequence[int]],
+        *,
+        now: datetime,
+        bot_username: str | None,
+    ) -> list[tuple[Digest | None, set[int]]]:
+        """One digest per request for all of its member chats (alike chats: same topics,
+        position, filters, count, language and time zone as the request's chat), and the
+        members that need their own composition: those that already received one of the
+        candidates, or all of them when the selection runs past the shared window. A None
+        digest is an empty one that is skipped."""
+        since = now - timedelta(hours=self._settings.first_digest_hours)
+        pools = await self._candidate_pools(requests, since)
+        received = await deliveries.delivered_to(
+            self._db,
+            chat_ids=[chat_id for chats in members for chat_id in chats],
+            article_ids=sorted({a.id for pool in pools.values() for a in pool}),
+        )
+        layouts: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+        shared: list[tuple[Digest | None, set[int]]] = []
+        for n, (request, chats) in enumerate(zip(requests, members, strict=True), 1):
+            pool = pools[(request.topics, request.after_id)]
+            chosen = self._select(pool, frozenset(), request.filters, self._count(request.schedule))
+            if chosen is None:
+                shared.append((None, set(chats)))
+                continue
+            ids = {a.id for a in pool}
+            own = {c for c in chats if not ids.isdisjoint(received.get(c, ()))}
+            parts = self._parts(request.chat, chosen, now, bot_username, layouts)
+            thread_id = request.schedule.thread_id if request.schedule else None
+            digest = (
+                None if parts is None else Digest(request.chat.chat_id, thread_id, chosen, parts)
+            )
+            shared.append((digest, own))
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return shared
+
     async def _candidate_pools(
         self, requests: Sequence[DigestRequest], since: datetime
     ) -> dict[tuple[tuple[str, ...], int | None], list[Article]]:

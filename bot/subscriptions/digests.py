@@ -12,10 +12,19 @@ from bot.config import DigestConfig
 from bot.errors import UnknownChat
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.languages import chat_zone
-from bot.models import Article, ChatSettings, KeywordFilters, OutgoingMessage, Schedule
+from bot.models import (
+    Article,
+    ChatSettings,
+    DueGroup,
+    KeywordFilters,
+    OutgoingMessage,
+    Schedule,
+)
+from bot.subscriptions import slot_groups
 from bot.subscriptions.composition import BulkComposer, DigestRequest
 from bot.subscriptions.rules import SlotCheck, check_slot, due_slot
 from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
+from bot.subscriptions.slot_groups import Run, Share, SharedQueue, SlotGroups, slot_key
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions
 from storage.connection import Connection
 from storage.database import transaction
@@ -31,16 +40,13 @@ TARGET_BATCH = 200
 SLOT_BATCH = 1000
 
 
-class MessageQueue(Protocol):
+class MessageQueue(SharedQueue, Protocol):
     async def enqueue(self, messages: Iterable[OutgoingMessage]) -> int: ...
 
 
 def digest_key(chat_id: int, schedule_id: int, slot: datetime) -> str:
     """The outbox key of one schedule's slot: a re-run of the slot enqueues nothing new."""
-    return f"digest:{chat_id}:{schedule_id}:{int(slot.timestamp())}"
-
-
-_Run = tuple[Schedule, ChatSettings, datetime]
+    return slot_key(chat_id, schedule_id, int(slot.timestamp()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +55,43 @@ class _Composed:
 
     newest: int  # the newest article when composing began: each run's new position
     username: str | None
-    rounds: list[list[_Run]]
-    first: list[tuple[_Run, Digest, str]]
+    rounds: list[list[Run]]
+    first: list[tuple[Run, Digest, str]]
 
 
 def _epoch(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp())
 
 
-def _one_per_chat(runs: Sequence[_Run]) -> list[list[_Run]]:
+def _claims(
+    groups: Sequence[DueGroup], checks: Sequence[SlotCheck], shares: Sequence[Share]
+) -> tuple[list[tuple[int, int | None, int | None]], list[tuple[int, int | None, int | None, int]]]:
+    """What the batch claims: (id, seen next fire time, new one) of the schedules served
+    alone or not at all, and the same with the slot epoch for those served in groups."""
+    times = {
+        id(group): (group.schedule.next_fire_at, _epoch(check.next_fire))
+        for group, check in zip(groups, checks, strict=True)
+    }
+    in_shares = {m[0] for share in shares for m in share.members}
+    moves = [
+        (m[0], *times[id(group)])
+        for group in groups
+        for m in group.members
+        if m[0] not in in_shares
+    ]
+    serving = [
+        (m[0], *times[id(share.group)], slot)
+        for share in shares
+        for slot in [int(share.slot.timestamp())]
+        for m in share.members
+    ]
+    return moves, serving
+
+
+def _one_per_chat(runs: Sequence[Run]) -> list[list[Run]]:
     """Split runs into rounds with each chat at most once: a chat's second schedule of the
     same minute is composed after the first is recorded, so it never repeats an article."""
-    rounds: list[list[_Run]] = []
+    rounds: list[list[Run]] = []
     seen: dict[int, int] = {}
     for run in runs:
         n = seen[run[1].chat_id] = seen.get(run[1].chat_id, -1) + 1
@@ -92,6 +123,7 @@ class DigestService:
         self._composer = BulkComposer(
             db, catalogs=catalogs, settings=settings, default_tz=default_tz
         )
+        self._groups = SlotGroups(db, outbox=outbox, composer=self._composer)
         self.batch_size = SLOT_BATCH
 
     def zone(self, chat: ChatSettings | None) -> ZoneInfo:
@@ -125,35 +157,45 @@ class DigestService:
         composing come before that transaction, so handlers keep writing meanwhile and the
         database's write lock (which the outbox worker's sends wait on under SQLite) is held
         only to write rows.
-        """
-        due = await schedules.due(self._db, now=now, limit=self.batch_size)
-        if not due:
-            return 0, 0
-        found = await chats.many(self._db, sorted({s.chat_id for s in due}))
-        checks = self._checks(due, found, now)
-        runs = [
-            (s, found[s.chat_id], checks[s.id].slot)
-            for s in due
-            if self._is_runnable(s, found.get(s.chat_id), checks[s.id])
-        ]
-        composed = await self._compose_first_round(runs, now)
-        async with transaction(self._db):
-            claimed = await schedules.claim(
-                self._db,
-                [(s.id, s.next_fire_at, _epoch(checks[s.id].next_fire)) for s in due],
-            )
-            queued = await self._serve(composed, now, claimed=claimed)
-        return len(due), len(queued)
 
-    def _checks(
-        self, due: Sequence[Schedule], found: dict[int, ChatSettings], now: datetime
-    ) -> dict[int, SlotCheck]:
-        # Alike schedules (the default 08:00 of every subscriber) share one computation.
+        Alike schedules (every subscriber's default 08:00) come as one group: one digest is
+        composed for the group and queued for each member in one statement. A member whose
+        chat received one of the candidates, or has a second schedule in the batch, is
+        composed on its own.
+        """
+        groups = await schedules.due_groups(self._db, now=now, limit=self.batch_size)
+        if not groups:
+            return 0, 0
+        checks = self._checks(groups, now)
+        runnable = [
+            (g, check.slot)
+            for g, check in zip(groups, checks, strict=True)
+            if self._is_runnable(g.schedule, g.chat, check)
+        ]
+        shares, alone = slot_groups.split(runnable)
+        username = await bot_settings.get(self._db, BOT_USERNAME)
+        shares, own = await self._groups.compose(shares, now, username)
+        composed = await self._compose_first_round([*alone, *own], now, username)
+        moves, serving = _claims(groups, checks, shares)
+        async with transaction(self._db):
+            claimed = await schedules.claim(self._db, moves)
+            served = await schedules.claim_and_serve(
+                self._db, serving, last_article_id=composed.newest
+            )
+            queued = len(await self._serve(composed, now, claimed=claimed))
+            shared, outdated = await self._groups.serve(shares, served, now)
+            done = await self._compose_round(outdated, now, username) if outdated else []
+            queued += shared + len(await self._queue_many([(d, key) for _, d, key in done], now))
+        return len(moves) + len(serving), queued
+
+    def _checks(self, groups: Sequence[DueGroup], now: datetime) -> list[SlotCheck]:
+        # Groups alike but for their chat's state share one computation.
         grace = self._settings.misfire_grace
         memo: dict[tuple[object, ...], SlotCheck] = {}
-        checks = {}
-        for schedule in due:
-            tz = self.zone(found.get(schedule.chat_id))
+        checks = []
+        for group in groups:
+            schedule = group.schedule
+            tz = self.zone(group.chat)
             key = (schedule.rule, tz.key, schedule.next_fire_at)
             if key not in memo:
                 since = schedule.next_fire_at or None  # 0: never computed (catch up once)
@@ -161,7 +203,7 @@ class DigestService:
                     schedule.rule, tz, now=now, grace=grace,
                     since=None if since is None else datetime.fromtimestamp(since, now.tzinfo),
                 )  # fmt: skip
-            checks[schedule.id] = memo[key]
+            checks.append(memo[key])
         return checks
 
     @staticmethod
@@ -170,11 +212,12 @@ class DigestService:
             return False
         return schedule.last_slot is None or check.slot > schedule.last_slot
 
-    async def _compose_first_round(self, runs: Sequence[_Run], now: datetime) -> _Composed:
+    async def _compose_first_round(
+        self, runs: Sequence[Run], now: datetime, username: str | None
+    ) -> _Composed:
         """Compose the runs' first round (each chat once). A chat's later runs in the same
         batch wait for `_serve`, so they see what its first run delivers."""
         newest = await digest_queries.newest_id(self._db)
-        username = await bot_settings.get(self._db, BOT_USERNAME)
         rounds = _one_per_chat(runs)
         first = await self._compose_round(rounds[0], now, username) if rounds else []
         return _Composed(newest, username, rounds, first)
@@ -206,8 +249,8 @@ class DigestService:
         return queued
 
     async def _still_new(
-        self, composed: list[tuple[_Run, Digest, str]]
-    ) -> tuple[list[tuple[_Run, Digest, str]], list[_Run]]:
+        self, composed: list[tuple[Run, Digest, str]]
+    ) -> tuple[list[tuple[Run, Digest, str]], list[Run]]:
         """Split digests composed before the transaction into those still new to their chat
         and the runs to compose again: a chat that received one of the articles meanwhile
         (an instant push) must not get it twice."""
@@ -228,8 +271,8 @@ class DigestService:
         return fresh, outdated
 
     async def _compose_round(
-        self, runs: Sequence[_Run], now: datetime, username: str | None
-    ) -> list[tuple[_Run, Digest, str]]:
+        self, runs: Sequence[Run], now: datetime, username: str | None
+    ) -> list[tuple[Run, Digest, str]]:
         """Each run's digest and outbox key; runs with nothing to send are left out (their
         slot is still served: nothing new is nothing to resend)."""
         found = await subscriptions.many(self._db, [chat.chat_id for _, chat, _ in runs])
@@ -254,7 +297,8 @@ class DigestService:
             )
             if not self._is_runnable(schedule, chat, SlotCheck(slot, None)):
                 return None
-            composed = await self._compose_first_round([(schedule, chat, slot)], now)
+            username = await bot_settings.get(self._db, BOT_USERNAME)
+            composed = await self._compose_first_round([(schedule, chat, slot)], now, username)
             queued = await self._serve(composed, now)
         return queued[0] if queued else None
 

@@ -60,12 +60,19 @@ class FilterIndex:
     listed once, and a chat's filters cost a few operations on masks."""
 
     def __init__(self, articles: Sequence[Article]) -> None:
+        self._articles = articles
         self._all = (1 << len(articles)) - 1
-        self._by_term: dict[str, int] = {}
-        for n, article in enumerate(articles):
-            bit = 1 << n
-            for term in _article_terms(article.title, article.body):
-                self._by_term[term] = self._by_term.get(term, 0) | bit
+        self._terms: dict[str, int] | None = None  # listed at the first chat with filters
+
+    @property
+    def _by_term(self) -> dict[str, int]:
+        if self._terms is None:
+            self._terms = {}
+            for n, article in enumerate(self._articles):
+                bit = 1 << n
+                for term in _article_terms(article.title, article.body):
+                    self._terms[term] = self._terms.get(term, 0) | bit
+        return self._terms
 
     def kept(self, filters: KeywordFilters) -> int:
         """The mask of the articles `matches` keeps for these filters."""
