@@ -119,27 +119,35 @@ async def _add_postgres(db: Connection, rows: list[tuple[object, ...]]) -> int:
 
 async def add_shared(
     db: Connection,
-    parts: Sequence[str],
-    recipients: Sequence[tuple[str, int, int | None]],
+    messages: Sequence[tuple[Sequence[str], Sequence[tuple[str, int, int | None]]]],
     *,
     kind: str,
     at: datetime,
 ) -> list[int]:
-    """Queue one message (the same parts) to each (key, chat id, thread id) whose key is new,
-    in one statement; return the chat ids it was queued for."""
-    if not recipients:
+    """Queue each message (its parts) to each of its (key, chat id, thread id) whose key is
+    new, in one statement; return the chat ids it was queued for."""
+    encoded: dict[tuple[str, ...], str] = {}
+    for parts, _ in messages:
+        if (key := tuple(parts)) not in encoded:
+            encoded[key] = _encode(parts)
+    body_ids = await _store_bodies(db, set(encoded.values()))
+    rows = [
+        (key, chat_id, thread_id, body_ids[encoded[tuple(parts)]], len(parts))
+        for parts, recipients in messages
+        for key, chat_id, thread_id in recipients
+    ]
+    if not rows:
         return []
-    body_id = next(iter((await _store_bodies(db, {_encode(parts)})).values()))
-    rows = await db.execute_fetchall(
+    added = await db.execute_fetchall(
         "INSERT INTO outbox (key, chat_id, thread_id, kind, parts, body_id, part_count,"
         " created_at, step, link_preview) SELECT r.value ->> 0, CAST(r.value ->> 1 AS BIGINT),"
-        " CAST(r.value ->> 2 AS BIGINT), CAST(? AS TEXT), '', CAST(? AS BIGINT),"
-        " CAST(? AS INTEGER), CAST(? AS DOUBLE PRECISION), 'send', 0"
+        " CAST(r.value ->> 2 AS BIGINT), CAST(? AS TEXT), '', CAST(r.value ->> 3 AS BIGINT),"
+        " CAST(r.value ->> 4 AS INTEGER), CAST(? AS DOUBLE PRECISION), 'send', 0"
         f" FROM {json_lists.items(db)} r WHERE true ON CONFLICT (key) DO NOTHING"
         " RETURNING chat_id",
-        (kind, body_id, len(parts), to_db(at), json.dumps(list(recipients))),
+        (kind, to_db(at), json.dumps(rows)),
     )
-    return [row[0] for row in rows]
+    return [row[0] for row in added]
 
 
 def _encode(parts: Sequence[str]) -> str:

@@ -123,11 +123,14 @@ class Outbox:
         return added
 
     async def enqueue_shared(
-        self, parts: Sequence[str], recipients: Sequence[tuple[str, int, int | None]], *, kind: str
+        self,
+        messages: Sequence[tuple[Sequence[str], Sequence[tuple[str, int, int | None]]]],
+        *,
+        kind: str,
     ) -> list[int]:
-        """Add one message for each (key, chat id, thread id) whose key is new; return the
-        chat ids it was added for. The caller commits."""
-        return await rows_db.add_shared(self._db, parts, recipients, kind=kind, at=self._clock())
+        """Add each message (its parts) for each of its (key, chat id, thread id) whose key is
+        new; return the chat ids it was added for. The caller commits."""
+        return await rows_db.add_shared(self._db, messages, kind=kind, at=self._clock())
 
     async def stats(self) -> OutboxStats:
         """Counts by state and the last broadcast's rate."""

@@ -132,6 +132,7 @@ class BulkComposer:
             article_ids=sorted({a.id for pool in pools.values() for a in pool}),
         )
         layouts: dict[tuple[object, ...], tuple[str, ...] | None] = {}
+        pool_ids: dict[int, set[int]] = {}
         shared: list[tuple[Digest | None, set[int]]] = []
         for n, (request, chats) in enumerate(zip(requests, members, strict=True), 1):
             pool = pools[(request.topics, request.after_id)]
@@ -139,7 +140,9 @@ class BulkComposer:
             if chosen is None:
                 shared.append((None, set(chats)))
                 continue
-            ids = {a.id for a in pool}
+            ids = pool_ids.get(id(pool))
+            if ids is None:
+                ids = pool_ids[id(pool)] = {a.id for a in pool}
             own = {c for c in chats if not ids.isdisjoint(received.get(c, ()))}
             parts = self._parts(request.chat, chosen, now, bot_username, layouts)
             thread_id = request.schedule.thread_id if request.schedule else None

@@ -24,7 +24,14 @@ from bot.subscriptions import slot_groups
 from bot.subscriptions.composition import BulkComposer, DigestRequest
 from bot.subscriptions.rules import SlotCheck, check_slot, due_slot
 from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
-from bot.subscriptions.slot_groups import Run, Share, SharedQueue, SlotGroups, slot_key
+from bot.subscriptions.slot_groups import (
+    Run,
+    Share,
+    SharedQueue,
+    SlotGroups,
+    record_deliveries,
+    slot_key,
+)
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions
 from storage.connection import Connection
 from storage.database import transaction
@@ -399,13 +406,8 @@ class DigestService:
         await self._outbox.enqueue(
             OutgoingMessage(key, d.chat_id, d.parts, d.thread_id, "digest") for d, key in fresh
         )
-        by_articles: dict[tuple[int, ...], list[int]] = {}
-        for d, _ in fresh:
-            if d.articles:
-                by_articles.setdefault(tuple(a.id for a in d.articles), []).append(d.chat_id)
-        for article_ids, chat_ids in by_articles.items():  # alike digests: one statement
-            await deliveries.record_shared(
-                self._db, chat_ids=chat_ids, article_ids=article_ids, kind="digest", at=now
-            )
+        await record_deliveries(
+            self._db, (([a.id for a in d.articles], d.chat_id) for d, _ in fresh), at=now
+        )
         log.info("%s digests queued", len(fresh))
         return [d for d, _ in fresh]

@@ -10,7 +10,7 @@ schedule in the batch (those are served one after another, so they never repeat 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -25,10 +25,29 @@ from storage.connection import Connection
 Run = tuple[Schedule, ChatSettings, datetime]
 
 
+# One message for several chats: its parts, and each (outbox key, chat id, thread id).
+SharedMessage = tuple[Sequence[str], Sequence[tuple[str, int, int | None]]]
+
+
 class SharedQueue(Protocol):
     async def enqueue_shared(
-        self, parts: Sequence[str], recipients: Sequence[tuple[str, int, int | None]], *, kind: str
+        self, messages: Sequence[SharedMessage], *, kind: str
     ) -> list[int]: ...
+
+
+async def record_deliveries(
+    db: Connection, received: Iterable[tuple[Sequence[int], int]], *, at: datetime
+) -> None:
+    """Record each (article ids, chat id) digest as delivered: one statement per distinct
+    list of articles, however many chats got it."""
+    by_articles: dict[tuple[int, ...], list[int]] = {}
+    for article_ids, chat_id in received:
+        if article_ids:
+            by_articles.setdefault(tuple(article_ids), []).append(chat_id)
+    for article_ids, chat_ids in by_articles.items():
+        await deliveries.record_shared(
+            db, chat_ids=chat_ids, article_ids=article_ids, kind="digest", at=at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +60,20 @@ class Share:
     digest: Digest | None
     members: list[DueMember]
 
-    def keeping(self, keep: Callable[[DueMember], bool]) -> Share:
-        return Share(self.group, self.slot, self.digest, [m for m in self.members if keep(m)])
+    def serving(self, schedule_ids: Container[int]) -> Share:
+        """This share with only the members of these schedules."""
+        return Share(
+            self.group, self.slot, self.digest, [m for m in self.members if m[0] in schedule_ids]
+        )
 
-    def runs(self, chat_ids: Container[int]) -> list[Run]:
-        """The members of these chats as runs of their own."""
-        return [member_run(self.group, m, self.slot) for m in self.members if m[1] in chat_ids]
+    def without(self, chat_ids: Collection[int]) -> tuple[Share, list[Run]]:
+        """This share less the members of these chats, and those members as runs of their
+        own."""
+        if not chat_ids:
+            return self, []
+        kept = [m for m in self.members if m[1] not in chat_ids]
+        runs = [member_run(self.group, m, self.slot) for m in self.members if m[1] in chat_ids]
+        return Share(self.group, self.slot, self.digest, kept), runs
 
 
 def slot_key(chat_id: int, schedule_id: int, slot: int) -> str:
@@ -70,13 +97,13 @@ def split(runnable: Sequence[tuple[DueGroup, datetime]]) -> tuple[list[Share], l
     """Members served with their group, and runs served alone: every schedule of a chat
     that has more than one in the batch."""
     counts = Counter(m[1] for group, _ in runnable for m in group.members)
-    once = {chat_id for chat_id, n in counts.items() if n == 1}
+    repeated = {chat_id for chat_id, n in counts.items() if n > 1}
     shares, alone = [], []
     for group, slot in runnable:
-        share = Share(group, slot, None, list(group.members))
-        alone += share.runs(counts.keys() - once)
-        if (kept := share.keeping(lambda m: m[1] in once)).members:
-            shares.append(kept)
+        share, runs = Share(group, slot, None, list(group.members)).without(repeated)
+        alone += runs
+        if share.members:
+            shares.append(share)
     return shares, alone
 
 
@@ -102,8 +129,8 @@ class SlotGroups:
         )
         composed, own = [], []
         for share, (digest, apart) in zip(shares, results, strict=True):
-            own += share.runs(apart)
-            kept = share.keeping(lambda m, apart=apart: m[1] not in apart)
+            kept, runs = share.without(apart)
+            own += runs
             composed.append(Share(share.group, share.slot, digest, kept.members))
         return composed, own
 
@@ -113,33 +140,44 @@ class SlotGroups:
         """Queue each group's digest to its members whose slot was served; return how many
         were queued, and the runs to compose again (their chat received one of the articles
         meanwhile, an instant push). Runs inside the caller's transaction."""
-        shares = [s.keeping(lambda m: m[0] in served) for s in shares if s.digest]
+        shares = [share.serving(served) for share in shares if share.digest]
         received = await deliveries.delivered_to(
             self._db,
             chat_ids=[m[1] for s in shares for m in s.members],
             article_ids=sorted({a.id for s in shares for a in s.digest.articles}),
         )
-        queued, outdated = 0, []
+        outdated, sending = [], []
         for share in shares:
             ids = {a.id for a in share.digest.articles}
-            gone = {m[1] for m in share.members if not ids.isdisjoint(received.get(m[1], ()))}
-            outdated += share.runs(gone)
-            queued += await self._queue(share.keeping(lambda m, gone=gone: m[1] not in gone), now)
-        return queued, outdated
+            gone = (
+                {m[1] for m in share.members if not ids.isdisjoint(received.get(m[1], ()))}
+                if received
+                else ()
+            )
+            kept, runs = share.without(gone)
+            outdated += runs
+            sending.append(kept)
+        return await self._queue(sending, now), outdated
 
-    async def _queue(self, share: Share, now: datetime) -> int:
-        digest = share.digest
-        if digest is None or not share.members:
-            return 0
-        at = int(share.slot.timestamp())
-        added = await self._outbox.enqueue_shared(
-            digest.parts,
-            [(slot_key(cid, sid, at), cid, thread) for sid, cid, thread, _, _ in share.members],
-            kind="digest",
+    async def _queue(self, shares: Sequence[Share], now: datetime) -> int:
+        """Queue each share's digest to its members, all in one statement; record what
+        they received."""
+        messages = [
+            (share.digest.parts, [(slot_key(m[1], m[0], at), m[1], m[2]) for m in share.members])
+            for share in shares
+            if share.digest and share.members
+            for at in [int(share.slot.timestamp())]
+        ]
+        added = set(await self._outbox.enqueue_shared(messages, kind="digest"))
+        await record_deliveries(
+            self._db,
+            (
+                ([a.id for a in share.digest.articles], m[1])
+                for share in shares
+                if share.digest
+                for m in share.members
+                if m[1] in added
+            ),
+            at=now,
         )
-        if digest.articles and added:
-            await deliveries.record_shared(
-                self._db, chat_ids=added, article_ids=[a.id for a in digest.articles],
-                kind="digest", at=now,
-            )  # fmt: skip
         return len(added)
