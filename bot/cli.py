@@ -28,14 +28,13 @@ from bot.ingestion.service import SourceReport
 from bot.logs import configure_logging, redact_standard_streams, token_forms
 from bot.ops import backup as backups
 from bot.ops import probe, webhook_secret
-from bot.ops.db_copy import copy_to_postgres
 from bot.services import open_services
 from storage import stats as storage_stats
-from storage.copying import TableCopied
 from storage.postgres import redacted
 
 if TYPE_CHECKING:
     from bot.ptb.context import AkhbarApp
+    from storage.copying import TableCopied
 
 EXIT_USAGE = 2
 
@@ -457,6 +456,9 @@ async def _db(config: Config, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if problem := postgres_url_problem(target):
         raise AkhbarError(f"the PostgreSQL URL {problem}")
+    # Here, not at the top: the copy's code (~1.2 MB) is for this command alone, never `run`.
+    from bot.ops.db_copy import copy_to_postgres
+
     print(f"copying {source} to {redacted(target)}…", file=sys.stderr, flush=True)
     report = await copy_to_postgres(source, target, replace=args.force, on_table=_print_copied)
     rate = report.rows / report.seconds if report.seconds else 0

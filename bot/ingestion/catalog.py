@@ -26,7 +26,6 @@ from bot.ingestion import health
 from bot.ingestion.addresses import AddressGuard
 from bot.ingestion.feed_parsing import parse_feed
 from bot.ingestion.fetching import FetchResult, fetch_source
-from bot.ingestion.opml import read_opml, write_opml
 from bot.ingestion.service import as_source
 from bot.models import PauseReason, Source, SourceHealth
 from storage import bot_settings, sources
@@ -229,6 +228,10 @@ class SourceCatalog:
     ) -> ImportReport:
         """Add an OPML file's feeds; each is added, already present, or refused with a reason.
         Raise BadOpml when the file itself is refused."""
+        # Here, not at the top: OPML (with defusedxml and ElementTree, ~0.6 MB) is for the
+        # `akhbar sources import/export` commands, never for a serving bot.
+        from bot.ingestion.opml import read_opml
+
         entries = read_opml(content, max_bytes=self._settings.max_opml_bytes)
         checks = await asyncio.gather(*(self._refusal(entry.url) for entry in entries))
         report = ImportReport()
@@ -265,6 +268,8 @@ class SourceCatalog:
         return None
 
     async def export_opml(self) -> bytes:
+        from bot.ingestion.opml import write_opml  # rare, as in import_opml
+
         return write_opml(await sources.all_sources(self._db))
 
 
