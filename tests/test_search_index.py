@@ -51,6 +51,15 @@ async def test_an_index_of_old_terms_is_rebuilt_and_finds_words_the_new_way(db_p
     await db.close()
 
 
+async def test_a_rebuild_leaves_no_memo_of_the_words_it_indexed(db_path):
+    await make_version_1_database(db_path)
+    db = await database.connect(db_path, index_terms=search_text.index_text)
+    await search_index.ensure_current(db)
+    assert "الكلاسيكو" not in search_text._token_terms  # the memo of the rebuild is let go
+    assert search_text.terms("الكلاسيكو") == search_text.terms("كلاسيكو")  # and fills again
+    await db.close()
+
+
 async def test_a_current_index_is_left_alone(db_path):
     await make_version_1_database(db_path)
     db = await database.connect(db_path, index_terms=search_text.index_text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.reading.search_text import INDEX_VERSION
+from bot.reading.search_text import INDEX_VERSION, forget_memo
 from storage import articles, bot_settings
 from storage.connection import Connection
 from storage.database import transaction
@@ -36,6 +36,8 @@ async def ensure_current(db: Connection, *, batch: int = BATCH) -> int | None:
             break
     async with transaction(db):
         await bot_settings.put(db, VERSION_SETTING, str(INDEX_VERSION))
+    # The rebuild filled the memo with the vocabulary of every article: not the serving bot's.
+    forget_memo()
     if done:
         log.info("search index rebuilt for version %s: %s articles", INDEX_VERSION, done)
     return done

@@ -97,6 +97,12 @@ def terms(text: str | None) -> list[str]:
     return list(chain.from_iterable(found))
 
 
+def forget_memo() -> None:
+    """Empty the memo of token terms: after a bulk job (rebuilding the index) it holds up to
+    _MEMO_SIZE tokens (~20 MB) that the serving bot would otherwise carry for good."""
+    _token_terms.clear()
+
+
 def _terms_of_token(token: str) -> tuple[str, ...]:
     words = _WORD.findall(_ARABIC_MARKS.sub("", token).casefold())
     return tuple(_stem(word) for word in words if _is_significant(word))
