@@ -18,7 +18,7 @@ from bench.synthetic import GENERATOR_VERSION, Corpus
 from bot.config import IngestionConfig
 from bot.ingestion.service import IngestionService
 from bot.models import ArticleDraft
-from bot.reading import search_text
+from bot.reading import search_index, search_text
 from bot.reading.news import NewsService
 from storage import database
 from storage.connection import Connection
@@ -95,6 +95,9 @@ async def cached_database(count: int, folder: Path) -> tuple[Path, float | None]
     building = _fresh(path.with_suffix(".building"))
     corpus, stored_seconds = Corpus(), 0.0
     async with open_stores(building) as stores:
+        # Empty: this only records the index version, as a new bot's first start does; without
+        # it the first bot on this database would rebuild the whole index before answering.
+        await search_index.ensure_current(stores.db)
         for start in range(0, count, 50_000):
             drafts = [a.draft for a in corpus.articles(min(50_000, count - start))]
             began = time.perf_counter()
