@@ -100,9 +100,14 @@ async def deliver(outbox: Outbox, db, worker: DeliveryHandle, *messages: Outgoin
     await worker.drain(timeout=5)
 
 
+# Many sends on a busy 2-core machine (PostgreSQL beside the test) can take several seconds;
+# the wait ends as soon as they are in, so only a failing test waits this long.
+SENDS_TIMEOUT = 30.0
+
+
 async def sent_at_least(emulator: BotApiEmulator, count: int) -> None:
     """Wait until the emulator has accepted `count` messages in all (checked on every call)."""
-    await emulator.wait_for(lambda _call: emulator.sent_count() >= count)
+    await emulator.wait_for(lambda _call: emulator.sent_count() >= count, timeout=SENDS_TIMEOUT)
 
 
 def texts(emulator: BotApiEmulator, chat_id: int) -> list[str]:
