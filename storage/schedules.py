@@ -116,21 +116,6 @@ async def set_next_fire(db: Connection, moves: dict[int, datetime | None], *, at
     )
 
 
-async def due(db: Connection, *, now: datetime, limit: int) -> list[Schedule]:
-    """Up to `limit` schedules whose next fire time is at or before `now`, earliest first.
-
-    On PostgreSQL the rows stay locked until the caller's transaction ends, and rows another
-    transaction holds are skipped: processes claiming at the same moment share the due
-    schedules out instead of queueing behind one another's composition."""
-    rows = await db.execute_fetchall(
-        f"SELECT {_COLUMNS} FROM schedules WHERE next_fire_at <= ?"
-        " ORDER BY next_fire_at, id LIMIT ?"
-        + (" FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""),
-        (to_db(now), limit),
-    )
-    return [_to_schedule(row) for row in rows]
-
-
 # A due schedule with its chat and subscription: first the member's own columns (DueMember),
 # then the ones its digest depends on, by which alike schedules are grouped.
 _DUE_JOINED = (
@@ -147,9 +132,13 @@ _MEMBER_COLUMNS = 5
 
 
 async def due_groups(db: Connection, *, now: datetime, limit: int) -> list[DueGroup]:
-    """What `due` reads (the same rows, locked the same way), with each schedule's chat and
-    subscription, grouped into schedules whose digest is composed alike: a slot of many
-    subscribers reads one row per schedule and builds one set of objects per group."""
+    """Up to `limit` schedules whose next fire time is at or before `now`, earliest first,
+    with each one's chat and subscription, grouped into schedules whose digest is composed
+    alike: a slot of many subscribers builds one set of objects per group.
+
+    On PostgreSQL the rows stay locked until the caller's transaction ends, and rows another
+    transaction holds are skipped: processes claiming at the same moment share the due
+    schedules out instead of queueing behind one another's composition."""
     rows = await db.execute_fetchall(
         _DUE_JOINED + (" FOR UPDATE OF s SKIP LOCKED" if is_postgres(db) else ""),
         (to_db(now), limit),

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.config import BotConfig, Config, StorageConfig
-from bot.models import Schedule, ScheduleRule
+from bot.models import ScheduleRule
 from bot.services import open_services
 from storage import schedules
 from storage.connection import Connection
@@ -41,17 +41,23 @@ async def due_schedules(db: Connection, count: int) -> set[int]:
     return ids
 
 
-def moves(due: list[Schedule]) -> list[tuple[int, int | None, int | None]]:
-    return [(s.id, s.next_fire_at, NEXT) for s in due]
+async def due(db: Connection, limit: int) -> list[tuple[int, int | None]]:
+    """Each due schedule's (id, next fire time), as the digest service reads them."""
+    groups = await schedules.due_groups(db, now=NOW, limit=limit)
+    return [(m[0], g.schedule.next_fire_at) for g in groups for m in g.members]
+
+
+def moves(due: list[tuple[int, int | None]]) -> list[tuple[int, int | None, int | None]]:
+    return [(schedule_id, seen, NEXT) for schedule_id, seen in due]
 
 
 async def claim_batch(db: Connection, between: Callable[[], Awaitable[None]] | None = None):
     """What the digest service does for one batch: read the due rows, claim them, commit."""
     async with transaction(db):
-        due = await schedules.due(db, now=NOW, limit=BATCH)
+        read = await due(db, BATCH)
         if between is not None:
             await between()
-        return [s.id for s in due], await schedules.claim(db, moves(due))
+        return [schedule_id for schedule_id, _ in read], await schedules.claim(db, moves(read))
 
 
 async def claim_until_none_due(db: Connection) -> list[int]:
@@ -74,7 +80,7 @@ async def test_two_processes_claiming_at_once_claim_each_due_schedule_once(two_p
     counted = Counter(claims[0] + claims[1])
     assert set(counted) == expected
     assert set(counted.values()) == {1}
-    assert await schedules.due(first, now=NOW, limit=10) == []
+    assert await due(first, 10) == []
 
 
 async def test_rows_one_process_is_claiming_are_skipped_by_the_other(two_processes):
@@ -110,7 +116,7 @@ async def test_rows_one_process_is_claiming_are_skipped_by_the_other(two_process
 async def test_a_claim_waiting_on_another_process_claims_nothing_once_it_committed(two_processes):
     first, second = two_processes
     expected = await due_schedules(first, BATCH)
-    seen = await schedules.due(first, now=NOW, limit=BATCH)  # both processes read these rows
+    seen = await due(first, BATCH)  # both processes read these rows
 
     async def second_claim() -> set[int]:
         async with transaction(second):

@@ -38,8 +38,9 @@ async def test_a_slot_stored_in_whole_seconds_by_an_earlier_version_is_not_serve
 
     assert (await schedules.get(db, schedule_id)).last_slot == SLOT
     assert await schedules.next_due(db) == SLOT
-    assert [s.id for s in await schedules.due(db, now=SLOT, limit=10)] == [schedule_id]
-    assert await schedules.due(db, now=SLOT - timedelta(microseconds=1), limit=10) == []
+    [group] = await schedules.due_groups(db, now=SLOT, limit=10)
+    assert [m[0] for m in group.members] == [schedule_id]
+    assert await schedules.due_groups(db, now=SLOT - timedelta(microseconds=1), limit=10) == []
     assert not await schedules.record_run(db, schedule_id, slot=SLOT, last_article_id=None)
     later = SLOT + timedelta(days=1)
     assert await schedules.record_run(db, schedule_id, slot=later, last_article_id=None)

@@ -20,7 +20,6 @@ from bot.models import (
     OutgoingMessage,
     Schedule,
 )
-from bot.subscriptions import slot_groups
 from bot.subscriptions.composition import BulkComposer, DigestRequest
 from bot.subscriptions.rules import SlotCheck, check_slot, due_slot
 from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
@@ -31,6 +30,7 @@ from bot.subscriptions.slot_groups import (
     SlotGroups,
     record_deliveries,
     slot_key,
+    split,
 )
 from storage import bot_settings, chats, deliveries, digest_queries, schedules, subscriptions
 from storage.connection import Connection
@@ -179,7 +179,7 @@ class DigestService:
             for g, check in zip(groups, checks, strict=True)
             if self._is_runnable(g.schedule, g.chat, check)
         ]
-        shares, alone = slot_groups.split(runnable)
+        shares, alone = split(runnable)
         username = await bot_settings.get(self._db, BOT_USERNAME)
         shares, own = await self._groups.compose(shares, now, username)
         composed = await self._compose_first_round([*alone, *own], now, username)
