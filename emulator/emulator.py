@@ -73,6 +73,15 @@ class BotApiEmulator:
         await self._webhooks.stop()
         await self._server.stop()
 
+    async def go_offline(self) -> None:
+        """Stop listening, keeping every chat and message: connections are refused, as when
+        the Bot API is out of reach, until `come_back()`."""
+        await self._server.stop()
+
+    async def come_back(self) -> None:
+        """Listen again on the same port after `go_offline()`."""
+        await self._server.start(self.port)
+
     async def __aenter__(self) -> BotApiEmulator:
         return await self.start()
 

@@ -33,6 +33,7 @@ class ApiServer:
 
     async def start(self, port: int = 0) -> int:
         """Start listening and return the bound port."""
+        self.api.is_closing = False
         app = web.Application(client_max_size=_MAX_BODY)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)

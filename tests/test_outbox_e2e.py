@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from itertools import pairwise
 
 import pytest
 
+from bot.delivery.outcomes import ApiUnavailable
 from storage import outbox as rows_db
 from tests.support import TOKEN
-from tests.support.delivery import FAST, deliver, digest, statuses, texts
+from tests.support.delivery import FAST, deliver, digest, queue, statuses, texts
 
 pytestmark = pytest.mark.emulator(auto_create_chats=True)
 
@@ -127,3 +129,32 @@ async def test_a_refusal_quoting_the_token_is_stored_and_logged_without_it(
     ]
     secret = TOKEN.split(":")[1].lower()
     assert secret not in caplog.text.lower()
+
+
+async def test_a_bot_api_outage_pauses_sending_and_loses_no_message(
+    emulator, outbox, db, start_worker
+):
+    chats = range(1, 41)
+    settings = replace(FAST, max_attempts=2)
+    refused, outage_long_enough = 0, asyncio.Event()
+
+    def count_refusals(outcome, _seconds: float) -> None:
+        nonlocal refused
+        refused += isinstance(outcome, ApiUnavailable)
+        if refused >= 3 * len(chats):  # each row would have given up after two without a pause
+            outage_long_enough.set()
+
+    worker = await start_worker(settings, observer=count_refusals)
+    await emulator.go_offline()
+    await queue(outbox, db, *(digest(chat, f"خبر {chat}") for chat in chats))
+    worker.wake()
+    async with asyncio.timeout(30):
+        await outage_long_enough.wait()
+
+    rows = [await rows_db.get(db, f"digest:{chat}") for chat in chats]
+    assert {(row.status, row.attempts) for row in rows} == {("queued", 0)}
+
+    await emulator.come_back()
+    await worker.drain(timeout=30)
+    assert all(texts(emulator, chat) == [f"خبر {chat}"] for chat in chats)
+    assert {(await rows_db.get(db, f"digest:{chat}")).status for chat in chats} == {"sent"}

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.delivery.outcomes import (
+    ApiUnavailable,
     Delivered,
     FloodWait,
     Migrated,
@@ -16,6 +17,7 @@ from bot.delivery.outcomes import (
     Unreachable,
 )
 from bot.delivery.transitions import (
+    OUTAGE_PAUSE_CAP_SECONDS,
     ChatMigrated,
     ChatUnreachable,
     RetryPolicy,
@@ -109,6 +111,15 @@ CASES = {
         FloodWait(3.0),
         Transition(digest(next_part=1), retry_in=3.0, pause_all_seconds=3.0),
     ),
+    "a Bot API out of reach costs no attempt and pauses every send": (
+        digest(next_part=1, attempts=1, last_error="timed out"),
+        ApiUnavailable("aiohttp.ClientConnectorError"),
+        Transition(
+            digest(next_part=1, attempts=1, last_error="timed out"),
+            retry_in=2.0,
+            pause_all_seconds=2.0,
+        ),
+    ),
     "403 fails the row and reports the chat unreachable": (
         digest(next_part=1),
         Unreachable(BLOCKED, "Forbidden: bot was blocked by the user"),
@@ -200,6 +211,22 @@ def test_backoff_doubles_from_the_base_up_to_the_cap(attempts, seconds):
     assert POLICY.backoff(attempts) == seconds
 
 
+@pytest.mark.parametrize(
+    ("outages", "policy", "seconds"),
+    [
+        (1, POLICY, 2.0),
+        (2, POLICY, 4.0),
+        (9, POLICY, 5.0),
+        (20, replace(POLICY, backoff_cap_seconds=300.0), OUTAGE_PAUSE_CAP_SECONDS),
+    ],
+    ids=["first", "second", "up to the retry cap", "never over a minute"],
+)
+def test_each_outage_pause_in_a_row_is_longer_and_the_row_never_gives_up(outages, policy, seconds):
+    row = digest(attempts=policy.max_attempts - 1)
+    change = after(row, ApiUnavailable("refused"), now=NOW, policy=policy, outages=outages)
+    assert (change.row, change.retry_in, change.pause_all_seconds) == (row, seconds, seconds)
+
+
 def test_every_retry_before_the_last_attempt_waits_then_the_row_fails():
     patient = replace(POLICY, max_attempts=5)
     row, waits = digest(), []
@@ -239,8 +266,9 @@ def test_an_image_edit_refused_goes_delete_then_send():
         (image_edit(), Rejected("old"), logging.INFO, "deleting instead"),
         (image_edit(step="delete"), Rejected("gone"), logging.WARNING, "delete refused: gone"),
         (digest(), FloodWait(2.0), logging.WARNING, "pausing all sends for 2.0 s"),
+        (digest(), ApiUnavailable("refused"), logging.WARNING, "out of reach (refused)"),
     ],
-    ids=["give up", "rejected", "edit refused", "delete refused", "429"],
+    ids=["give up", "rejected", "edit refused", "delete refused", "429", "outage"],
 )
 def test_the_operator_log_says_why_a_row_stopped_or_changed_course(row, outcome, level, says):
     note = after(row, outcome, now=NOW, policy=POLICY).note

@@ -47,13 +47,23 @@ class TransientFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiUnavailable:
+    """The Bot API could not be reached at all (connection refused, name not resolved, connect
+    timeout): the request never arrived, and every other request would fail alike."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """400 or another refusal retrying cannot fix."""
 
     reason: str
 
 
-SendOutcome = Delivered | FloodWait | Unreachable | Migrated | TransientFailure | Rejected
+SendOutcome = (
+    Delivered | FloodWait | Unreachable | Migrated | TransientFailure | ApiUnavailable | Rejected
+)
 # Told of every answered request and how long it took (metrics); must not block or raise.
 SendObserver = Callable[[SendOutcome, float], None]
 

@@ -6,8 +6,9 @@ table-tested without waiting. Pacing (when a chat may get its next request) stay
 
 A row sends its parts in order. An image-hiding row instead goes edit -> (refused) delete ->
 (deleted) send its fallback text. Transient failures are retried with backoff until
-`max_attempts`; 429 pauses every send; 403 fails the row and reports the chat unreachable;
-a migrated group is followed to its new id; 400 fails the row.
+`max_attempts`; 429 pauses every send; a Bot API out of reach pauses every send too, longer
+each time in a row, and costs no row an attempt (the request never arrived); 403 fails the row
+and reports the chat unreachable; a migrated group is followed to its new id; 400 fails the row.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.delivery.outcomes import (
+    ApiUnavailable,
     Delivered,
     FloodWait,
     Migrated,
@@ -25,6 +27,9 @@ from bot.delivery.outcomes import (
     TransientFailure,
     Unreachable,
 )
+
+# The longest pause while the Bot API stays out of reach: it is tried again at least this often.
+OUTAGE_PAUSE_CAP_SECONDS = 60.0
 
 # The next request of a row: edit rows go edit -> (refused) delete -> (deleted) send.
 STEP_SEND, STEP_EDIT, STEP_DELETE = "send", "edit", "delete"
@@ -109,8 +114,14 @@ class Transition:
     note: Note | None = None
 
 
-def after(row: RowState, outcome: SendOutcome, *, now: float, policy: RetryPolicy) -> Transition:
-    """The transition Telegram's answer `outcome` to the row's current request causes."""
+def after(
+    row: RowState, outcome: SendOutcome, *, now: float, policy: RetryPolicy, outages: int = 1
+) -> Transition:
+    """The transition Telegram's answer `outcome` to the row's current request causes.
+
+    `outages` counts the pauses in a row, this one included, that found the Bot API out of
+    reach; only an ApiUnavailable outcome reads it.
+    """
     match outcome:
         case Delivered():
             return _delivered(row, now)
@@ -126,6 +137,13 @@ def after(row: RowState, outcome: SendOutcome, *, now: float, policy: RetryPolic
             return Transition(moved, event=ChatMigrated(row.chat_id, new_chat_id))
         case TransientFailure(reason):
             return _failed_for_now(row, reason, now, policy)
+        case ApiUnavailable(reason):
+            pause = min(policy.backoff(outages), OUTAGE_PAUSE_CAP_SECONDS)
+            note = Note(
+                logging.WARNING,
+                f"Bot API out of reach ({reason}): pausing all sends for {pause:.1f} s",
+            )
+            return Transition(row, retry_in=pause, pause_all_seconds=pause, note=note)
         case Rejected(reason):
             return _rejected(row, reason, now)
     raise TypeError(f"not a send outcome: {outcome!r}")

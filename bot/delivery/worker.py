@@ -49,6 +49,7 @@ from bot.delivery import transitions
 from bot.delivery.budget import SharedBudget
 from bot.delivery.outbox import ChatEvents, OutboxSettings
 from bot.delivery.outcomes import (
+    ApiUnavailable,
     Delivered,
     FloodWait,
     Sender,
@@ -172,6 +173,8 @@ class OutboxWorker:
         self._tasks: list[asyncio.Task[None]] = []
         self._deliveries: set[asyncio.Task[None]] = set()
         self._last_renewal = 0.0
+        self._outages = 0  # pauses in a row that found the Bot API out of reach
+        self._outage_ends = 0.0  # loop time the current outage pause ends
         self.delivered = 0  # parts this worker got accepted (for tests and benchmarks)
 
     @property
@@ -437,13 +440,31 @@ class OutboxWorker:
         self._pacer.finished(job.chat_id, now, wait=wait)
         if isinstance(outcome, Delivered):
             self.delivered += 1
+        if self._joins_outage(outcome, now):
+            self._schedule(job, self._outage_ends)
+            return
         wall_now = self._clock().timestamp()
-        change = transitions.after(job.row, outcome, now=wall_now, policy=self._settings.retry)
+        change = transitions.after(
+            job.row, outcome, now=wall_now, policy=self._settings.retry, outages=self._outages
+        )
         self._follow(job, change, now)
-        if change.pause_all_seconds:
-            await self._budget.pause(change.pause_all_seconds)
+        if isinstance(outcome, ApiUnavailable):
+            self._outage_ends = now + change.pause_all_seconds
+        elif change.pause_all_seconds:
+            await self._budget.pause(change.pause_all_seconds)  # a 429 binds every process
         if change.event is not None:
             await self._announce(change.event)
+
+    def _joins_outage(self, outcome: SendOutcome, now: float) -> bool:
+        """Count the pauses in a row that found the Bot API out of reach; True if this answer
+        came from a request sent before the current pause, which already accounts for it."""
+        if not isinstance(outcome, ApiUnavailable):
+            self._outages = 0
+            return False
+        if now < self._outage_ends:
+            return True
+        self._outages += 1
+        return False
 
     def _follow(self, job: _Job, change: Transition, now: float) -> None:
         """Bring this worker's bookkeeping in line with the row's next state."""

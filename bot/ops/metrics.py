@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.delivery.outcomes import (
+    ApiUnavailable,
     Delivered,
     FloodWait,
     Migrated,
@@ -38,6 +39,7 @@ _OUTCOME_NAMES: dict[type, str] = {
     Unreachable: "unreachable",
     Migrated: "migrated",
     TransientFailure: "transient",
+    ApiUnavailable: "api_unavailable",
     Rejected: "rejected",
 }
 

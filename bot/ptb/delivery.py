@@ -46,14 +46,14 @@ from bot.delivery.outbox import (
     TransientFailure,
     Unreachable,
 )
-from bot.delivery.outcomes import SendObserver
+from bot.delivery.outcomes import ApiUnavailable, SendObserver
 from bot.delivery.worker import OutboxWorker
 from bot.logs import Redactor, token_forms
 from bot.models import PhotoPost, UnreachableReason
 from bot.moderation.hiding import placeholder_image, report_callback_data
 from bot.ptb.context import AkhbarApp
 from bot.ptb.rate_limits import SharedRateLimiter
-from bot.ptb.transport import AiohttpRequest
+from bot.ptb.transport import AiohttpRequest, BotApiUnreachable
 from bot.reading import search_text
 from storage import database
 from storage.connection import Connection
@@ -240,6 +240,8 @@ async def _outcome(request: Awaitable[object], redact: Callable[[str], str]) -> 
         return Unreachable(UnreachableReason.from_telegram(error.message), redact(error.message))
     except BadRequest as error:  # before NetworkError: PTB derives BadRequest from it
         return Rejected(redact(error.message))
+    except BotApiUnreachable as error:
+        return ApiUnavailable(error.message)
     except TimedOut:
         return TransientFailure("timed out")
     except (NetworkError, TelegramError) as error:

@@ -15,6 +15,13 @@ _USER_AGENT = "Akhbar (python-telegram-bot, aiohttp)"
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+class BotApiUnreachable(NetworkError):
+    """No connection to the Bot API server (refused, name not resolved, connect timeout): the
+    request never arrived."""
+
+    __slots__ = ()
+
+
 class AiohttpRequest(BaseRequest):
     """BaseRequest over an aiohttp session with a connection pool of `pool_size`."""
 
@@ -61,7 +68,8 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
         pool_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        """Send one request; map aiohttp's failures to PTB's TimedOut / NetworkError."""
+        """Send one request; map aiohttp's failures to PTB's TimedOut / NetworkError (a
+        BotApiUnreachable when no connection was made)."""
         if self._session is None:
             raise RuntimeError("AiohttpRequest is not initialized")
         timeout = aiohttp.ClientTimeout(
@@ -74,6 +82,8 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+            raise BotApiUnreachable(f"aiohttp.{type(error).__name__}") from error
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.clock import Clock, utc_now
 from bot.delivery.outbox import Outbox, OutboxSettings
+from bot.delivery.outcomes import SendObserver
 from bot.models import OutgoingMessage
 from bot.ptb.delivery import DeliveryHandle, open_delivery
 from emulator import BotApiEmulator
@@ -57,7 +58,10 @@ async def worker_starter(
     handles: list[DeliveryHandle] = []
 
     async def start(
-        settings: OutboxSettings = settings, worker_id: str | None = None, clock: Clock = utc_now
+        settings: OutboxSettings = settings,
+        worker_id: str | None = None,
+        clock: Clock = utc_now,
+        observer: SendObserver | None = None,
     ):
         handle = await open_delivery(
             token=TOKEN,
@@ -67,6 +71,7 @@ async def worker_starter(
             settings=settings,
             clock=clock,
             worker_id=worker_id,
+            observer=observer,
         )
         handles.append(handle)
         return handle
