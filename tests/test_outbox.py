@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import utc_now
+from bot.delivery.budget import SharedBudget
 from bot.models import ImageEdit, OutgoingMessage, PhotoPost
 from storage import outbox as rows_db
 from storage import send_budget
@@ -219,6 +221,18 @@ async def test_draws_from_the_send_budget_never_overlap_and_a_pause_holds_them_a
     paused = await send_budget.draw(db, slots=1, spacing=spacing)
     assert 4.9 <= paused.first_in <= 5.0
     assert 4.9 <= paused.paused_for <= 5.0
+
+
+async def test_a_send_asking_for_a_slot_as_its_refill_just_finished_gets_one(db):
+    # The race, set up directly (it hung bench.scale's bot once): the background draw has
+    # finished, its task's done-callbacks have not run yet, and the slots it drew were already
+    # stale. next_slot awaited the finished draw again and again without ever yielding.
+    budget = SharedBudget(db, asyncio.Lock(), rate=30)
+    finished = asyncio.get_running_loop().create_future()
+    finished.set_result(None)
+    budget._refill = finished
+    before = asyncio.get_running_loop().time()
+    assert await budget.next_slot(wanted=lambda: 1) >= before
 
 
 async def test_a_429_seen_by_one_worker_pauses_every_worker_on_the_database(

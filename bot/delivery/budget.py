@@ -67,13 +67,12 @@ class SharedBudget:
         while not self._slots:
             await self._refilled(wanted)
         if (
-            self._refill is None
+            self._pending_refill is None
             and self._slots[-1] - now < BATCH_SECONDS / 2
             and wanted() > len(self._slots)
         ):
             # Draw the next batch while this one is spent, so sending never waits for it.
             self._refill = asyncio.create_task(self._draw(self._size(wanted)))
-            self._refill.add_done_callback(self._refill_done)
         return self._slots[0]
 
     async def reserve(self, *, wanted: Callable[[], int] = lambda: 1) -> float:
@@ -108,15 +107,19 @@ class SharedBudget:
         # a few ms off this one: a batch of margin tells them apart (pauses last >= 1 s).
         return slot < self._paused_until - BATCH_SECONDS
 
-    async def _refilled(self, wanted: Callable[[], int]) -> None:
-        if self._refill is None:
-            await self._draw(self._size(wanted))
-        else:
-            await asyncio.shield(self._refill)
+    @property
+    def _pending_refill(self) -> asyncio.Task[None] | None:
+        # Asked of the task itself, never tracked by a done-callback: a send that runs in the
+        # loop turn its refill finished, before such a callback, would await the finished task
+        # again and again without yielding (its slots already stale), and hang the process.
+        refill = self._refill
+        return refill if refill is not None and not refill.done() else None
 
-    def _refill_done(self, task: asyncio.Task[None]) -> None:
-        if self._refill is task:
-            self._refill = None
+    async def _refilled(self, wanted: Callable[[], int]) -> None:
+        if (refill := self._pending_refill) is not None:
+            await asyncio.shield(refill)
+        else:
+            await self._draw(self._size(wanted))
 
     def _size(self, wanted: Callable[[], int]) -> int:
         # The sends ready beyond the slots held (a slot left unused is lost to every process).
