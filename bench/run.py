@@ -165,6 +165,12 @@ def main() -> None:
         help="a 1-2 minute smoke run: 10,000 articles, fewer queries, 300 chats",
     )
     parser.add_argument(
+        "--core",
+        action="store_true",
+        help="measure only ingestion, query latency and the bot's memory (about 15 minutes),"
+        " then rewrite BENCHMARKS.md with the other benchmarks' last tables",
+    )
+    parser.add_argument(
         "--assemble",
         action="store_true",
         help="measure nothing: rewrite BENCHMARKS.md from the results files",
@@ -175,7 +181,8 @@ def main() -> None:
         print(table(rows))
         if not args.quick:
             CORE.write_text(markdown(rows, intro=INTRO, notes=""), encoding="utf-8")
-        _other_benchmarks(args.quick)
+        if not args.core:
+            _other_benchmarks(args.quick)
     if not args.quick:
         assemble()
 
