@@ -212,7 +212,7 @@ async def test_a_failed_poll_is_logged_as_a_failure_never_as_zero_new(bot_config
         SourceConfig(name="ok", url=feeds.url("/ok.xml"), poll_minutes=5),
         SourceConfig(name="gone", url=feeds.url("/gone.xml"), poll_minutes=5),  # 404
     )
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="bot")  # not aiosqlite: it logs every query
     app = build_application(config, clock=clock)
     async with polling(app, poll_timeout=1):
         await polled(app, feeds, "/ok.xml", 1)
