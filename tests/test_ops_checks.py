@@ -12,6 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import load_config
+from bot.delivery.outcomes import ApiUnavailable, TransientFailure
 from bot.errors import ConfigError
 from bot.logs import configure_logging, update_context
 from bot.ops.health import CheckResult, Pulse, outbox_check, run_checks, telegram_check
@@ -61,6 +62,14 @@ async def test_outbox_is_stuck_only_when_an_old_due_row_waits_and_nothing_moves(
     assert (await check()).ok
     running = False
     assert await check() == CheckResult(False, "the outbox worker is not running")
+
+
+def test_only_requests_that_reached_telegram_count_as_outbox_progress():
+    metrics = Metrics()
+    metrics.observe_send(ApiUnavailable("aiohttp.ClientConnectorError"), 0.001)
+    assert metrics.outbox_progress.age() is None
+    metrics.observe_send(TransientFailure("502 Bad Gateway"), 0.05)
+    assert metrics.outbox_progress.age() is not None
 
 
 async def test_a_check_that_raises_or_hangs_fails_without_failing_the_others():

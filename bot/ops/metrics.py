@@ -140,7 +140,8 @@ class Metrics:
 
     def observe_send(self, outcome: SendOutcome, seconds: float) -> None:
         """One outbox request answered (the worker's observer)."""
-        self.outbox_progress.beat()
+        if not isinstance(outcome, ApiUnavailable):  # an outage is no progress: readiness fails
+            self.outbox_progress.beat()
         self.outbox_requests.labels(_OUTCOME_NAMES.get(type(outcome), "other")).inc()
         self.outbox_send_seconds.observe(seconds)
         if isinstance(outcome, FloodWait):
