@@ -76,8 +76,13 @@ class Pacer:
             self._prune(now)
 
     def pause_all(self, until: float) -> None:
-        """Start nothing before `until` (Telegram answered 429)."""
+        """Start nothing before `until` (Telegram answered 429, or cannot be reached)."""
         self._paused_until = max(self._paused_until, until)
+
+    @property
+    def paused_until(self) -> float:
+        """When the last pause of every send ends (0 if there was none)."""
+        return self._paused_until
 
     def _prune(self, now: float) -> None:
         self._chat_free = {chat: t for chat, t in self._chat_free.items() if t > now}

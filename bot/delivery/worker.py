@@ -174,7 +174,6 @@ class OutboxWorker:
         self._deliveries: set[asyncio.Task[None]] = set()
         self._last_renewal = 0.0
         self._outages = 0  # pauses in a row that found the Bot API out of reach
-        self._outage_ends = 0.0  # loop time the current outage pause ends
         self.delivered = 0  # parts this worker got accepted (for tests and benchmarks)
 
     @property
@@ -441,27 +440,25 @@ class OutboxWorker:
         if isinstance(outcome, Delivered):
             self.delivered += 1
         if self._joins_outage(outcome, now):
-            self._schedule(job, self._outage_ends)
+            self._schedule(job, self._pacer.paused_until)
             return
         wall_now = self._clock().timestamp()
         change = transitions.after(
             job.row, outcome, now=wall_now, policy=self._settings.retry, outages=self._outages
         )
         self._follow(job, change, now)
-        if isinstance(outcome, ApiUnavailable):
-            self._outage_ends = now + change.pause_all_seconds
-        elif change.pause_all_seconds:
+        if change.pause_all_seconds and not isinstance(outcome, ApiUnavailable):
             await self._budget.pause(change.pause_all_seconds)  # a 429 binds every process
         if change.event is not None:
             await self._announce(change.event)
 
     def _joins_outage(self, outcome: SendOutcome, now: float) -> bool:
         """Count the pauses in a row that found the Bot API out of reach; True if this answer
-        came from a request sent before the current pause, which already accounts for it."""
+        came while every send is paused already, by a request sent before that pause."""
         if not isinstance(outcome, ApiUnavailable):
             self._outages = 0
             return False
-        if now < self._outage_ends:
+        if now < self._pacer.paused_until:
             return True
         self._outages += 1
         return False
