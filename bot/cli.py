@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-from bot import source_commands
+from bot import event_loop, source_commands
 from bot.config import (
     DATABASE_URL_ENV,
     TOKEN_ENV,
@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_database(config, args.config)
         if args.command in _FILLING_COMMANDS:
             _make_default_data_folder(config, args.config)
-        return asyncio.run(_COMMANDS[args.command](config, args))
+        return event_loop.run(_COMMANDS[args.command](config, args))
     except AkhbarError as error:
         print(f"akhbar: {error}", file=sys.stderr)
         return 1
@@ -212,7 +212,7 @@ def _run(config: Config, config_path: Path) -> int:
     app = build_application(config)
     api = config.telegram.api_base_url
     try:
-        asyncio.run(_serve(app, config, config_path))
+        event_loop.run(_serve(app, config, config_path))
     except InvalidToken:
         print(f"akhbar: {api} rejected the bot token: {_CHECK_TOKEN}", file=sys.stderr)
         return EXIT_USAGE
@@ -244,7 +244,7 @@ def _sandbox(config: Config, args: argparse.Namespace) -> int:
         port=args.port, host=args.listen, open_browser=args.open, fresh=args.fresh
     )
     try:
-        asyncio.run(run_sandbox(config, options))
+        event_loop.run(run_sandbox(config, options))
     except PortInUse as error:
         print(f"akhbar: {error}; choose another with --port N (0 = any free port)", file=sys.stderr)
         return EXIT_USAGE
