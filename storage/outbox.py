@@ -194,6 +194,9 @@ _CLAIM = (
     "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN ("
     " SELECT id FROM outbox o WHERE status = 'queued' AND not_before <= ?"
     " AND (lease_until IS NULL OR lease_until < ?)"
+    # A row whose lease ran out while its worker still sends it (a stalled loop, a moved test
+    # clock) is never taken again by that same worker: it would go out twice.
+    " AND (claimed_by IS NULL OR claimed_by <> ?)"
     # The chat's earlier rows come first, whoever holds them…
     " AND NOT EXISTS (SELECT 1 FROM outbox e"
     "  WHERE e.chat_id = o.chat_id AND e.status = 'queued' AND e.id < o.id)"
@@ -221,7 +224,7 @@ async def claim(
     lock = " FOR UPDATE OF o SKIP LOCKED" if is_postgres(db) else ""
     free_at = now if real_now is None else real_now
     rows = await db.execute_fetchall(
-        _CLAIM.format(lock=lock), (worker, lease_until, now, now, free_at, limit)
+        _CLAIM.format(lock=lock), (worker, lease_until, now, now, worker, free_at, limit)
     )
     bodies = await _bodies(db, {r[15] for r in rows if r[15] is not None})
     claimed = [_claimed(r, bodies) for r in rows]

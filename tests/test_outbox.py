@@ -74,6 +74,18 @@ async def test_claimed_rows_are_invisible_to_other_workers_until_the_lease_expir
     )
 
 
+async def test_a_worker_never_takes_again_a_row_it_still_holds_after_its_lease_ran_out(outbox, db):
+    # The worker is still sending it (a stalled loop, a test's clock moved on): taking it
+    # again would send it twice. Another worker may take it, as from a dead one.
+    await queue(outbox, db, digest(7))
+    now = utc_now().timestamp()
+    [row] = await rows_db.claim(db, worker="a", now=now, lease_until=now + 60, limit=1)
+    later = now + 61
+    assert await rows_db.claim(db, worker="a", now=later, lease_until=later + 60, limit=1) == []
+    [taken] = await rows_db.claim(db, worker="b", now=later, lease_until=later + 60, limit=1)
+    assert taken.id == row.id
+
+
 async def test_progress_from_a_worker_that_lost_its_claim_is_ignored(outbox, db):
     await queue(outbox, db, digest(7, "1", "2"))
     now = utc_now().timestamp()
