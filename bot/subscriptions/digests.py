@@ -43,8 +43,10 @@ log = logging.getLogger(__name__)
 BOT_USERNAME = "bot_username"
 TARGET_BATCH = 200
 # Schedules claimed and composed per transaction: large enough to share work between alike
-# chats, small enough that handlers waiting to write are not held long.
-SLOT_BATCH = 1000
+# chats (each batch costs its own reads, statements and event-loop turns, while the outbox
+# worker sends), small enough that handlers waiting to write are not held long: a batch of
+# 10,000 alike digests holds the write lock for about 0.3 s on a slow 2-core machine.
+SLOT_BATCH = 10000
 
 
 class MessageQueue(SharedQueue, Protocol):
