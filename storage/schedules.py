@@ -143,10 +143,13 @@ _MEMBERS = {
 }
 
 
-async def due_groups(db: Connection, *, now: datetime, limit: int) -> list[DueGroup]:
+async def due_groups(
+    db: Connection, *, now: datetime, limit: int, max_groups: int | None = None
+) -> list[DueGroup]:
     """Up to `limit` schedules whose next fire time is at or before `now`, earliest first,
     with each one's chat and subscription, grouped into schedules whose digest is composed
-    alike: a slot of many subscribers builds one set of objects per group.
+    alike (at most `max_groups` groups, the earliest): a slot of many subscribers builds one
+    set of objects per group.
 
     On PostgreSQL the rows stay locked until the caller's transaction ends, and rows another
     transaction holds are skipped: processes claiming at the same moment share the due
@@ -155,8 +158,8 @@ async def due_groups(db: Connection, *, now: datetime, limit: int) -> list[DueGr
     lock = " FOR UPDATE OF s SKIP LOCKED" if engine == "postgresql" else ""
     rows = await db.execute_fetchall(
         f"SELECT {_SHAPE}, {_MEMBERS[engine]}, min(id) AS first FROM ({_DUE}{lock}) due"
-        f" GROUP BY {_SHAPE} ORDER BY next_fire_at, first",
-        (to_db(now), limit),
+        f" GROUP BY {_SHAPE} ORDER BY next_fire_at, first LIMIT ?",
+        (to_db(now), limit, max_groups or limit),
     )
     return [_due_group(tuple(row)[:-2], _members(row[-2])) for row in rows]
 

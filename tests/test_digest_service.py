@@ -13,6 +13,7 @@ from bot.config import BotConfig, Config, DigestConfig, SourceConfig, StorageCon
 from bot.formatting import MESSAGE_LIMIT, telegram_length
 from bot.models import ChatRights, ScheduleRule, TargetChat, UnreachableReason
 from bot.services import open_services
+from bot.subscriptions import digests as digests_module
 from bot.subscriptions.composition import BulkComposer
 from bot.subscriptions.rules import ScheduleRequest
 from storage import deliveries
@@ -136,9 +137,30 @@ async def test_other_writers_are_not_held_while_a_slot_is_composed(
     await subscriber(services)
     await store(services, draft("خبر"))
     clock.set(MONDAY_0800)
-    assert await services.digests.run_due(MONDAY_0800) == (1, 1)
+    assert await services.digests.run_due(MONDAY_0800) == (1, 1, False)
     assert writable_while_composing == [True]
     assert len(await outbox_rows(services, USER)) == 1
+
+
+async def test_a_slot_of_many_different_digests_runs_in_batches_of_a_few_compositions(
+    services, clock, monkeypatch
+):
+    monkeypatch.setattr(digests_module, "GROUPS_PER_BATCH", 2)
+    chats = {USER: (), 8: (), 9: ("maroc",), 10: ("sport",), 11: ("maroc", "sport")}
+    for chat_id, topics in chats.items():
+        await subscriber(services, chat_id, topics)
+    await store(services, draft("خبر مغربي"), draft("خبر رياضي", topics=("sport",), minutes=1))
+    clock.set(MONDAY_0800)
+
+    batches = []
+    while (run := await services.digests.run_due(MONDAY_0800)).claimed:
+        batches.append(run)
+
+    # Four kinds of digest, two per batch; the chats alike share one batch.
+    assert [(run.claimed, run.more) for run in batches] == [(3, True), (2, True)]
+    assert sum(run.queued for run in batches) == len(chats)
+    for chat_id in chats:
+        assert len(await outbox_rows(services, chat_id)) == 1
 
 
 async def test_an_article_pushed_while_a_slot_is_composed_is_not_in_its_digest(
@@ -157,7 +179,7 @@ async def test_an_article_pushed_while_a_slot_is_composed_is_not_in_its_digest(
 
     after_composing(monkeypatch, push)
     clock.set(MONDAY_0800)
-    assert await services.digests.run_due(MONDAY_0800) == (1, 1)
+    assert await services.digests.run_due(MONDAY_0800) == (1, 1, False)
     [row] = await outbox_rows(services, USER)
     assert headlines(row.text) == ["خبر آخر"]
 

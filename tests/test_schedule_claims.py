@@ -163,7 +163,7 @@ async def test_two_bots_running_one_slot_at_once_queue_each_subscriber_one_diges
             bot.digests.batch_size = BATCH // 2
             queued = 0
             while True:
-                claimed, added = await bot.digests.run_due(NOW)
+                claimed, added, _ = await bot.digests.run_due(NOW)
                 queued += added
                 if not claimed:
                     return queued

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.app import build_application, polling
 from bot.config import DeliveryConfig
 from bot.ptb.jobs import run_due_digests
+from bot.subscriptions import digests as digests_module
 from tests.support.chat import ask
 from tests.support.clock import FakeClock
 from tests.support.digest_world import draft, outbox_rows, store
@@ -164,3 +165,26 @@ async def test_a_thousand_subscribers_at_one_minute_each_get_exactly_one_digest(
         assert [len(emulator.sent(chat_id)) for chat_id in chats] == [1] * len(chats)
         assert len(await outbox_rows(services)) == len(chats)
         assert await run_due_digests(app) == 0
+
+
+async def test_one_pass_runs_a_slot_cut_into_batches_of_a_few_kinds_of_digest(
+    emulator, bot_config, monkeypatch
+):
+    monkeypatch.setattr(digests_module, "GROUPS_PER_BATCH", 1)
+    clock = FakeClock(NOON)
+    app = build_application(bot_config, clock=clock, poll_sources=False)
+    async with polling(app, poll_timeout=1):
+        services = app.bot_data.services
+        await store(services, draft("خبر مغربي"), draft("خبر رياضي", topics=("sport",)))
+        chats = {20: (), 21: ("maroc",), 22: ("sport",), 23: ()}
+        for chat_id, topics in chats.items():
+            emulator.add_chat(chat_id, "private")
+            await services.languages.texts_for(
+                chat_id, chat_type="private", title=None, telegram_code="ar"
+            )
+            await services.subscriptions.subscribe(chat_id, topics, language="ar")
+            await services.subscriptions.set_digest_times(chat_id, ["12:30"])
+        clock.set(NOON + timedelta(minutes=30, seconds=1))  # the loop asleep: this pass runs it
+        assert await run_due_digests(app) == len(chats)  # three batches, one pass
+        await app.bot_data.delivery.drain(timeout=10)
+        assert [len(digests_at(emulator, chat_id)) for chat_id in chats] == [1] * len(chats)

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from bot import formatting
@@ -47,6 +47,18 @@ TARGET_BATCH = 200
 # worker sends), small enough that handlers waiting to write are not held long: a batch of
 # 10,000 alike digests holds the write lock for about 0.3 s on a slow 2-core machine.
 SLOT_BATCH = 10000
+# At most this many groups (compositions) per batch: in a slot where every subscriber has
+# filters of their own, each schedule is a group composed on its own, and 10,000 of them
+# would hold the write lock (and the first digest) for seconds.
+GROUPS_PER_BATCH = 1000
+
+
+class SlotRun(NamedTuple):
+    """One batch of a slot: schedules claimed, digests queued, and whether more may be due."""
+
+    claimed: int
+    queued: int
+    more: bool
 
 
 class MessageQueue(SharedQueue, Protocol):
@@ -134,6 +146,7 @@ class DigestService:
         )
         self._groups = SlotGroups(db, outbox=outbox, composer=self._composer)
         self.batch_size = SLOT_BATCH
+        self._read_limit = SLOT_BATCH  # lower after a batch of small groups
 
     def zone(self, chat: ChatSettings | None) -> ZoneInfo:
         return chat_zone(chat, self._default_tz)
@@ -156,9 +169,9 @@ class DigestService:
         """The earliest next fire time of any schedule (the scheduler loop sleeps until it)."""
         return await schedules.next_due(self._db)
 
-    async def run_due(self, now: datetime) -> tuple[int, int]:
+    async def run_due(self, now: datetime) -> SlotRun:
         """Claim one batch of schedules due at `now`, queue their slots' digests and store each
-        one's next fire time; return (schedules claimed, digests queued).
+        one's next fire time.
 
         The claim moves each row's next fire time only if it still holds the value read, in
         the transaction that queues the digests: a second process reading the same rows
@@ -172,9 +185,16 @@ class DigestService:
         chat received one of the candidates, or has a second schedule in the batch, is
         composed on its own.
         """
-        groups = await schedules.due_groups(self._db, now=now, limit=self.batch_size)
+        limit = min(self._read_limit, self.batch_size)
+        groups = await schedules.due_groups(
+            self._db, now=now, limit=limit, max_groups=GROUPS_PER_BATCH
+        )
+        read = sum(len(group.members) for group in groups)
+        cut = len(groups) == GROUPS_PER_BATCH
+        # Small groups: next time read about what a batch composes, not ten times as many.
+        self._read_limit = max(GROUPS_PER_BATCH, 2 * read) if cut else SLOT_BATCH
         if not groups:
-            return 0, 0
+            return SlotRun(0, 0, more=False)
         checks = self._checks(groups, now)
         runnable = [
             (g, check.slot)
@@ -195,7 +215,7 @@ class DigestService:
             shared, outdated = await self._groups.serve(shares, served, now)
             done = await self._compose_round(outdated, now, username) if outdated else []
             queued += shared + len(await self._queue_many([(d, key) for _, d, key in done], now))
-        return len(moves) + len(serving), queued
+        return SlotRun(len(moves) + len(serving), queued, more=cut or read == limit)
 
     def _checks(self, groups: Sequence[DueGroup], now: datetime) -> list[SlotCheck]:
         # Groups alike but for their chat's state share one computation.
