@@ -16,7 +16,7 @@ from bot.services import open_services
 from bot.subscriptions import digests as digests_module
 from bot.subscriptions.composition import BulkComposer
 from bot.subscriptions.rules import ScheduleRequest
-from storage import deliveries
+from storage import deliveries, schedules
 from tests.support.digest_world import draft, outbox_rows, store
 
 USER = 7
@@ -161,6 +161,35 @@ async def test_a_slot_of_many_different_digests_runs_in_batches_of_a_few_composi
     assert sum(run.queued for run in batches) == len(chats)
     for chat_id in chats:
         assert len(await outbox_rows(services, chat_id)) == 1
+
+
+async def test_a_failure_between_chunks_of_one_group_leaves_the_rest_due_and_none_twice(
+    services, clock, monkeypatch
+):
+    monkeypatch.setattr(digests_module, "SERVE_CHUNK", 2)
+    chats = [USER, 8, 9, 10, 11]
+    for chat_id in chats:
+        await subscriber(services, chat_id)
+    await store(services, draft("خبر للجميع"))
+    clock.set(MONDAY_0800)
+    claim_and_serve = schedules.claim_and_serve
+    calls = 0
+
+    async def failing_second_time(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        return await claim_and_serve(*args, **kwargs)
+
+    monkeypatch.setattr(schedules, "claim_and_serve", failing_second_time)
+    with pytest.raises(sqlite3.OperationalError):
+        await services.digests.run_due(MONDAY_0800)
+    assert [len(await outbox_rows(services, c)) for c in chats] == [1, 1, 0, 0, 0]
+
+    monkeypatch.setattr(schedules, "claim_and_serve", claim_and_serve)
+    assert await services.digests.run_due(MONDAY_0800) == (3, 3, False)
+    assert [len(await outbox_rows(services, c)) for c in chats] == [1] * len(chats)
 
 
 async def test_an_article_pushed_while_a_slot_is_composed_is_not_in_its_digest(

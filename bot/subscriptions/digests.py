@@ -51,6 +51,11 @@ SLOT_BATCH = 10000
 # filters of their own, each schedule is a group composed on its own, and 10,000 of them
 # would hold the write lock (and the first digest) for seconds.
 GROUPS_PER_BATCH = 1000
+# Group members served per transaction: the write lock, which handlers' writes and the outbox
+# worker's send-slot draws wait for, is held for one chunk at a time (about 60 ms), not for
+# a whole batch. Each chunk claims its own schedules with its rows, so a crash between
+# chunks leaves the rest due.
+SERVE_CHUNK = 2500
 
 
 class SlotRun(NamedTuple):
@@ -206,16 +211,29 @@ class DigestService:
         shares, own = await self._groups.compose(shares, now, username)
         composed = await self._compose_first_round([*alone, *own], now, username)
         moves, serving = _claims(groups, checks, shares)
-        async with transaction(self._db):
-            claimed = await schedules.claim(self._db, moves)
-            served = await schedules.claim_and_serve(
-                self._db, serving, last_article_id=composed.newest
-            )
-            queued = len(await self._serve(composed, now, claimed=claimed))
-            shared, outdated = await self._groups.serve(shares, served, now)
-            done = await self._compose_round(outdated, now, username) if outdated else []
-            queued += shared + len(await self._queue_many([(d, key) for _, d, key in done], now))
+        queued = 0
+        if moves:
+            async with transaction(self._db):
+                claimed = await schedules.claim(self._db, moves)
+                queued += len(await self._serve(composed, now, claimed=claimed))
+        for start in range(0, len(serving), SERVE_CHUNK):
+            chunk = serving[start : start + SERVE_CHUNK]
+            async with transaction(self._db):
+                served = await schedules.claim_and_serve(
+                    self._db, chunk, last_article_id=composed.newest
+                )
+                queued += await self._serve_shares(shares, served, now, username)
         return SlotRun(len(moves) + len(serving), queued, more=cut or read == limit)
+
+    async def _serve_shares(
+        self, shares: Sequence[Share], served: Container[int], now: datetime, username: str | None
+    ) -> int:
+        """Queue the groups' digests to the members of `served` schedules; members whose chat
+        received one of the articles meanwhile get a digest of their own. Runs inside the
+        caller's transaction."""
+        queued, outdated = await self._groups.serve(shares, served, now)
+        done = await self._compose_round(outdated, now, username) if outdated else []
+        return queued + len(await self._queue_many([(d, key) for _, d, key in done], now))
 
     def _checks(self, groups: Sequence[DueGroup], now: datetime) -> list[SlotCheck]:
         # Groups alike but for their chat's state share one computation.
