@@ -119,7 +119,6 @@ async def _bench(feeds: int, interval_minutes: int, seconds: float, port: int) -
             clock=lambda: datetime.now(UTC),
             next_due=poller.next_due,
             run_due=poller.run_due,
-            batch_size=poller.batch_size,
         )
         rss_before = _vm("VmRSS")
         cpu_before, started = time.process_time(), time.monotonic()

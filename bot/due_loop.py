@@ -15,13 +15,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.clock import Clock
+from bot.models import DueBatch
 
 log = logging.getLogger(__name__)
 
 NextDue = Callable[[], Awaitable[datetime | None]]
 """The earliest due time of any row, or None when nothing is pending."""
-RunDue = Callable[[datetime], Awaitable[int]]
-"""Claim and run one batch of rows due at `now`; return how many were claimed (0 = none)."""
+RunDue = Callable[[datetime], Awaitable[DueBatch]]
+"""Claim and run one batch of rows due at `now`."""
 
 
 class DueLoop:
@@ -34,7 +35,6 @@ class DueLoop:
         clock: Clock,
         next_due: NextDue,
         run_due: RunDue,
-        batch_size: int,
         max_sleep_seconds: float = 60.0,
         error_pause_seconds: float = 5.0,
     ) -> None:
@@ -42,7 +42,6 @@ class DueLoop:
         self._clock = clock
         self._next_due = next_due
         self._run_due = run_due
-        self._batch_size = batch_size
         # The clock may be moved (tests, the sandbox): never sleep so long that a move is missed.
         self._max_sleep = max_sleep_seconds
         self._error_pause = error_pause_seconds
@@ -77,10 +76,10 @@ class DueLoop:
         total = 0
         now = self._clock()
         while True:
-            claimed = await self._run_due(now)
+            batch = await self._run_due(now)
             self.last_run_at = now
-            total += claimed
-            if claimed < self._batch_size:
+            total += batch.ran
+            if not batch.more:
                 return total
             await asyncio.sleep(0)  # let updates and the outbox worker in between batches
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,14 @@ class ChatSettings:
 
 
 # One due schedule's own columns: (schedule id, chat id, thread id, created by, chat title).
+class DueBatch(NamedTuple):
+    """What one batch of due work did (a DueLoop's `run_due`): rows claimed and run, and
+    whether more may be due now (the batch stopped at its size), so the pass goes on at once."""
+
+    ran: int
+    more: bool
+
+
 DueMember = tuple[int, int, int | None, int | None, str | None]
 
 

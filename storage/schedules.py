@@ -164,10 +164,9 @@ async def due_groups(
     return [_due_group(tuple(row)[:-2], _members(row[-2])) for row in rows]
 
 
-def _members(encoded: str | list[list[object]]) -> list[DueMember]:
-    # PostgreSQL's driver may hand json back decoded already.
-    members = json.loads(encoded) if isinstance(encoded, str) else encoded
-    return sorted(map(tuple, members))  # earliest first: one group shares its next fire time
+def _members(encoded: str) -> list[DueMember]:
+    # Earliest first: a group shares its next fire time, so that is schedule id order.
+    return sorted(map(tuple, json.loads(encoded)))
 
 
 def _due_group(shape: tuple[object, ...], members: list[DueMember]) -> DueGroup:

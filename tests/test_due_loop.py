@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.due_loop import DueLoop
+from bot.models import DueBatch
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -22,14 +23,14 @@ class Rows:
     async def next_due(self) -> datetime | None:
         return self.due[0] if self.due else None
 
-    async def run_due(self, now: datetime) -> int:
+    async def run_due(self, now: datetime) -> DueBatch:
         claimed = [d for d in self.due if d <= now][: self.batch]
         for d in claimed:
             self.due.remove(d)
         self.ran.extend(claimed)
         if claimed:
             self.changed.set()
-        return len(claimed)
+        return DueBatch(len(claimed), more=len(claimed) == self.batch)
 
 
 def loop_for(rows: Rows, now: list[datetime], **kwargs: float) -> DueLoop:
@@ -38,7 +39,6 @@ def loop_for(rows: Rows, now: list[datetime], **kwargs: float) -> DueLoop:
         clock=lambda: now[0],
         next_due=rows.next_due,
         run_due=rows.run_due,
-        batch_size=rows.batch,
         **kwargs,
     )
 
@@ -73,7 +73,7 @@ async def test_a_failing_run_is_logged_and_the_loop_goes_on(caplog) -> None:
     calls = 0
     original = rows.run_due
 
-    async def flaky(at: datetime) -> int:
+    async def flaky(at: datetime) -> DueBatch:
         nonlocal calls
         calls += 1
         if calls == 1:
@@ -85,7 +85,6 @@ async def test_a_failing_run_is_logged_and_the_loop_goes_on(caplog) -> None:
         clock=lambda: now[0],
         next_due=rows.next_due,
         run_due=flaky,
-        batch_size=10,
         error_pause_seconds=3600,
     )
     loop.start()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.config import IngestionConfig
 from bot.ingestion.service import IngestionService, SourceReport
-from bot.models import Source
+from bot.models import DueBatch, Source
 from storage import sources
 from storage.database import transaction
 
@@ -54,7 +54,6 @@ class SourcePoller:
         self._finished: list[SourceReport] = []
         self._report_ready = asyncio.Event()
         self._reporter: asyncio.Task[None] | None = None
-        self.batch_size = settings.concurrency
         # Claimed sources move this far ahead: a crash mid-fetch delays them, never loses them.
         self._lease = timedelta(seconds=max(settings.timeout_seconds * 3, 60))
 
@@ -66,11 +65,11 @@ class SourcePoller:
     async def next_due(self) -> datetime | None:
         return await sources.next_due(self._db)
 
-    async def run_due(self, now: datetime) -> int:
+    async def run_due(self, now: datetime) -> DueBatch:
         """Claim due sources into the free slots (waiting for one when all are busy)."""
         due_at = await sources.next_due(self._db)
         if due_at is None or due_at > now:
-            return 0
+            return DueBatch(0, more=False)
         while len(self._tasks) >= self._slots:
             self._slot_freed.clear()
             await self._slot_freed.wait()
@@ -95,8 +94,8 @@ class SourcePoller:
             # than ask the database again straight away.
             self._slot_freed.clear()
             await self._slot_freed.wait()
-        # A full claim tells the DueLoop to look again at once; fewer means nothing else is due.
-        return self.batch_size if len(due) == limit else len(due)
+        # A full claim means more may be due; fewer means nothing else is.
+        return DueBatch(len(due), more=len(due) == limit)
 
     def _fitting(self, due: list[Source]) -> list[Source]:
         """Those of `due` that their hosts' limits let start now."""

@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 from bot.due_loop import DueLoop
+from bot.models import DueBatch
 from bot.ptb.context import AkhbarApp
 
 log = logging.getLogger(__name__)
@@ -29,17 +30,15 @@ class DigestScheduler:
         self._app = app
         services = app.bot_data.services
         self.queued = 0
-        self._batch_size = services.digests.batch_size
         self.loop = DueLoop(
             "digests",
             clock=services.clock,
             next_due=services.digests.next_due,
             run_due=self._run_due,
-            batch_size=self._batch_size,
             max_sleep_seconds=MAX_SLEEP_SECONDS,
         )
 
-    async def _run_due(self, now: datetime) -> int:
+    async def _run_due(self, now: datetime) -> DueBatch:
         claimed, queued, more = await self._app.bot_data.services.digests.run_due(now)
         if queued:
             self.queued += queued
@@ -48,8 +47,7 @@ class DigestScheduler:
             if delivery is not None:
                 delivery.wake()
             log.info("digests: %s of %s due schedules queued", queued, claimed)
-        # A batch cut short at its number of groups is not the last: tell the loop to go on.
-        return self._batch_size if more else claimed
+        return DueBatch(claimed, more)
 
     async def run_pending(self) -> int:
         """Run every schedule due now; return how many digests were queued."""

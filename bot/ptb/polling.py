@@ -61,6 +61,5 @@ def source_polling(app: AkhbarApp) -> SourcePolls:
         clock=services.clock,
         next_due=poller.next_due,
         run_due=poller.run_due,
-        batch_size=poller.batch_size,
     )
     return SourcePolls(loop, poller)
