@@ -33,7 +33,7 @@ from bot.ptb.jobs import DigestScheduler
 from bot.ptb.leadership import Leadership
 from bot.ptb.polling import source_polling
 from bot.ptb.rate_limits import SharedRateLimiter
-from bot.ptb.serving import ObservedRequest, schedule_backups
+from bot.ptb.serving import ObservedRequest, schedule_backups, schedule_history_pruning
 from bot.ptb.updates import ChatOrderedProcessor, update_type
 from bot.services import Services, open_services, outbox_settings
 from handlers import (
@@ -184,6 +184,7 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
     await leadership.add(scheduler)
     await leadership.add(_AutopostFlush(app))
     schedule_backups(app, config)
+    schedule_history_pruning(app, config)
     if poll_sources:
         polls = app.bot_data.source_polls = source_polling(app)
         await leadership.add(polls)

@@ -22,12 +22,16 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot.config import Config
 from bot.ops import Operations, OpsServer, Pulse, WebhookRoute, webhook_secret
 from bot.ops.backup import back_up_into, use_pg_dump
+from bot.ops.retention import prune_history
 from bot.ptb.context import AkhbarApp, AkhbarContext
 from bot.services import tls_context
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PROBE_SECONDS = 60.0
+PRUNE_JOB = "ops:prune-history"
+PRUNE_INTERVAL_SECONDS = 6 * 3600.0
+PRUNE_FIRST_SECONDS = 600.0
 
 
 class ObservedRequest(BaseRequest):
@@ -225,6 +229,30 @@ async def serve(app: AkhbarApp, config: Config) -> None:
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+def schedule_history_pruning(app: AkhbarApp, config: Config) -> None:
+    """Every few hours, delete the history older than `[storage] keep_history_days`
+    (`bot.ops.retention`); first soon after start, so a bot restarted daily prunes too."""
+    keep_days = config.storage.keep_history_days
+
+    async def prune(context: AkhbarContext) -> None:
+        services = context.services
+        pruned = await prune_history(services.db, now=services.clock(), keep_days=keep_days)
+        if pruned.messages or pruned.bodies or pruned.deliveries:
+            log.info(
+                "history older than %s days deleted: %s sent messages, %s message bodies,"
+                " %s delivery records",
+                keep_days, pruned.messages, pruned.bodies, pruned.deliveries,
+            )  # fmt: skip
+
+    app.job_queue.run_repeating(
+        prune,
+        interval=PRUNE_INTERVAL_SECONDS,
+        first=PRUNE_FIRST_SECONDS,
+        name=PRUNE_JOB,
+        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
+    )
 
 
 def schedule_backups(app: AkhbarApp, config: Config) -> None:

@@ -1,0 +1,81 @@
+"""Forgetting delivery history older than `[storage] keep_history_days`.
+
+A bot with 100,000 subscribers writes 100,000 outbox rows and about a million delivery records
+(a row per chat and article) for every daily slot: kept forever, they would fill the disk.
+They matter for a short while only: an outbox row's key stops a slot being queued twice
+within its catch-up window (hours), and a delivery record stops an article reaching a chat
+twice while it can still be a candidate (newer than the chat's last digest, or within the
+first digest's look-back). Both are far shorter than the shortest period an operator may
+keep, which is also long enough for /stats' 14-day chart.
+
+Every step is one small transaction (`storage.retention`), so digests are queued and sent
+meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from storage import retention
+from storage.connection import Connection
+from storage.database import transaction
+from storage.timestamps import to_db
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What one pass deleted."""
+
+    messages: int
+    bodies: int
+    deliveries: int
+
+
+async def prune_history(db: Connection, *, now: datetime, keep_days: float) -> Pruned:
+    """Delete the finished outbox rows, unused message bodies and delivery records older than
+    `keep_days`, a batch per transaction."""
+    cutoff = to_db(now - timedelta(days=keep_days))
+    messages = await _until_done(
+        db, lambda: retention.delete_finished_messages(db, created_before=cutoff, limit=BATCH)
+    )
+    below = await retention.first_body_in_use(db)
+    bodies = await _until_done(
+        db, lambda: retention.delete_bodies_below(db, below=below, limit=BATCH)
+    )
+    deliveries = await _prune_deliveries(db, delivered_before=cutoff)
+    return Pruned(messages, bodies, deliveries)
+
+
+async def _until_done(db: Connection, step: Callable[[], Awaitable[int]]) -> int:
+    total = 0
+    while True:
+        async with transaction(db):
+            deleted = await step()
+        total += deleted
+        if deleted < BATCH:
+            return total
+
+
+async def _prune_deliveries(db: Connection, *, delivered_before: float) -> int:
+    # The records are walked in their primary key's order (chat, article), about a batch of
+    # them per transaction: no index on their age is needed, nor kept up by every digest.
+    total, after = 0, retention.FIRST_ID
+    while True:
+        up_to = await retention.chat_after(db, chat_id=after, rows=BATCH)
+        async with transaction(db):
+            total += await retention.delete_deliveries(
+                db,
+                after_chat=after,
+                up_to_chat=retention.LAST_ID if up_to is None else up_to,
+                delivered_before=delivered_before,
+            )
+        if up_to is None:
+            return total
+        after = up_to
