@@ -18,7 +18,7 @@ _QUERIES = {
     "schedules running": "SELECT count(*) FROM schedules WHERE paused_reason IS NULL",
     "schedules paused": "SELECT count(*) FROM schedules WHERE paused_reason IS NOT NULL",
     "chats inactive": "SELECT count(*) FROM chats WHERE is_active = 0",
-    "articles delivered": "SELECT count(*) FROM deliveries",
+    "articles delivered (history kept)": "SELECT count(*) FROM deliveries",
     "images hidden": "SELECT count(*) FROM images WHERE status = 'hidden'",
     "image reports": "SELECT count(*) FROM reports",
 }
