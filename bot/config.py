@@ -126,7 +126,7 @@ class StorageConfig(_Section):
     # postgresql://user:password@host:port/database selects PostgreSQL instead of `path`.
     url: SecretStr | None = None
     pool_size: Annotated[int, Field(ge=2, le=100)] = 10
-    # Longer than any look-back of a first digest ([digests] first_digest_hours, up to 30 days).
+    # Longer than the oldest news a digest offers (30 days, bot.subscriptions.selection.HORIZON).
     keep_history_days: Annotated[int, Field(ge=31, le=3650)] = 31
 
     @field_validator("url")

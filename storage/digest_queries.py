@@ -27,19 +27,22 @@ async def undelivered(
     chat_id: int,
     after_id: int | None,
     fetched_since: datetime,
+    not_before: datetime,
     topics: Sequence[str],
     limit: int,
 ) -> list[Article]:
-    """Articles newer than `after_id` (or, with none, fetched since `fetched_since`) that the
-    chat never received, of any of `topics` (all when empty), newest first."""
+    """Articles newer than `after_id` (or, with none, fetched since `fetched_since`), and never
+    fetched before `not_before`, that the chat never received, of any of `topics` (all when
+    empty), newest first."""
     rows = await db.execute_fetchall(
         f"SELECT {articles.A_COLUMNS} FROM articles a"
         " WHERE (CASE WHEN CAST(? AS BIGINT) IS NULL THEN a.fetched_at >= ? ELSE a.id > ? END)"
+        " AND a.fetched_at >= ?"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.chat_id = ? AND d.article_id = a.id)"
         f" AND {_of_topics(db)}"
         " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
         (
-            after_id, to_db(fetched_since), after_id, chat_id,
+            after_id, to_db(fetched_since), after_id, to_db(not_before), chat_id,
             json.dumps(list(topics), ensure_ascii=False),
             json.dumps(list(topics), ensure_ascii=False), limit,
         ),
@@ -52,6 +55,7 @@ async def candidates(
     *,
     after_id: int | None,
     fetched_since: datetime,
+    not_before: datetime,
     topics: Sequence[str],
     limit: int,
 ) -> list[Article]:
@@ -61,10 +65,11 @@ async def candidates(
     rows = await db.execute_fetchall(
         f"SELECT {articles.A_COLUMNS} FROM articles a"
         " WHERE (CASE WHEN CAST(? AS BIGINT) IS NULL THEN a.fetched_at >= ? ELSE a.id > ? END)"
+        " AND a.fetched_at >= ?"
         f" AND {_of_topics(db)}"
         " ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
         (
-            after_id, to_db(fetched_since), after_id,
+            after_id, to_db(fetched_since), after_id, to_db(not_before),
             json.dumps(list(topics), ensure_ascii=False),
             json.dumps(list(topics), ensure_ascii=False), limit,
         ),

@@ -21,50 +21,44 @@ async def delete_finished_messages(db: Connection, *, created_before: float, lim
     return len(rows)
 
 
-# Bounds of a BIGINT: ranges of ids and chat ids (groups and channels are negative) are
-# written as plain comparisons, which SQLite answers from the primary key.
-FIRST_ID = -(2**63)
-LAST_ID = 2**63 - 1
-
-
-async def first_body_in_use(db: Connection) -> int:
-    """The lowest body id an outbox row still points at (LAST_ID when none does). Bodies are
-    numbered in order of first use, so every body below it is unused."""
-    rows = await db.execute_fetchall("SELECT min(body_id) FROM outbox")
-    return LAST_ID if rows[0][0] is None else rows[0][0]
-
-
-async def delete_bodies_below(db: Connection, *, below: int, limit: int) -> int:
-    """Delete up to `limit` message bodies numbered below `below`; return how many. A body a
-    new row took up meanwhile is protected by its foreign key: the statement then fails and
-    deletes nothing. The caller commits."""
+async def delete_unused_bodies(db: Connection, *, limit: int) -> int:
+    """Delete up to `limit` message bodies no outbox row points at; return how many. Bodies
+    are written with their rows in one transaction, so one without rows is garbage. The
+    caller commits."""
     rows = await db.execute_fetchall(
-        "DELETE FROM outbox_bodies WHERE id IN (SELECT id FROM outbox_bodies WHERE id < ?"
-        " ORDER BY id LIMIT ?) RETURNING id",
-        (below, limit),
+        "DELETE FROM outbox_bodies WHERE id IN (SELECT b.id FROM outbox_bodies b WHERE NOT EXISTS"
+        " (SELECT 1 FROM outbox o WHERE o.body_id = b.id) ORDER BY b.id LIMIT ?) RETURNING id",
+        (limit,),
     )
     return len(rows)
 
 
-async def chat_after(db: Connection, *, chat_id: int, rows: int) -> int | None:
-    """The chat `rows` delivery records after the records of chats up to `chat_id`, in the
-    records' own order; None when no more remain. Ranges of chats between such points split
-    the records into batches of about `rows`."""
+# A delivery record's primary key, (chat id, article id): the order batches walk them in.
+RecordKey = tuple[int, int]
+# Below and above every key (a BIGINT's bounds; groups and channels have negative ids).
+FIRST_KEY: RecordKey = (-(2**63), -(2**63))
+LAST_KEY: RecordKey = (2**63 - 1, 2**63 - 1)
+
+
+async def record_after(db: Connection, *, key: RecordKey, rows: int) -> RecordKey | None:
+    """The key `rows` delivery records after `key`, in primary-key order; None when fewer
+    remain. The records between such keys are batches of `rows`, read from the key's index."""
     found = await db.execute_fetchall(
-        "SELECT chat_id FROM deliveries WHERE chat_id > ? ORDER BY chat_id LIMIT 1 OFFSET ?",
-        (chat_id, rows),
+        "SELECT chat_id, article_id FROM deliveries WHERE (chat_id, article_id) > (?, ?)"
+        " ORDER BY chat_id, article_id LIMIT 1 OFFSET ?",
+        (*key, rows),
     )
-    return found[0][0] if found else None
+    return (found[0][0], found[0][1]) if found else None
 
 
 async def delete_deliveries(
-    db: Connection, *, after_chat: int, up_to_chat: int, delivered_before: float
+    db: Connection, *, after: RecordKey, up_to: RecordKey, delivered_before: float
 ) -> int:
-    """Delete the delivery records older than `delivered_before` (Unix seconds) of the chats
-    after `after_chat` up to `up_to_chat`; return how many. The caller commits."""
+    """Delete the delivery records after `after` up to `up_to` (primary-key order) that are
+    older than `delivered_before` (Unix seconds); return how many. The caller commits."""
     rows = await db.execute_fetchall(
-        "DELETE FROM deliveries WHERE chat_id > ? AND chat_id <= ? AND delivered_at < ?"
-        " RETURNING chat_id",
-        (after_chat, up_to_chat, delivered_before),
+        "DELETE FROM deliveries WHERE (chat_id, article_id) > (?, ?)"
+        " AND (chat_id, article_id) <= (?, ?) AND delivered_at < ? RETURNING chat_id",
+        (*after, *up_to, delivered_before),
     )
     return len(rows)

@@ -4,9 +4,9 @@ A bot with 100,000 subscribers writes 100,000 outbox rows and about a million de
 (a row per chat and article) for every daily slot: kept forever, they would fill the disk.
 They matter for a short while only: an outbox row's key stops a slot being queued twice
 within its catch-up window (hours), and a delivery record stops an article reaching a chat
-twice while it can still be a candidate (newer than the chat's last digest, or within the
-first digest's look-back). Both are far shorter than the shortest period an operator may
-keep, which is also long enough for /stats' 14-day chart.
+twice while a digest may still offer it, which is never once it was fetched more than 30 days
+ago (`bot.subscriptions.selection.HORIZON`), whatever the schedule's position. The shortest
+period an operator may keep (31 days) is longer, and long enough for /stats' 14-day chart.
 
 Every step is one small transaction (`storage.retention`), so digests are queued and sent
 meanwhile.
@@ -45,10 +45,7 @@ async def prune_history(db: Connection, *, now: datetime, keep_days: float) -> P
     messages = await _until_done(
         db, lambda: retention.delete_finished_messages(db, created_before=cutoff, limit=BATCH)
     )
-    below = await retention.first_body_in_use(db)
-    bodies = await _until_done(
-        db, lambda: retention.delete_bodies_below(db, below=below, limit=BATCH)
-    )
+    bodies = await _until_done(db, lambda: retention.delete_unused_bodies(db, limit=BATCH))
     deliveries = await _prune_deliveries(db, delivered_before=cutoff)
     return Pruned(messages, bodies, deliveries)
 
@@ -64,16 +61,16 @@ async def _until_done(db: Connection, step: Callable[[], Awaitable[int]]) -> int
 
 
 async def _prune_deliveries(db: Connection, *, delivered_before: float) -> int:
-    # The records are walked in their primary key's order (chat, article), about a batch of
-    # them per transaction: no index on their age is needed, nor kept up by every digest.
-    total, after = 0, retention.FIRST_ID
+    # The records are walked in their primary key's order, a batch per transaction: no index
+    # on their age is needed, nor kept up by every digest.
+    total, after = 0, retention.FIRST_KEY
     while True:
-        up_to = await retention.chat_after(db, chat_id=after, rows=BATCH)
+        up_to = await retention.record_after(db, key=after, rows=BATCH)
         async with transaction(db):
             total += await retention.delete_deliveries(
                 db,
-                after_chat=after,
-                up_to_chat=retention.LAST_ID if up_to is None else up_to,
+                after=after,
+                up_to=retention.LAST_KEY if up_to is None else up_to,
                 delivered_before=delivered_before,
             )
         if up_to is None:

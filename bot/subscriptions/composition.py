@@ -22,7 +22,7 @@ from bot.i18n.catalogs import Catalogs
 from bot.i18n.languages import chat_zone
 from bot.models import Article, ChatSettings, KeywordFilters, Schedule, Subscription
 from bot.subscriptions import keyword_filters
-from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
+from bot.subscriptions.selection import CANDIDATE_WINDOW, HORIZON, Digest, select_articles
 from storage import deliveries, digest_queries
 from storage.connection import Connection
 
@@ -80,8 +80,7 @@ class BulkComposer:
         self, requests: Sequence[DigestRequest], *, now: datetime, bot_username: str | None
     ) -> list[Digest | None]:
         """Each request's digest (None where an empty digest is skipped), in request order."""
-        since = now - timedelta(hours=self._settings.first_digest_hours)
-        pools = await self._candidate_pools(requests, since)
+        pools = await self._candidate_pools(requests, now)
         candidate_ids = {a.id for pool in pools.values() for a in pool}
         received = await deliveries.delivered_to(
             self._db,
@@ -101,7 +100,7 @@ class BulkComposer:
             if chosen is None:
                 chosen = self._select(pool, seen, request.filters, count)
                 if chosen is None:  # ran past the shared window: this chat reads its own
-                    chosen = await self._select_alone(request, since, count)
+                    chosen = await self._select_alone(request, now, count)
                 else:
                     selections[key] = chosen
             parts = self._parts(request.chat, chosen, now, bot_username, layouts)
@@ -124,8 +123,7 @@ class BulkComposer:
         members that need their own composition: those that already received one of the
         candidates, or all of them when the selection runs past the shared window. A None
         digest is an empty one that is skipped."""
-        since = now - timedelta(hours=self._settings.first_digest_hours)
-        pools = await self._candidate_pools(requests, since)
+        pools = await self._candidate_pools(requests, now)
         received = await deliveries.delivered_to(
             self._db,
             chat_ids=[chat_id for chats in members for chat_id in chats],
@@ -155,11 +153,12 @@ class BulkComposer:
         return shared
 
     async def _candidate_pools(
-        self, requests: Sequence[DigestRequest], since: datetime
+        self, requests: Sequence[DigestRequest], now: datetime
     ) -> dict[tuple[tuple[str, ...], int | None], list[Article]]:
         """One candidate read per (topics, position), reused from the previous batch while no
         article was stored since and the time window is the same."""
         newest = await digest_queries.newest_id(self._db)
+        since, horizon = self._window(now)
         kept, pools = self._pools, {}
         self._pools = {}
         for request in requests:
@@ -171,7 +170,8 @@ class BulkComposer:
             if pool is None:
                 pool = await digest_queries.candidates(
                     self._db, after_id=request.after_id, fetched_since=since,
-                    topics=request.topics, limit=CANDIDATE_WINDOW,
+                    not_before=horizon, topics=request.topics,
+                    limit=CANDIDATE_WINDOW,
                 )  # fmt: skip
             pools[key] = self._pools[cached] = pool
         # An index lives as long as its pool is kept (the ids of kept pools stay theirs).
@@ -184,6 +184,10 @@ class BulkComposer:
         if index is None:
             index = self._indexes[id(pool)] = keyword_filters.FilterIndex(pool)
         return index
+
+    def _window(self, now: datetime) -> tuple[datetime, datetime]:
+        """Since when a first digest looks back, and the oldest fetch time any digest offers."""
+        return now - timedelta(hours=self._settings.first_digest_hours), now - HORIZON
 
     def _count(self, schedule: Schedule | None) -> int:
         return schedule.item_count if schedule else self._settings.default_count
@@ -202,11 +206,13 @@ class BulkComposer:
         return tuple(chosen)
 
     async def _select_alone(
-        self, request: DigestRequest, since: datetime, count: int
+        self, request: DigestRequest, now: datetime, count: int
     ) -> tuple[Article, ...]:
+        since, horizon = self._window(now)
         candidates = await digest_queries.undelivered(
             self._db, chat_id=request.chat.chat_id, after_id=request.after_id,
-            fetched_since=since, topics=request.topics, limit=CANDIDATE_WINDOW,
+            fetched_since=since, not_before=horizon,
+            topics=request.topics, limit=CANDIDATE_WINDOW,
         )  # fmt: skip
         chosen = select_articles(
             candidates,

@@ -22,7 +22,7 @@ from bot.models import (
 )
 from bot.subscriptions.composition import BulkComposer, DigestRequest
 from bot.subscriptions.rules import SlotCheck, check_slot, due_slot
-from bot.subscriptions.selection import CANDIDATE_WINDOW, Digest, select_articles
+from bot.subscriptions.selection import CANDIDATE_WINDOW, HORIZON, Digest, select_articles
 from bot.subscriptions.slot_groups import (
     Run,
     Share,
@@ -409,6 +409,7 @@ class DigestService:
             chat_id=chat.chat_id,
             after_id=schedule.last_article_id if schedule else None,
             fetched_since=now - timedelta(hours=self._settings.first_digest_hours),
+            not_before=now - HORIZON,
             topics=topics,
             limit=CANDIDATE_WINDOW,
         )

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.models import Article, KeywordFilters
 from bot.subscriptions import keyword_filters
 
 # Candidates read per digest before keyword filters and the per-source cap thin them out.
 CANDIDATE_WINDOW = 500
+# A digest never offers news fetched longer ago than this, whatever its position (a schedule
+# paused for months, a quarterly one beside a daily one): the record of what each chat received
+# is kept longer ([storage] keep_history_days, at least 31 days), so no article reaches a chat
+# twice because its record was deleted. Older news is not news either.
+HORIZON = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
