@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from apscheduler.jobstores.base import JobLookupError
@@ -33,7 +33,14 @@ from bot.ptb.jobs import DigestScheduler
 from bot.ptb.leadership import Leadership
 from bot.ptb.polling import source_polling
 from bot.ptb.rate_limits import SharedRateLimiter
-from bot.ptb.serving import ObservedRequest, schedule_backups, schedule_history_pruning
+from bot.ptb.serving import (
+    PRUNE_FIRST_SECONDS,
+    PRUNE_INTERVAL_SECONDS,
+    PRUNE_JOB,
+    ObservedRequest,
+    history_pruning,
+    schedule_backups,
+)
 from bot.ptb.updates import ChatOrderedProcessor, update_type
 from bot.services import Services, open_services, outbox_settings
 from handlers import (
@@ -176,15 +183,25 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
             is_worker_running=lambda: delivery.worker.is_running,
             clock=clock,
         )
-    # Digest slots, source polls and auto-post flushes run once, in the leading process.
+    # Digest slots, source polls, auto-post flushes and history pruning run once, in the leading
+    # process.
     await leadership.start()
     scheduler = app.bot_data.scheduler = DigestScheduler(app)
     # A schedule moved by any process wakes the loop, in this process or the leading one.
     services.schedule_changes.listen(lambda: leadership.wake(scheduler.name))
     await leadership.add(scheduler)
-    await leadership.add(_AutopostFlush(app))
+    # The "more news" digests of auto-posting chats, queued every minute.
+    autopost = _LeaderJob(
+        app, _flush_autopost, name="auto-post flush", job_name="autopost:more-news",
+        interval=AUTOPOST_FLUSH_SECONDS, first=AUTOPOST_FLUSH_SECONDS, grace_seconds=60,
+    )  # fmt: skip
+    pruning = _LeaderJob(
+        app, history_pruning(config), name="history pruning", job_name=PRUNE_JOB,
+        interval=PRUNE_INTERVAL_SECONDS, first=PRUNE_FIRST_SECONDS, grace_seconds=3600,
+    )  # fmt: skip
+    await leadership.add(autopost)
+    await leadership.add(pruning)
     schedule_backups(app, config)
-    schedule_history_pruning(app, config)
     if poll_sources:
         polls = app.bot_data.source_polls = source_polling(app)
         await leadership.add(polls)
@@ -216,22 +233,34 @@ async def _register_commands(app: AkhbarApp) -> None:
         await app.bot.set_my_commands(commands, language_code=code)
 
 
-class _AutopostFlush:
-    """The "more news" digests of auto-posting chats, queued every minute by the leader."""
+class _LeaderJob:
+    """A job the leading process runs every `interval` seconds (the first after `first`)."""
 
-    name = "auto-post flush"
-
-    def __init__(self, app: AkhbarApp) -> None:
+    def __init__(
+        self,
+        app: AkhbarApp,
+        callback: Callable[[AkhbarContext], Awaitable[None]],
+        *,
+        name: str,
+        job_name: str,
+        interval: float,
+        first: float,
+        grace_seconds: int,
+    ) -> None:
         self._app = app
+        self._callback = callback
+        self.name = name
+        self._job_name = job_name
+        self._interval, self._first, self._grace = interval, first, grace_seconds
         self._job: Job | None = None
 
     async def start(self) -> None:
         self._job = self._app.job_queue.run_repeating(
-            _flush_autopost,
-            interval=AUTOPOST_FLUSH_SECONDS,
-            first=AUTOPOST_FLUSH_SECONDS,
-            name="autopost:more-news",
-            job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+            self._callback,
+            interval=self._interval,
+            first=self._first,
+            name=self._job_name,
+            job_kwargs={"misfire_grace_time": self._grace, "coalesce": True, "max_instances": 1},
         )
 
     async def stop(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -231,10 +231,10 @@ async def serve(app: AkhbarApp, config: Config) -> None:
             loop.remove_signal_handler(sig)
 
 
-def schedule_history_pruning(app: AkhbarApp, config: Config) -> None:
-    """Every day, delete the history older than `[storage] keep_history_days`
-    (`bot.ops.retention`); first soon after start, so a bot restarted daily prunes too. Every
-    process on a shared PostgreSQL database does; what one deleted the others find gone."""
+def history_pruning(config: Config) -> Callable[[AkhbarContext], Awaitable[None]]:
+    """The job that deletes the history older than `[storage] keep_history_days`
+    (`bot.ops.retention`). The leading process runs it daily, first soon after it starts, so
+    a bot restarted every day prunes too."""
     keep_days = config.storage.keep_history_days
 
     async def prune(context: AkhbarContext) -> None:
@@ -252,13 +252,7 @@ def schedule_history_pruning(app: AkhbarApp, config: Config) -> None:
                 keep_days, pruned.messages, pruned.bodies, pruned.deliveries,
             )  # fmt: skip
 
-    app.job_queue.run_repeating(
-        prune,
-        interval=PRUNE_INTERVAL_SECONDS,
-        first=PRUNE_FIRST_SECONDS,
-        name=PRUNE_JOB,
-        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
-    )
+    return prune
 
 
 def schedule_backups(app: AkhbarApp, config: Config) -> None:
