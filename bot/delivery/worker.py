@@ -446,11 +446,13 @@ class OutboxWorker:
         change = transitions.after(
             job.row, outcome, now=wall_now, policy=self._settings.retry, outages=self._outages
         )
+        if change.event is not None:
+            # Told before the row goes on: a migrated group's schedules and history have moved
+            # to its new id by the time its message is sent there.
+            await self._announce(change.event)
         self._follow(job, change, now)
         if change.pause_all_seconds and not isinstance(outcome, ApiUnavailable):
             await self._budget.pause(change.pause_all_seconds)  # a 429 binds every process
-        if change.event is not None:
-            await self._announce(change.event)
 
     def _joins_outage(self, outcome: SendOutcome, now: float) -> bool:
         """Count the pauses in a row that found the Bot API out of reach; True if this answer
