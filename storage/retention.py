@@ -1,4 +1,4 @@
-"""Forgetting old history: finished outbox rows, the message bodies only they used, and the
+"""Forgetting old history: finished outbox rows, message bodies no row uses, and the
 record of which articles each chat received, once older than the operator keeps them.
 
 Each call deletes one small batch, so no statement holds the database's write lock for long

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import formatting
@@ -22,7 +22,12 @@ from bot.i18n.catalogs import Catalogs
 from bot.i18n.languages import chat_zone
 from bot.models import Article, ChatSettings, KeywordFilters, Schedule, Subscription
 from bot.subscriptions import keyword_filters
-from bot.subscriptions.selection import CANDIDATE_WINDOW, HORIZON, Digest, select_articles
+from bot.subscriptions.selection import (
+    CANDIDATE_WINDOW,
+    Digest,
+    candidate_window,
+    select_articles,
+)
 from storage import deliveries, digest_queries
 from storage.connection import Connection
 
@@ -158,7 +163,7 @@ class BulkComposer:
         """One candidate read per (topics, position), reused from the previous batch while no
         article was stored since and the time window is the same."""
         newest = await digest_queries.newest_id(self._db)
-        since, horizon = self._window(now)
+        since, horizon = candidate_window(now, self._settings.first_digest_hours)
         kept, pools = self._pools, {}
         self._pools = {}
         for request in requests:
@@ -185,10 +190,6 @@ class BulkComposer:
             index = self._indexes[id(pool)] = keyword_filters.FilterIndex(pool)
         return index
 
-    def _window(self, now: datetime) -> tuple[datetime, datetime]:
-        """Since when a first digest looks back, and the oldest fetch time any digest offers."""
-        return now - timedelta(hours=self._settings.first_digest_hours), now - HORIZON
-
     def _count(self, schedule: Schedule | None) -> int:
         return schedule.item_count if schedule else self._settings.default_count
 
@@ -208,7 +209,7 @@ class BulkComposer:
     async def _select_alone(
         self, request: DigestRequest, now: datetime, count: int
     ) -> tuple[Article, ...]:
-        since, horizon = self._window(now)
+        since, horizon = candidate_window(now, self._settings.first_digest_hours)
         candidates = await digest_queries.undelivered(
             self._db, chat_id=request.chat.chat_id, after_id=request.after_id,
             fetched_since=since, not_before=horizon,

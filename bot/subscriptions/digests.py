@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,12 @@ from bot.models import (
 )
 from bot.subscriptions.composition import BulkComposer, DigestRequest
 from bot.subscriptions.rules import SlotCheck, check_slot, due_slot
-from bot.subscriptions.selection import CANDIDATE_WINDOW, HORIZON, Digest, select_articles
+from bot.subscriptions.selection import (
+    CANDIDATE_WINDOW,
+    Digest,
+    candidate_window,
+    select_articles,
+)
 from bot.subscriptions.slot_groups import (
     Run,
     Share,
@@ -404,12 +409,13 @@ class DigestService:
         topics = (schedule.topics if schedule else ()) or (
             subscription.topics if subscription else ()
         )
+        since, horizon = candidate_window(now, self._settings.first_digest_hours)
         candidates = await digest_queries.undelivered(
             self._db,
             chat_id=chat.chat_id,
             after_id=schedule.last_article_id if schedule else None,
-            fetched_since=now - timedelta(hours=self._settings.first_digest_hours),
-            not_before=now - HORIZON,
+            fetched_since=since,
+            not_before=horizon,
             topics=topics,
             limit=CANDIDATE_WINDOW,
         )

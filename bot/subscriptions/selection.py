@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.models import Article, KeywordFilters
 from bot.subscriptions import keyword_filters
@@ -17,6 +17,12 @@ CANDIDATE_WINDOW = 500
 # is kept longer ([storage] keep_history_days, at least 31 days), so no article reaches a chat
 # twice because its record was deleted. Older news is not news either.
 HORIZON = timedelta(days=30)
+
+
+def candidate_window(now: datetime, first_digest_hours: int) -> tuple[datetime, datetime]:
+    """Since when a digest without a position looks back, and the oldest fetch time any
+    digest offers (`HORIZON` before now)."""
+    return now - timedelta(hours=first_digest_hours), now - HORIZON
 
 
 @dataclass(frozen=True, slots=True)
