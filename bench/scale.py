@@ -54,6 +54,9 @@ WORDS = ("في", "من", "على", "إلى", "أن", "عن", "مع", "بعد")
 # The bot process
 
 
+ONE_PROCESS = False  # --one-process: the worker in the bot's process, for comparison
+
+
 def write_config(folder: Path, database: Path, *, paid: bool) -> Path:
     """The shipped config, its sources left out, on `database`; paid broadcasts when asked."""
     text = SHIPPED.read_text(encoding="utf-8").split("[[sources]]")[0]
@@ -63,6 +66,8 @@ def write_config(folder: Path, database: Path, *, paid: bool) -> Path:
         rate = f"overall_per_second = {float(PAID_RATE)}"
         text = re.sub(r"overall_per_second = [\d.]+", rate, text)
         text = text.replace("paid_broadcast = false", "paid_broadcast = true")
+    if ONE_PROCESS:
+        text = text.replace("own_process = true", "own_process = false")
     path = folder / "bench-scale.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -98,10 +103,25 @@ class Bot:
             await self.process.wait()
 
     def memory_mb(self, field: str = "VmRSS") -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-        raise LookupError(field)
+        """The bot's memory: `akhbar run` and the sender it started ([delivery] own_process)."""
+        pid = self.process.pid
+        return sum(_status_mb(p, field) for p in (pid, *_children(pid)))
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+
+
+def _status_mb(pid: int, field: str) -> float:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except FileNotFoundError:  # a child that just ended
+        return 0.0
+    for line in lines:
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(field)
 
 
 async def answered(emulator: BotApiEmulator, chat_id: int, before: int, timeout: float) -> float:  # noqa: ASYNC109
@@ -401,7 +421,9 @@ def machine() -> str:
 
 def report(startups: list[Startup], slots: list[Slot]) -> str:
     lines = [
-        f"Machine: {machine()}. Bot API stand-in answering after {ROUND_TRIP * 1000:.0f} ms.",
+        f"Machine: {machine()}. Bot API stand-in answering after {ROUND_TRIP * 1000:.0f} ms."
+        f" Shipped config, `[delivery] own_process = {str(not ONE_PROCESS).lower()}`"
+        " (RSS: the bot and its sending process together).",
         "",
         "### Start-up to the first answered update (`akhbar run`, a /start sent at launch)",
         "",
@@ -447,7 +469,12 @@ def main() -> None:
     parser.add_argument("--slot", type=int, default=100_000)
     parser.add_argument("--personalised-slot", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "scale_results.md")
+    parser.add_argument(
+        "--one-process", action="store_true", help="[delivery] own_process = false (comparison)"
+    )
     args = parser.parse_args()
+    global ONE_PROCESS
+    ONE_PROCESS = args.one_process
     sizes = [1_000, 5_000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
     slot_size = 5_000 if args.quick else args.slot
     personalised_size = slot_size if args.personalised_slot is None else args.personalised_slot

@@ -17,9 +17,11 @@ from pathlib import Path
 from bot import cli
 from bot.config import Config
 from bot.delivery.budget import UNLIMITED_ABOVE
+from bot.ptb import sender_process
 
 UNLIMITED = 100 * UNLIMITED_ABOVE
 _read = cli.load_config
+_deliver = sender_process.deliver_command
 
 
 def _unlimited(path: Path, environ: dict[str, str] | None = None) -> Config:
@@ -29,6 +31,13 @@ def _unlimited(path: Path, environ: dict[str, str] | None = None) -> Config:
     return config.model_copy(update={"delivery": delivery})
 
 
+def _deliver_unlimited(config_path: Path, worker_id: str) -> list[str]:
+    """`akhbar run`'s sending process, through this module too."""
+    command = _deliver(config_path, worker_id)
+    return [sys.executable, "-m", __spec__.name, *command[3:]]
+
+
 if __name__ == "__main__":
     cli.load_config = _unlimited
+    sender_process.deliver_command = _deliver_unlimited
     sys.exit(cli.main())

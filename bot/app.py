@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from apscheduler.jobstores.base import JobLookupError
@@ -28,11 +28,12 @@ from bot.i18n.catalogs import LANGUAGES
 from bot.ops import Operations
 from bot.ops.health import sources_check
 from bot.ptb.context import AkhbarApp, AkhbarContext, BotData
-from bot.ptb.delivery import start_delivery
+from bot.ptb.delivery import DeliveryHandle, start_delivery
 from bot.ptb.jobs import DigestScheduler
 from bot.ptb.leadership import Leadership
 from bot.ptb.polling import source_polling
 from bot.ptb.rate_limits import SharedRateLimiter
+from bot.ptb.sender_process import SenderProcess, start_sender_process
 from bot.ptb.serving import (
     PRUNE_FIRST_SECONDS,
     PRUNE_INTERVAL_SECONDS,
@@ -86,9 +87,16 @@ def file_url_for(api_base_url: str) -> str:
 
 
 def build_application(
-    config: Config, *, clock: Clock = utc_now, poll_sources: bool = True
+    config: Config,
+    *,
+    clock: Clock = utc_now,
+    poll_sources: bool = True,
+    sender: Sequence[str] | None = None,
 ) -> AkhbarApp:
-    """The bot, wired but not started; resources open in post_init and close in post_shutdown."""
+    """The bot, wired but not started; resources open in post_init and close in post_shutdown.
+
+    `sender`: the command of a process that sends the outbox (`akhbar deliver`); without it the
+    outbox worker runs in this process."""
     base_url = str(config.telegram.api_base_url)
     ops = Operations(config, commands=(*COMMANDS, *OPERATOR_COMMANDS))
     app = (
@@ -110,7 +118,7 @@ def build_application(
         .request(ObservedRequest(ops.telegram, connection_pool_size=256))
         .get_updates_request(ObservedRequest(ops.telegram, connection_pool_size=1))
         .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, ops.metrics))
-        .post_init(lambda application: _open(application, config, clock, poll_sources))
+        .post_init(lambda application: _open(application, config, clock, poll_sources, sender))
         .post_shutdown(_close)
         .build()
     )
@@ -150,7 +158,13 @@ async def _ignore(update: Update, context: AkhbarContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool) -> None:
+async def _open(
+    app: AkhbarApp,
+    config: Config,
+    clock: Clock,
+    poll_sources: bool,
+    sender: Sequence[str] | None,
+) -> None:
     ops = app.bot_data.ops
     url = config.storage.location if config.storage.is_postgres else None
     leadership = app.bot_data.leadership = Leadership(url)
@@ -168,19 +182,13 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
         await _register_commands(app)
         # Digests written by `akhbar digest send` (no bot at hand) link to this username.
         await services.digests.remember_bot_username(app.bot.username)
-    delivery = app.bot_data.delivery = await start_delivery(
-        app,
-        events=services.subscriptions,
-        settings=outbox_settings(config),
-        allow_paid_broadcast=config.delivery.paid_broadcast,
-        observer=ops.metrics.observe_send if ops else None,
-    )
+    delivery = app.bot_data.delivery = await _start_sending(app, config, sender)
     if ops is not None:
         ops.add_check("sources", sources_check(lambda: _stuck_source_names(services)))
         ops.watch(
             db=services.db,
             outbox=services.outbox,
-            is_worker_running=lambda: delivery.worker.is_running,
+            is_worker_running=lambda: delivery.is_running,
             clock=clock,
         )
     # Digest slots, source polls, auto-post flushes and history pruning run once, in the leading
@@ -206,6 +214,22 @@ async def _open(app: AkhbarApp, config: Config, clock: Clock, poll_sources: bool
         polls = app.bot_data.source_polls = source_polling(app)
         await leadership.add(polls)
     _settle_garbage_collector()
+
+
+async def _start_sending(
+    app: AkhbarApp, config: Config, sender: Sequence[str] | None
+) -> DeliveryHandle | SenderProcess:
+    ops = app.bot_data.ops
+    if sender is not None:
+        observer = ops.metrics.observe_answer if ops else None
+        return await start_sender_process(app, sender, observer=observer)
+    return await start_delivery(
+        app,
+        events=app.bot_data.services.subscriptions,
+        settings=outbox_settings(config),
+        allow_paid_broadcast=config.delivery.paid_broadcast,
+        observer=ops.metrics.observe_send if ops else None,
+    )
 
 
 # Objects allocated per collection of the youngest generation (Python's default is 700).

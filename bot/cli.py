@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the bot (polling or webhook) and poll the sources")
+    deliver = commands.add_parser(
+        "deliver", help="send the queued messages only (`akhbar run` starts it itself)"
+    )
+    deliver.add_argument("--worker-id", default="", help="the claim id of this sender")
     sandbox = commands.add_parser(
         "sandbox", help="try the bot without Telegram: a local web chat with the real bot"
     )
@@ -208,8 +212,10 @@ def _run(config: Config, config_path: Path) -> int:
     from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
     from bot.app import build_application
+    from bot.ptb.sender_process import deliver_command, sender_worker_id
 
-    app = build_application(config)
+    sender = deliver_command(config_path, sender_worker_id(config))
+    app = build_application(config, sender=sender if config.delivery.own_process else None)
     api = config.telegram.api_base_url
     try:
         event_loop.run(_serve(app, config, config_path))
@@ -400,7 +406,14 @@ _CHECK_TOKEN = (
 )
 # The commands that may start a new database; the others need the bot's existing one.
 _FILLING_COMMANDS = frozenset({"ingest", "import"})  # and run
-_NEEDS_DATABASE = frozenset({"stats", "digest"})
+_NEEDS_DATABASE = frozenset({"stats", "digest", "deliver"})
+
+
+async def _deliver(config: Config, args: argparse.Namespace) -> int:
+    from bot.ptb.sender_process import run_sender
+
+    await run_sender(config, worker_id=args.worker_id or config.delivery.worker_id or "")
+    return 0
 
 
 async def _health(config: Config, args: argparse.Namespace) -> int:
@@ -480,6 +493,7 @@ _COMMANDS = {
     "digest": _digest,
     "sources": _sources,
     "health": _health,
+    "deliver": _deliver,
     "backup": _backup,
     "restore": _restore,
     "db": _db,

@@ -265,8 +265,10 @@ class DeliveryConfig(_Section):
     paid_broadcast: bool = False
     # Several processes share one database: a row a dead process held is taken over after this.
     lease_seconds: Annotated[float, Field(ge=1, le=3600)] = 60.0
-    # The claim id of this process ("": host and process id, new on every start).
+    # The claim id of this process's sender ("": host and process id, new on every start).
     worker_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:@-]{0,64}$")] = ""
+    # `akhbar run` sends from a child process of its own (`akhbar deliver`), on a core of its own.
+    own_process: bool = True
 
     @model_validator(mode="after")
     def _paid_rate(self) -> DeliveryConfig:

@@ -23,7 +23,7 @@ from emulator.faults import FloodLimiter
 from storage import database
 from tests.support import TOKEN
 from tests.support.cli import akhbar
-from tests.support.ops import eventually
+from tests.support.ops import eventually, kill_with_its_sender
 
 RATE = 300.0  # messages/s for the whole bot, whatever the number of processes
 CHAT_GAP = 1.0
@@ -153,7 +153,7 @@ async def test_three_processes_share_a_broadcast_within_the_bots_limits_and_surv
         try:
             await eventually(lambda: len(sends(emulator)) >= total * 0.4, 60, "40% sent")
             killed_at = time.monotonic()  # the emulator's clock
-            victim.kill()  # SIGKILL: no clean-up of any kind
+            kill_with_its_sender(victim)  # SIGKILL: no clean-up of any kind
             await victim.wait()
             orphans = await orphaned_chats(postgres_db_url, victim.pid)
             sent_at_kill = len(sends(emulator))

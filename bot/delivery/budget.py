@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.delivery.pacing import JITTER_ALLOWANCE
 from storage import send_budget
@@ -163,3 +164,43 @@ class SharedBudget:
             return
         first = loop.time() + grant.first_in
         self._slots.extend(first + n * grant.spacing for n in range(grant.slots))
+
+
+class BudgetSource(Protocol):
+    """Where a process's replies take their slots: the worker's schedules, or those of a
+    connection of their own when the worker runs in another process."""
+
+    @property
+    def budget(self) -> SharedBudget: ...
+
+    async def budget_named(self, name: str, *, rate: float) -> SharedBudget: ...
+
+
+async def named_budget(
+    db: Connection, lock: asyncio.Lock, name: str, *, rate: float
+) -> SharedBudget:
+    """Another shared schedule on `db`, created if new (`storage.send_budget`); `close()` it
+    before the connection closes."""
+    async with lock:
+        await send_budget.ensure(db, name=name)
+        await db.commit()
+    return SharedBudget(db, lock, rate=rate, name=name)
+
+
+class ReplyBudgets:
+    """The bot's shared schedules on a connection of their own: the replies of a process whose
+    outbox worker runs in another process (`bot.ptb.sender_process`)."""
+
+    def __init__(self, db: Connection, *, rate: float) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+        self.budget = SharedBudget(db, self._lock, rate=rate)
+
+    async def budget_named(self, name: str, *, rate: float) -> SharedBudget:
+        """Another shared schedule on this connection (see `named_budget`)."""
+        return await named_budget(self._db, self._lock, name, rate=rate)
+
+    async def close(self) -> None:
+        """Stop a draw under way, then close the connection."""
+        await self.budget.close()
+        await self._db.close()

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.delivery import transitions
-from bot.delivery.budget import SharedBudget
+from bot.delivery.budget import SharedBudget, named_budget
 from bot.delivery.outbox import ChatEvents, OutboxSettings
 from bot.delivery.outcomes import (
     ApiUnavailable,
@@ -70,7 +70,6 @@ from bot.delivery.transitions import (
 )
 from bot.models import PhotoPost
 from storage import outbox as rows_db
-from storage import send_budget
 from storage.connection import Connection
 from storage.outbox import ClaimedRow, RowProgress
 
@@ -313,10 +312,7 @@ class OutboxWorker:
     async def budget_named(self, name: str, *, rate: float) -> SharedBudget:
         """Another shared schedule on this worker's connection, created if new
         (`storage.send_budget`); `close()` it before the worker stops."""
-        async with self._db_lock:
-            await send_budget.ensure(self._db, name=name)
-            await self._db.commit()
-        return SharedBudget(self._db, self._db_lock, rate=rate, name=name)
+        return await named_budget(self._db, self._db_lock, name, rate=rate)
 
     @property
     def in_flight_limit(self) -> int:

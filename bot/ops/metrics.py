@@ -44,6 +44,13 @@ _OUTCOME_NAMES: dict[type, str] = {
 }
 
 
+def answer_of(outcome: SendOutcome, seconds: float) -> tuple[str, float, float]:
+    """An outbox request's answer as `observe_answer` takes it: outcome name, seconds taken,
+    and the pause a 429 asked for (0 otherwise)."""
+    retry_after = outcome.seconds if isinstance(outcome, FloodWait) else 0.0
+    return _OUTCOME_NAMES.get(type(outcome), "other"), seconds, retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseSnapshot:
     """What the scrape reads from SQLite."""
@@ -140,14 +147,19 @@ class Metrics:
 
     def observe_send(self, outcome: SendOutcome, seconds: float) -> None:
         """One outbox request answered (the worker's observer)."""
-        if not isinstance(outcome, ApiUnavailable):  # an outage is no progress: readiness fails
+        self.observe_answer(*answer_of(outcome, seconds))
+
+    def observe_answer(self, outcome: str, seconds: float, retry_after: float = 0.0) -> None:
+        """One outbox request answered, by outcome name (also as the worker's process
+        reports it, `bot.ptb.sender_process`)."""
+        if outcome != "api_unavailable":  # an outage is no progress: readiness fails
             self.outbox_progress.beat()
-        self.outbox_requests.labels(_OUTCOME_NAMES.get(type(outcome), "other")).inc()
+        self.outbox_requests.labels(outcome).inc()
         self.outbox_send_seconds.observe(seconds)
-        if isinstance(outcome, FloodWait):
+        if outcome == "flood_wait":
             self.outbox_flood_waits.inc()
-            self.outbox_last_retry_after.set(outcome.seconds)
-        elif isinstance(outcome, TransientFailure):
+            self.outbox_last_retry_after.set(retry_after)
+        elif outcome == "transient":
             self.outbox_retries.inc()
 
     # Sources

@@ -15,9 +15,15 @@ from bot.services import Services
 
 
 class DeliveryControl(Protocol):
-    """The running broadcast worker, as handlers and wiring see it."""
+    """The running broadcast worker (in this process or its own), as handlers and wiring
+    see it."""
+
+    @property
+    def is_running(self) -> bool: ...
 
     def wake(self) -> None: ...
+
+    def chat_reachable(self, chat_id: int) -> None: ...
 
     async def stop(self) -> None: ...
 

@@ -264,6 +264,11 @@ class DeliveryHandle:
     db: Connection
     replies: SharedRateLimiter | None = None  # the handlers' limiter, bound to the worker
 
+    @property
+    def is_running(self) -> bool:
+        """Whether the worker is sending."""
+        return self.worker.is_running
+
     def wake(self) -> None:
         """New rows were committed: deliver them now."""
         self.worker.wake()

@@ -16,9 +16,8 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
 from bot.config import FREE_BROADCAST_PER_SECOND
-from bot.delivery.budget import SharedBudget
+from bot.delivery.budget import BudgetSource, SharedBudget
 from bot.delivery.pacing import JITTER_ALLOWANCE
-from bot.delivery.worker import OutboxWorker
 from storage import send_budget
 
 _Answer = bool | dict[str, Any] | list[dict[str, Any]]
@@ -47,8 +46,9 @@ class SharedRateLimiter(AIORateLimiter):
         self._owned: tuple[SharedBudget, ...] = ()
         self._waiting = 0
 
-    async def bind(self, worker: OutboxWorker) -> None:
-        """Draw slots from the worker's shared schedule from now on."""
+    async def bind(self, worker: BudgetSource) -> None:
+        """Draw slots from the worker's shared schedule (or the process's own connection to
+        it) from now on."""
         budgets = (worker.budget,)
         if self._overall > self._per_second:
             # Paid broadcasts take the overall schedule above the free rate: replies also keep

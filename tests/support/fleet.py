@@ -22,6 +22,7 @@ import pytest
 
 from storage.postgres import LEADER_LOCK, LOCK_CLASS
 from tests.support import TOKEN
+from tests.support.ops import kill_with_its_sender
 from tests.support.postgres import PostgresServer
 
 POLL_TIMEOUT = 1  # seconds: a dead leader's last long poll ends this soon at the emulator
@@ -108,7 +109,7 @@ class Fleet:
     async def kill(self, pid: int) -> None:
         """SIGKILL: no clean-up of any kind, as when a machine is lost."""
         process = self.processes[pid]
-        process.kill()
+        kill_with_its_sender(process)
         await process.wait()
 
     async def stop(self) -> dict[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sqlite3
 import sys
@@ -68,6 +69,29 @@ async def akhbar_process(*args: str, env: dict[str, str]) -> asyncio.subprocess.
         env={**os.environ, **env},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+
+
+def senders_of(parent: int) -> list[int]:
+    """The `akhbar deliver` processes the `akhbar run` process `parent` started."""
+    children: list[int] = []
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        children += [int(pid) for pid in (task / "children").read_text().split()]
+    return [pid for pid in children if b"deliver" in _cmdline(pid)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def kill_with_its_sender(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL to `akhbar run` and the sending process it started, as when a machine is lost
+    (the sender first: the bot would start it again, and it stops cleanly when the bot dies)."""
+    for sender in senders_of(process.pid):
+        os.kill(sender, signal.SIGKILL)
+    process.kill()
 
 
 async def eventually(condition, seconds: float, what: str) -> None:
