@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -24,6 +23,7 @@ from telegram.ext import (
 
 from bot.clock import Clock, utc_now
 from bot.config import Config
+from bot.event_loop import settle_garbage_collector
 from bot.i18n.catalogs import LANGUAGES
 from bot.ops import Operations
 from bot.ops.health import sources_check
@@ -213,7 +213,7 @@ async def _open(
     if poll_sources:
         polls = app.bot_data.source_polls = source_polling(app)
         await leadership.add(polls)
-    _settle_garbage_collector()
+    settle_garbage_collector()
 
 
 async def _start_sending(
@@ -230,23 +230,6 @@ async def _start_sending(
         allow_paid_broadcast=config.delivery.paid_broadcast,
         observer=ops.metrics.observe_send if ops else None,
     )
-
-
-# Objects allocated per collection of the youngest generation (Python's default is 700).
-GC_YOUNG_THRESHOLD = 10_000
-
-
-def _settle_garbage_collector() -> None:
-    """Keep garbage collection from pausing the event loop during a broadcast.
-
-    What start-up loaded (libraries, catalogs, services) lives as long as the process: frozen,
-    full collections no longer walk it. Measured on a 30,000-digest slot before this, twelve
-    full collections took 0.9 s, the longest 245 ms, and every such pause skipped the send
-    slots it covered (at 1,000 msg/s, 245 messages' worth).
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 async def _register_commands(app: AkhbarApp) -> None:

@@ -54,7 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     deliver = commands.add_parser(
         "deliver", help="send the queued messages only (`akhbar run` starts it itself)"
     )
-    deliver.add_argument("--worker-id", default="", help="the claim id of this sender")
+    deliver.add_argument(
+        "--worker-id", default="", help="the claim id of this sender (default: a new one)"
+    )
+    deliver.add_argument(
+        "--child", action="store_true", help="started by akhbar run: orders on stdin, to its end"
+    )
     sandbox = commands.add_parser(
         "sandbox", help="try the bot without Telegram: a local web chat with the real bot"
     )
@@ -215,7 +220,9 @@ def _run(config: Config, config_path: Path) -> int:
     from bot.ptb.sender_process import deliver_command, sender_worker_id
 
     sender = deliver_command(config_path, sender_worker_id(config))
-    app = build_application(config, sender=sender if config.delivery.own_process else None)
+    # A database in memory is this process's alone: its sender could not see it.
+    own_process = config.delivery.own_process and config.storage.path != ":memory:"
+    app = build_application(config, sender=sender if own_process else None)
     api = config.telegram.api_base_url
     try:
         event_loop.run(_serve(app, config, config_path))
@@ -410,10 +417,12 @@ _NEEDS_DATABASE = frozenset({"stats", "digest", "deliver"})
 
 
 async def _deliver(config: Config, args: argparse.Namespace) -> int:
+    from bot.delivery.worker import default_worker_id
     from bot.ptb.sender_process import run_sender
 
-    await run_sender(config, worker_id=args.worker_id or config.delivery.worker_id or "")
-    return 0
+    # Never the bot's own id by default: a sender taking back the rows of one that is sending them.
+    worker_id = args.worker_id or default_worker_id()
+    return 0 if await run_sender(config, worker_id=worker_id, child=args.child) else 1
 
 
 async def _health(config: Config, args: argparse.Namespace) -> int:

@@ -5,11 +5,14 @@ and it stops by itself when the parent is gone."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
+import sys
 from collections import Counter
 from pathlib import Path
 
+from bot.ptb.sender_process import SenderProcess
 from emulator import BotApiEmulator
 from tests.support import TOKEN
 from tests.support.ops import (
@@ -126,3 +129,50 @@ async def test_the_sender_stops_by_itself_when_the_bot_is_killed(tmp_path):
         bot.kill()
         await bot.wait()
         await eventually(lambda: not is_alive(sender), 30, "the sender to stop")
+
+
+async def test_the_bot_counts_the_answers_its_sender_reports_and_ignores_any_other_output():
+    report = '{"answers": [["delivered", 0.05, 0], ["flood_wait", 0.06, 3.0]]}'
+    child = f"print('starting'); print({report!r}); print('x' * 2_000_000); print({report!r})"
+    answers: list[tuple[str, float, float]] = []
+    sender = SenderProcess(
+        [sys.executable, "-c", child], observer=lambda *answer: answers.append(answer)
+    )
+    await sender.start()
+    await eventually(lambda: not sender.is_running and len(answers) == 4, 30, "the reports")
+    await sender.stop()
+    assert answers == [("delivered", 0.05, 0.0), ("flood_wait", 0.06, 3.0)] * 2
+
+
+async def test_a_sender_that_keeps_failing_is_started_again_until_the_bot_stops(caplog):
+    caplog.set_level(logging.ERROR, logger="bot.delivery.process")
+    sender = SenderProcess([sys.executable, "-c", "raise SystemExit(3)"], observer=None)
+    await sender.start()
+
+    def failures() -> int:
+        return sum("ended (exit 3)" in record.getMessage() for record in caplog.records)
+
+    # Started again after 1 s, then 2 s: the third wait is 4 s long.
+    await eventually(lambda: failures() == 3, 30, "three failures")
+    async with asyncio.timeout(2):  # stop() ends the wait instead of starting a fourth
+        await sender.stop()
+    assert failures() == 3 and not sender.is_running
+
+
+async def test_akhbar_deliver_started_by_hand_sends_until_sigterm(tmp_path):
+    config = write_config(tmp_path, free_port())
+    chats = range(30_501, 30_521)
+    await queue_digests(config, chats)
+
+    async with BotApiEmulator(TOKEN, auto_create_chats=True) as emulator:
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url}
+        # Its stdin ends at once (as under nohup or docker exec): no orders, no reason to stop.
+        sender = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(config), "deliver",
+            env={**os.environ, **env}, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        await eventually(lambda: set(successful_sends(emulator)) >= set(chats), 60, "every chat")
+        await stop(sender)
+
+    assert outbox_rows(tmp_path / "akhbar.sqlite3") == {"sent": len(chats), "claimed": 0}

@@ -27,7 +27,8 @@ only the oldest queued row of a chat, once the chat's gap since its last finishe
 (`storage.outbox.claim`), so one chat is served by one worker at a time, in order and spaced;
 the overall rate comes from the schedule they share (`bot.delivery.budget`), and a 429 pauses
 it for all. Worker ids are unique per process unless the operator names one (`[delivery]
-worker_id`); only a named worker takes back its predecessor's rows at once on a restart.
+worker_id`) or `akhbar run` keeps one for the sending processes it starts one after another;
+a worker under its predecessor's id takes back that one's rows at once.
 """
 
 from __future__ import annotations

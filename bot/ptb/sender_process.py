@@ -34,6 +34,8 @@ from typing import BinaryIO, Protocol
 from bot.config import Config
 from bot.delivery.budget import ReplyBudgets
 from bot.delivery.outcomes import SendOutcome
+from bot.delivery.worker import OutboxWorker
+from bot.event_loop import settle_garbage_collector
 from bot.ops.metrics import answer_of
 from bot.ptb.context import AkhbarApp
 from bot.ptb.delivery import open_delivery
@@ -49,7 +51,8 @@ REACHABLE = "reachable"
 REPORT_SECONDS = 0.5
 REPORT_MOST = 1_000  # answers per line: about 30 kB, well under the parent's line limit
 _LINE_LIMIT = 1 << 20
-STOP_SECONDS = 30.0  # the child's own grace for requests in flight is 10 s
+STOP_SECONDS = 20.0  # the child's own grace for requests in flight is 10 s
+_WATCH_SECONDS = 1.0
 _RESTART_FIRST, _RESTART_MOST = 1.0, 60.0
 _LONG_ENOUGH = 60.0  # a child that ran this long restarts after the shortest wait again
 
@@ -59,7 +62,7 @@ AnswerObserver = Callable[[str, float, float], None]
 def deliver_command(config_path: Path, worker_id: str) -> list[str]:
     """The command that runs the worker alone on the same config."""
     return [
-        sys.executable, "-m", "bot", "--config", str(config_path), "deliver",
+        sys.executable, "-m", "bot", "--config", str(config_path), "deliver", "--child",
         "--worker-id", worker_id,
     ]  # fmt: skip
 
@@ -111,10 +114,18 @@ class SenderProcess:
             if self.replies is not None:
                 await self.replies.unbind()
             if self._watch is not None:
-                await self._watch
+                await self._stopped_watch(self._watch)
         finally:
             if self._budgets is not None:
                 await self._budgets.close()
+
+    @staticmethod
+    async def _stopped_watch(watch: asyncio.Task[None]) -> None:
+        try:
+            await watch
+        except Exception:
+            # Said, not raised: the rest of the bot still has to close.
+            log.exception("watching the delivery process failed")
 
     async def bind_replies(self, limiter: SharedRateLimiter, budgets: ReplyBudgets) -> None:
         """The handlers' replies take their slots from `budgets` until stop()."""
@@ -143,31 +154,53 @@ class SenderProcess:
         wait = _RESTART_FIRST
         while True:
             process = self._process
-            assert process is not None
             started = loop.time()
-            reading = asyncio.create_task(self._read_answers(process))
-            stopping = asyncio.create_task(self._stopping.wait())
-            await asyncio.wait((reading, stopping), return_when=asyncio.FIRST_COMPLETED)
-            if stopping.done():
-                await _ask_to_stop(process)
-                await reading  # its last answers, up to the end of its output
-                return
-            stopping.cancel()
-            code = await process.wait()
-            if code == 0:
-                return  # it was asked to stop by a signal sent to both processes
-            wait = _RESTART_FIRST if loop.time() - started > _LONG_ENOUGH else wait
-            log.error("the delivery process ended (exit %s); starting it again in %g s", code, wait)
+            if process is not None:
+                if await self._watch_until_stopped(process):
+                    return
+                code = await process.wait()
+                if code == 0:
+                    # Asked to stop by a signal (systemd signals both processes): no restart.
+                    log.warning("the delivery process stopped on a signal; not started again")
+                    return
+                wait = _RESTART_FIRST if loop.time() - started > _LONG_ENOUGH else wait
+                log.error(
+                    "the delivery process ended (exit %s); starting it again in %g s", code, wait
+                )
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._stopping.wait()
                     return
-            self._process = await self._spawn()
+            try:
+                self._process = await self._spawn()
+            except OSError as error:
+                self._process = None
+                log.error("could not start the delivery process: %s", error)
             wait = min(wait * 2, _RESTART_MOST)
 
+    async def _watch_until_stopped(self, process: asyncio.subprocess.Process) -> bool:
+        """Read the child's answers until it ends (False) or stop() is called (True: the
+        child was asked to stop and has ended)."""
+        reading = asyncio.create_task(self._read_answers(process))
+        stopping = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait((reading, stopping), return_when=asyncio.FIRST_COMPLETED)
+        if stopping.done():
+            await _ask_to_stop(process)
+            await reading  # its last answers, up to the end of its output
+            return True
+        stopping.cancel()
+        return False
+
     async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
+        """Until the child's output ends; a line that is not a report counts for nothing."""
         assert process.stdout is not None
-        async for line in process.stdout:
+        while True:
+            try:
+                line = await process.stdout.readline()
+            except ValueError:  # a line over the limit (not ours): skip it
+                continue
+            if not line:
+                return
             if self._observer is not None:
                 for outcome, seconds, retry_after in _answers(line):
                     self._observer(outcome, seconds, retry_after)
@@ -204,11 +237,17 @@ async def start_sender_process(
     config = services.config
     sender = SenderProcess(command, observer=observer)
     await sender.start()
-    limiter = app.bot.rate_limiter
-    if isinstance(limiter, SharedRateLimiter):
-        db = await database.connect(config.storage.location, index_terms=search_text.index_text)
-        budgets = ReplyBudgets(db, rate=config.delivery.overall_per_second)
-        await sender.bind_replies(limiter, budgets)
+    try:
+        limiter = app.bot.rate_limiter
+        if isinstance(limiter, SharedRateLimiter):
+            db = await database.connect(
+                config.storage.location, index_terms=search_text.index_text, pool_size=1
+            )
+            budgets = ReplyBudgets(db, rate=config.delivery.overall_per_second)
+            await sender.bind_replies(limiter, budgets)
+    except BaseException:
+        await sender.stop()  # no child left behind a start-up that failed
+        raise
     return sender
 
 
@@ -218,8 +257,8 @@ async def start_sender_process(
 class AnswerReport:
     """Collects the worker's answers and writes them to stdout as one JSON line at a time."""
 
-    def __init__(self, write: Callable[[bytes], object]) -> None:
-        self._write = write
+    def __init__(self, write: Callable[[bytes], object] | None) -> None:
+        self._write = write  # None: nobody reads them (a sender started by hand)
         self._answers: list[tuple[str, float, float]] = []
 
     def observe(self, outcome: SendOutcome, seconds: float) -> None:
@@ -231,8 +270,8 @@ class AnswerReport:
 
     def flush(self) -> None:
         """Write what was collected since the last flush."""
-        if self._answers:
-            answers, self._answers = self._answers, []
+        answers, self._answers = self._answers, []
+        if answers and self._write is not None:
             self._write(json.dumps({"answers": answers}).encode() + b"\n")
 
     async def run(self) -> None:
@@ -242,15 +281,15 @@ class AnswerReport:
             self.flush()
 
 
-async def run_sender(config: Config, *, worker_id: str) -> None:
-    """`akhbar deliver`: the outbox worker alone, until stdin ends, SIGTERM or SIGINT."""
+async def run_sender(config: Config, *, worker_id: str, child: bool) -> bool:
+    """`akhbar deliver`: the outbox worker alone, until SIGTERM or SIGINT, or (a `child` of
+    `akhbar run`) the end of stdin. Return False if the worker stopped by itself (a failure
+    its log names): the bot then starts another."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    # Written without blocking: a parent busy for a moment must not hold up the sends.
-    answers, _ = await loop.connect_write_pipe(asyncio.Protocol, _stdout())
-    report = AnswerReport(answers.write)
+    report = AnswerReport(await _answers_pipe() if child else None)
     services = await open_services(config, create=False)
     try:
         handle = await open_delivery(
@@ -265,12 +304,12 @@ async def run_sender(config: Config, *, worker_id: str) -> None:
             photos=services.moderation,
             observer=report.observe,
         )
-        tasks = [
-            asyncio.create_task(_follow_parent(handle, stop), name="parent"),
-            asyncio.create_task(report.run(), name="answers"),
-        ]
+        settle_garbage_collector()
+        tasks = [asyncio.create_task(report.run(), name="answers")]
+        if child:
+            tasks.append(asyncio.create_task(_follow_parent(handle, stop), name="parent"))
         try:
-            await stop.wait()
+            return await _until_stopped(handle.worker, stop)
         finally:
             await handle.stop()
             for task in tasks:
@@ -279,6 +318,23 @@ async def run_sender(config: Config, *, worker_id: str) -> None:
             report.flush()
     finally:
         await services.close()
+
+
+async def _until_stopped(worker: OutboxWorker, stop: asyncio.Event) -> bool:
+    while worker.is_running:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_WATCH_SECONDS):
+                await stop.wait()
+                return True
+    log.error("the outbox worker stopped by itself (its error is logged above)")
+    return False
+
+
+async def _answers_pipe() -> Callable[[bytes], object]:
+    # Written without blocking: a parent busy for a moment must not hold up the sends.
+    loop = asyncio.get_running_loop()
+    pipe, _ = await loop.connect_write_pipe(asyncio.Protocol, _stdout())
+    return pipe.write
 
 
 def _stdout() -> BinaryIO:
