@@ -31,7 +31,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.timing import steady_emulator
+from bench.timing import as_the_bot, steady_emulator
 
 TOKEN = "123456:BENCH-token"
 RATE = 1000.0  # the paid-broadcast limit: the most [delivery] accepts
@@ -98,10 +98,12 @@ def _config(folder: Path, storage: str) -> Path:
 
 async def _start(config: Path, env: dict[str, str], limited: bool) -> asyncio.subprocess.Process:
     command = "bot" if limited else "bench.unlimited_akhbar"
-    return await asyncio.create_subprocess_exec(
+    process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", command, "--config", str(config), "run", env=env, cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
+    as_the_bot(process.pid)
+    return process
 
 
 def _peak_rss_mb(pid: int) -> float:

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.timing import steady_emulator
+from bench.timing import as_the_bot, steady_emulator
 from emulator import BotApiEmulator
 from emulator.faults import FloodLimiter
 from emulator.records import ApiCall
@@ -92,6 +92,7 @@ class Bot:
             sys.executable, "-m", "bot", "--config", str(self._config), "run",
             env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
+        as_the_bot(self.process.pid)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
