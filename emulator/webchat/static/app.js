@@ -399,11 +399,18 @@ async function forwardToBot(message) {
 async function sendPhoto(form) {
   form.append("person", view.person);
   if (view.thread !== null) form.append("thread_id", view.thread);
-  const caption = $("#input").value.trim();
+  const input = $("#input");
+  const caption = input.value.trim();
   if (caption) form.append("caption", caption);
-  await api(`/api/chats/${view.chat}/photos`, { method: "POST", body: form });
-  $("#input").value = "";
+  // Taken now, not after the answer: a second photo sent meanwhile must not carry it too.
+  input.value = "";
   $("#attach-menu").hidden = true;
+  try {
+    await api(`/api/chats/${view.chat}/photos`, { method: "POST", body: form });
+  } catch (error) {
+    if (!input.value) input.value = caption; // not sent: nothing typed is lost
+    throw error;
+  }
   await refresh();
 }
 
