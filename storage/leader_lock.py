@@ -47,6 +47,9 @@ class LeaderLock:
         self._on_notice = on_notice
         self._timeout = timeout
         self._connection: asyncpg.Connection | None = None
+        # One operation at a time on the connection: a notice sent while the leader checks its
+        # lock would otherwise meet asyncpg's "another operation is in progress".
+        self._using = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"LeaderLock({redacted(self._url)!r})"
@@ -66,6 +69,10 @@ class LeaderLock:
     async def try_acquire(self) -> bool:
         """Take the leader lock if nobody holds it; False when someone does or the database
         cannot be reached (the connection is then dropped, to be opened again next time)."""
+        async with self._using:
+            return await self._try_acquire()
+
+    async def _try_acquire(self) -> bool:
         try:
             connection = await self._open()
             acquired = await connection.fetchval(
@@ -84,6 +91,10 @@ class LeaderLock:
 
     async def notify(self, payload: str) -> None:
         """Tell the leader, whoever it is, `payload` (lost if nobody leads right now)."""
+        async with self._using:
+            await self._notify(payload)
+
+    async def _notify(self, payload: str) -> None:
         try:
             connection = await self._open()
             await connection.execute(
@@ -94,6 +105,10 @@ class LeaderLock:
 
     async def is_held(self) -> bool:
         """Whether this connection still holds the lock (False once it is lost)."""
+        async with self._using:
+            return await self._is_held()
+
+    async def _is_held(self) -> bool:
         if self._connection is None or self._connection.is_closed():
             return False
         try:

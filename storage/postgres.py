@@ -47,7 +47,15 @@ def driver() -> ModuleType:
 def driver_errors() -> tuple[type[BaseException], ...]:
     """What a failing server or connection raises: asyncpg's errors, OSError, timeouts."""
     asyncpg = driver()
-    return (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+    return (
+        OSError,
+        asyncio.TimeoutError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        # A connection the server cut while an operation was under way may be left in a state
+        # asyncpg refuses to go on from: as broken as a closed one.
+        asyncpg.InternalClientError,
+    )
 
 
 def is_url(location: str) -> bool:
