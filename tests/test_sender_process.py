@@ -51,6 +51,18 @@ def is_alive(pid: int) -> bool:
         return False
 
 
+async def started_bot(config: Path, emulator: BotApiEmulator) -> asyncio.subprocess.Process:
+    """`akhbar run` on `config`, once it polls the emulator."""
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url}
+    bot = await akhbar_process("--config", str(config), "run", env=env)
+    await emulator.wait_until_polling(timeout=60)
+    return bot
+
+
+async def every_chat_served(emulator: BotApiEmulator, chats: range) -> None:
+    await eventually(lambda: set(successful_sends(emulator)) >= set(chats), 60, "every chat")
+
+
 async def stop(process: asyncio.subprocess.Process) -> str:
     process.send_signal(signal.SIGTERM)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
@@ -64,14 +76,10 @@ async def test_the_sender_process_delivers_a_broadcast_counted_in_the_parents_me
     await queue_digests(config, SUBSCRIBERS)
 
     async with BotApiEmulator(TOKEN, auto_create_chats=True) as emulator:
-        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url}
-        bot = await akhbar_process("--config", str(config), "run", env=env)
+        bot = await started_bot(config, emulator)
         try:
-            await emulator.wait_until_polling(timeout=60)
             assert len(senders_of(bot.pid)) == 1
-            await eventually(
-                lambda: set(successful_sends(emulator)) >= set(SUBSCRIBERS), 60, "every chat"
-            )
+            await every_chat_served(emulator, SUBSCRIBERS)
 
             async def delivered() -> float:
                 _, text = await http("GET", f"http://127.0.0.1:{port}/metrics")
@@ -95,16 +103,12 @@ async def test_a_crashed_sender_is_started_again_and_the_broadcast_goes_on(tmp_p
     await queue_digests(config, SUBSCRIBERS)
 
     async with BotApiEmulator(TOKEN, auto_create_chats=True) as emulator:
-        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url}
-        bot = await akhbar_process("--config", str(config), "run", env=env)
+        bot = await started_bot(config, emulator)
         try:
-            await emulator.wait_until_polling(timeout=60)
             await eventually(lambda: len(successful_sends(emulator)) >= 40, 60, "40 digests")
             (crashed,) = senders_of(bot.pid)
             os.kill(crashed, signal.SIGKILL)
-            await eventually(
-                lambda: set(successful_sends(emulator)) >= set(SUBSCRIBERS), 60, "every chat"
-            )
+            await every_chat_served(emulator, SUBSCRIBERS)
             (restarted,) = senders_of(bot.pid)
             assert restarted != crashed
         finally:
@@ -122,9 +126,7 @@ async def test_the_sender_stops_by_itself_when_the_bot_is_killed(tmp_path):
     await subscribe_chats(config, SUBSCRIBERS)
 
     async with BotApiEmulator(TOKEN, auto_create_chats=True) as emulator:
-        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.base_url}
-        bot = await akhbar_process("--config", str(config), "run", env=env)
-        await emulator.wait_until_polling(timeout=60)
+        bot = await started_bot(config, emulator)
         (sender,) = senders_of(bot.pid)
         bot.kill()
         await bot.wait()
@@ -172,7 +174,7 @@ async def test_akhbar_deliver_started_by_hand_sends_until_sigterm(tmp_path):
             env={**os.environ, **env}, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        await eventually(lambda: set(successful_sends(emulator)) >= set(chats), 60, "every chat")
+        await every_chat_served(emulator, chats)
         await stop(sender)
 
     assert outbox_rows(tmp_path / "akhbar.sqlite3") == {"sent": len(chats), "claimed": 0}
