@@ -43,7 +43,7 @@ from bot.ptb.serving import (
     schedule_backups,
 )
 from bot.ptb.updates import ChatOrderedProcessor, update_type
-from bot.services import Services, open_services, outbox_settings
+from bot.services import Services, open_services
 from handlers import (
     autopost,
     errors,
@@ -223,13 +223,7 @@ async def _start_sending(
     if sender is not None:
         observer = ops.metrics.observe_answer if ops else None
         return await start_sender_process(app, sender, observer=observer)
-    return await start_delivery(
-        app,
-        events=app.bot_data.services.subscriptions,
-        settings=outbox_settings(config),
-        allow_paid_broadcast=config.delivery.paid_broadcast,
-        observer=ops.metrics.observe_send if ops else None,
-    )
+    return await start_delivery(app, observer=ops.metrics.observe_send if ops else None)
 
 
 async def _register_commands(app: AkhbarApp) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.errors import DatabaseUnavailable
-from storage import postgres
+from storage import postgres, send_budget
 from storage.backups import copy_database
 from storage.connection import Connection
 
@@ -55,6 +55,44 @@ async def connect(
         await db.close()
         raise
     return db
+
+
+# Beside a SQLite file, the database of its send schedules (`connect_send_budget`).
+SEND_BUDGET_SUFFIX = "-budget"
+
+
+async def connect_send_budget(location: str | Path) -> Connection:
+    """A connection for the bot's shared send schedules (`storage.send_budget`) alone.
+
+    For a SQLite file, a small database beside it (`<file>-budget`, made if missing; a
+    private one for `:memory:`, which one process uses): its write lock is not the main
+    file's. Its content is a few moving timestamps: nothing to back up, and synchronous
+    writes would only slow the draws. For PostgreSQL, a pool of one connection on the same
+    database: a draw locks one row, which no other writer waits for.
+    """
+    if postgres.is_url(str(location)):
+        return await postgres.connect(
+            str(location), index_terms=_no_terms, create=False, pool_size=1
+        )
+    path = str(location)
+    target = path if path == ":memory:" else path + SEND_BUDGET_SUFFIX
+    try:
+        db = await aiosqlite.connect(target)
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(f"{target}: cannot be opened: {error}") from None
+    try:
+        await db.execute("PRAGMA busy_timeout = 5000")
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = OFF")
+        await send_budget.create(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+def _no_terms(text: str | None) -> str:
+    return ""
 
 
 async def _open(path: str, *, create: bool) -> aiosqlite.Connection:

@@ -5,6 +5,11 @@ slot nobody holds yet; a draw takes the next `slots` slots in one atomic UPDATE 
 the slots of all processes together never come closer than `spacing`. After an idle spell the
 schedule restarts at the current time (no saved-up burst). Times are the database's clock, one
 clock for every process whatever machine it runs on.
+
+Draws go through a connection of their own (`storage.database.connect_send_budget`). On SQLite
+the schedules live in a small database beside the main file, not in its `send_budget` table:
+a draw takes a write lock, and the main file's is held for most of a large slot's composition,
+so sending would slow to what the draws that slip in between allow (a third of the rate).
 """
 
 from __future__ import annotations
@@ -64,6 +69,21 @@ async def ensure(db: Connection, *, name: str) -> None:
     await db.execute_fetchall(
         "INSERT INTO send_budget (name) VALUES (?) ON CONFLICT DO NOTHING", (name,)
     )
+
+
+async def create(db: Connection) -> None:
+    """Add the schedules' table and the overall schedule to a SQLite side database unless
+    there (the main file's migration 009 made the same table)."""
+    await db.execute(_SIDE_SCHEMA)
+    await ensure(db, name=OVERALL)
+    await db.commit()
+
+
+_SIDE_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS send_budget (name TEXT PRIMARY KEY,"
+    " rate REAL NOT NULL DEFAULT 0, next_slot_at REAL NOT NULL DEFAULT 0,"
+    " paused_until REAL NOT NULL DEFAULT 0)"
+)
 
 
 def _sql(db: Connection, template: str) -> str:

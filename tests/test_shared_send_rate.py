@@ -20,6 +20,7 @@ from bot.models import OutgoingMessage
 from bot.ptb.context import AkhbarApp
 from emulator import BotApiEmulator
 from emulator.faults import FloodLimiter
+from storage import database
 from tests.support import NOW
 from tests.support.chat import ask
 from tests.support.ops import eventually
@@ -155,14 +156,18 @@ async def test_two_bot_processes_on_one_database_reply_within_the_bots_overall_r
     assert refused(emulator) == []
 
 
-async def shared_pause(db) -> None:
+async def shared_pause(location: str) -> None:
     """Wait until a 429 paused the schedule every process draws from (never paused before)."""
-    for _ in range(500):  # the bot writes it on its own connection: look every 10 ms
-        if await db.execute_fetchall(
-            "SELECT 1 FROM send_budget WHERE name = 'overall' AND paused_until > 0"
-        ):
-            return
-        await asyncio.sleep(0.01)
+    db = await database.connect_send_budget(location)
+    try:
+        for _ in range(500):  # the bot writes it on its own connection: look every 10 ms
+            if await db.execute_fetchall(
+                "SELECT 1 FROM send_budget WHERE name = 'overall' AND paused_until > 0"
+            ):
+                return
+            await asyncio.sleep(0.01)
+    finally:
+        await db.close()
     raise AssertionError("the 429 did not pause the shared schedule")
 
 
@@ -172,7 +177,7 @@ async def test_a_429_answered_to_a_reply_pauses_the_broadcast_too(emulator, akhb
     await emulator.send_text(reader, "/latest 1")
     refusal = await emulator.wait_for(lambda call: call.status == 429)
     services = akhbar.bot_data.services
-    await shared_pause(services.db)
+    await shared_pause(services.config.storage.location)
     await services.outbox.enqueue(
         [OutgoingMessage(key="news:paused", chat_id=subscriber, parts=("خبر",))]
     )

@@ -6,6 +6,7 @@ anything is sent; `bot.outbox_worker` drains the rows and states the crash guara
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -48,6 +49,8 @@ __all__ = [
 
 PAID_BROADCAST_PER_SECOND = 1000.0
 _ENQUEUE_CHUNK = 1000
+_LEAST_CLAIM = 200
+_CLAIM_AHEAD_SECONDS = 0.5
 _BROADCAST_WINDOW_SECONDS = 600.0
 
 
@@ -62,7 +65,7 @@ class OutboxSettings:
     max_attempts: int = 5
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 300.0
-    claim_batch: int = 200
+    claim_batch: int = 0  # rows per claim; 0: `rows_per_claim` sizes it from the rate
     lease_seconds: float = 60.0
     flush_interval_seconds: float = 0.01
     idle_poll_seconds: float = 1.0
@@ -75,6 +78,16 @@ class OutboxSettings:
             per_chat_interval=self.per_chat_interval_seconds,
             per_group_per_minute=self.per_group_per_minute,
         )
+
+    @property
+    def rows_per_claim(self) -> int:
+        """Rows a worker claims at a time (and holds at least, before it claims again): half
+        a second of sends at the overall rate, at least 200. A claim waits for SQLite's write
+        lock, which a large slot's composition holds for up to a few hundred ms at a time:
+        the rows held must last longer than that wait."""
+        if self.claim_batch:
+            return self.claim_batch
+        return max(_LEAST_CLAIM, math.ceil(self.overall_per_second * _CLAIM_AHEAD_SECONDS))
 
     @property
     def retry(self) -> RetryPolicy:

@@ -126,7 +126,10 @@ class _Job:
 class OutboxWorker:
     """Drains the outbox through a Sender; one per process, several may share a database.
 
-    `db` must be the worker's own connection: it commits on its own schedule.
+    `db` must be the worker's own connection: it commits on its own schedule. Send slots are
+    drawn on `budget_db` (`storage.database.connect_send_budget`) when given, so a draw waits
+    for neither the worker's claims and records nor the main database's write lock; else on
+    `db`.
     """
 
     def __init__(
@@ -139,6 +142,7 @@ class OutboxWorker:
         clock: Clock,
         worker_id: str | None = None,
         observer: SendObserver | None = None,
+        budget_db: Connection | None = None,
     ) -> None:
         self._db = db
         self._observer = observer
@@ -153,7 +157,11 @@ class OutboxWorker:
         )
         self._slot_freed = asyncio.Event()
         self._db_lock = asyncio.Lock()
-        self._budget = SharedBudget(db, self._db_lock, rate=settings.overall_per_second)
+        self._budget_db = budget_db or db
+        self._budget_lock = self._db_lock if budget_db is None else asyncio.Lock()
+        self._budget = SharedBudget(
+            self._budget_db, self._budget_lock, rate=settings.overall_per_second
+        )
         self._due: list[tuple[float, int, _Job]] = []  # heap by monotonic ready time
         self._held = 0
         self._in_flight: dict[int, _Job] = {}
@@ -249,7 +257,7 @@ class OutboxWorker:
             # A row finished during the queries below may free its chat's next row: idle only
             # if nothing was held when they started.
             was_idle = self._held == 0 and self._telling == 0
-            is_hungry = self._held <= self._settings.claim_batch
+            is_hungry = self._held <= self._settings.rows_per_claim
             found = await self._claim() if is_hungry else 0
             pause = self._settings.idle_poll_seconds
             if is_hungry and not found:
@@ -262,7 +270,7 @@ class OutboxWorker:
             else:
                 self._drain_waiters[:0] = waiters
             await self._renew_leases()
-            if not (found and self._held <= self._settings.claim_batch):
+            if not (found and self._held <= self._settings.rows_per_claim):
                 await _wait(self._rows_wanted, pause)
 
     async def _claim(self) -> int:
@@ -276,7 +284,7 @@ class OutboxWorker:
                 worker=self.worker_id,
                 now=now,
                 lease_until=now + self._settings.lease_seconds,
-                limit=self._settings.claim_batch,
+                limit=self._settings.rows_per_claim,
                 real_now=time.time(),
             )
             await self._db.commit()
@@ -313,7 +321,7 @@ class OutboxWorker:
     async def budget_named(self, name: str, *, rate: float) -> SharedBudget:
         """Another shared schedule on this worker's connection, created if new
         (`storage.send_budget`); `close()` it before the worker stops."""
-        return await named_budget(self._db, self._db_lock, name, rate=rate)
+        return await named_budget(self._budget_db, self._budget_lock, name, rate=rate)
 
     @property
     def in_flight_limit(self) -> int:
@@ -490,7 +498,7 @@ class OutboxWorker:
         if self._chat_owner.get(job.chat_id) == job.id:
             del self._chat_owner[job.chat_id]
         self._held -= 1
-        if self._held <= self._settings.claim_batch:
+        if self._held <= self._settings.rows_per_claim:
             self._rows_wanted.set()
 
     async def _announce(self, event: ChatEvent) -> None:

@@ -55,6 +55,7 @@ from bot.ptb.context import AkhbarApp
 from bot.ptb.rate_limits import SharedRateLimiter
 from bot.ptb.transport import AiohttpRequest, BotApiUnreachable
 from bot.reading import search_text
+from bot.services import Services, outbox_settings
 from storage import database
 from storage.connection import Connection
 
@@ -262,6 +263,7 @@ class DeliveryHandle:
     worker: OutboxWorker
     bot: Bot
     db: Connection
+    budget_db: Connection  # where the worker draws its send slots
     replies: SharedRateLimiter | None = None  # the handlers' limiter, bound to the worker
 
     @property
@@ -291,7 +293,7 @@ class DeliveryHandle:
             try:
                 await self.bot.shutdown()
             finally:
-                await self.db.close()
+                await self._close_connections()
 
     async def abort(self) -> frozenset[int]:
         """Stop as a crash would (tests); return chats whose last send may be repeated."""
@@ -299,8 +301,14 @@ class DeliveryHandle:
             await self.replies.unbind()
         at_risk = await self.worker.abort()
         await self.bot.shutdown()
-        await self.db.close()
+        await self._close_connections()
         return at_risk
+
+    async def _close_connections(self) -> None:
+        try:
+            await self.db.close()
+        finally:
+            await self.budget_db.close()
 
 
 async def open_delivery(
@@ -325,22 +333,42 @@ async def open_delivery(
     )
     await bot.initialize()
     db = await database.connect(db_path, index_terms=search_text.index_text)
+    try:
+        budget_db = await database.connect_send_budget(db_path)
+    except BaseException:
+        await db.close()
+        raise
     sender = TelegramSender(bot, allow_paid_broadcast=allow_paid_broadcast, photos=photos)
     worker = OutboxWorker(
-        db, sender, events, settings=settings, clock=clock, worker_id=worker_id, observer=observer
-    )
+        db, sender, events, settings=settings, clock=clock, worker_id=worker_id,
+        observer=observer, budget_db=budget_db,
+    )  # fmt: skip
     worker.start()
-    return DeliveryHandle(worker, bot, db)
+    return DeliveryHandle(worker, bot, db, budget_db)
+
+
+async def open_configured_delivery(
+    services: Services, *, worker_id: str | None, observer: SendObserver | None
+) -> DeliveryHandle:
+    """`open_delivery` as the config asks (its Bot API, database, rates and paid broadcasts),
+    with the services' clock, chat events and sent photos."""
+    config = services.config
+    return await open_delivery(
+        token=config.token,
+        base_url=str(config.telegram.api_base_url),
+        db_path=config.storage.location,
+        events=services.subscriptions,
+        settings=outbox_settings(config),
+        clock=services.clock,
+        worker_id=worker_id,
+        allow_paid_broadcast=config.delivery.paid_broadcast,
+        photos=services.moderation,
+        observer=observer,
+    )
 
 
 async def start_delivery(
-    app: AkhbarApp,
-    *,
-    events: ChatEvents,
-    settings: OutboxSettings,
-    worker_id: str | None = None,
-    allow_paid_broadcast: bool = False,
-    observer: SendObserver | None = None,
+    app: AkhbarApp, *, worker_id: str | None = None, observer: SendObserver | None = None
 ) -> DeliveryHandle:
     """Start the worker for a running application (call from post_init, after services).
 
@@ -351,19 +379,8 @@ async def start_delivery(
     services = app.bot_data.services
     if services is None:
         raise RuntimeError("start_delivery needs the services opened first")
-    config = services.config
-    handle = await open_delivery(
-        token=config.token,
-        base_url=str(config.telegram.api_base_url),
-        db_path=config.storage.location,
-        events=events,
-        settings=settings,
-        clock=services.clock,
-        worker_id=worker_id or config.delivery.worker_id or None,
-        allow_paid_broadcast=allow_paid_broadcast,
-        photos=services.moderation,
-        observer=observer,
-    )
+    worker_id = worker_id or services.config.delivery.worker_id or None
+    handle = await open_configured_delivery(services, worker_id=worker_id, observer=observer)
     limiter = app.bot.rate_limiter
     if not isinstance(limiter, SharedRateLimiter):
         return handle

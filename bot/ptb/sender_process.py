@@ -38,10 +38,9 @@ from bot.delivery.worker import OutboxWorker
 from bot.event_loop import settle_garbage_collector
 from bot.ops.metrics import answer_of
 from bot.ptb.context import AkhbarApp
-from bot.ptb.delivery import open_delivery
+from bot.ptb.delivery import open_configured_delivery
 from bot.ptb.rate_limits import SharedRateLimiter
-from bot.reading import search_text
-from bot.services import open_services, outbox_settings
+from bot.services import open_services
 from storage import database
 
 log = logging.getLogger("bot.delivery.process")
@@ -240,9 +239,7 @@ async def start_sender_process(
     try:
         limiter = app.bot.rate_limiter
         if isinstance(limiter, SharedRateLimiter):
-            db = await database.connect(
-                config.storage.location, index_terms=search_text.index_text, pool_size=1
-            )
+            db = await database.connect_send_budget(config.storage.location)
             budgets = ReplyBudgets(db, rate=config.delivery.overall_per_second)
             await sender.bind_replies(limiter, budgets)
     except BaseException:
@@ -292,17 +289,8 @@ async def run_sender(config: Config, *, worker_id: str, child: bool) -> bool:
     report = AnswerReport(await _answers_pipe() if child else None)
     services = await open_services(config, create=False)
     try:
-        handle = await open_delivery(
-            token=config.token,
-            base_url=str(config.telegram.api_base_url),
-            db_path=config.storage.location,
-            events=services.subscriptions,
-            settings=outbox_settings(config),
-            clock=services.clock,
-            worker_id=worker_id,
-            allow_paid_broadcast=config.delivery.paid_broadcast,
-            photos=services.moderation,
-            observer=report.observe,
+        handle = await open_configured_delivery(
+            services, worker_id=worker_id, observer=report.observe
         )
         settle_garbage_collector()
         tasks = [asyncio.create_task(report.run(), name="answers")]
