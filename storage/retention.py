@@ -1,5 +1,6 @@
-"""Forgetting old history: finished outbox rows, message bodies no row uses, and the
-record of which articles each chat received, once older than the operator keeps them.
+"""Forgetting old history: finished outbox rows, message bodies no row uses, the record of
+which articles each chat received, and of which messages showed an image, once older than the
+operator keeps them.
 
 Each call deletes one small batch, so no statement holds the database's write lock for long
 while digests are queued and sent. Nothing still queued or being sent is touched.
@@ -29,6 +30,17 @@ async def delete_unused_bodies(db: Connection, *, limit: int) -> int:
         "DELETE FROM outbox_bodies WHERE id IN (SELECT b.id FROM outbox_bodies b WHERE NOT EXISTS"
         " (SELECT 1 FROM outbox o WHERE o.body_id = b.id) ORDER BY b.id LIMIT ?) RETURNING id",
         (limit,),
+    )
+    return len(rows)
+
+
+async def delete_image_messages(db: Connection, *, sent_before: float, limit: int) -> int:
+    """Forget up to `limit` messages with an image sent before `sent_before` (Unix seconds),
+    oldest first; return how many. The caller commits."""
+    rows = await db.execute_fetchall(
+        "DELETE FROM image_messages WHERE id IN (SELECT id FROM image_messages"
+        " WHERE sent_at < ? ORDER BY id LIMIT ?) RETURNING id",
+        (sent_before, limit),
     )
     return len(rows)
 

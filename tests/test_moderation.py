@@ -13,6 +13,7 @@ from bot.errors import BadThreshold, ImageNotFound, NotModerator, ThresholdTooLo
 from bot.models import ArticleDraft, AuditAction
 from bot.moderation.image_identity import perceptual_hash
 from bot.moderation.service import ModerationService, ModerationSettings, ReportStatus
+from bot.ops import retention
 from bot.reading import search_text
 from storage import articles, database, image_messages
 from storage.connection import is_postgres
@@ -492,3 +493,16 @@ async def test_a_chat_admin_cannot_lower_the_bar_below_the_global_threshold(mode
     assert refused.value.floor == SETTINGS.threshold
     await moderation.set_chat_threshold(-100, 1, actor_id=OPERATOR)
     assert await moderation.chat_threshold(-100) == 1
+
+
+async def test_messages_showing_an_image_are_forgotten_after_the_kept_history(
+    db, moderation, clock
+):
+    image = await _photo(moderation)
+    await moderation.record_sent(5, 50, image, caption_html=None)
+    clock.advance(days=20)
+    await moderation.record_sent(6, 60, image, caption_html=None)
+    clock.advance(days=12)  # the first message is 32 days old, the second 12
+    pruned = await retention.prune_history(db, now=clock(), keep_days=31)
+    assert pruned.photos == 1
+    assert [(m.chat_id, m.message_id) for m in await moderation.places_shown(image)] == [(6, 60)]

@@ -7,6 +7,8 @@ within its catch-up window (hours), and a delivery record stops an article reach
 twice while a digest may still offer it, which is never once it was fetched more than 30 days
 ago (`bot.subscriptions.selection.HORIZON`), whatever the schedule's position. The shortest
 period an operator may keep (31 days) is longer, and long enough for /stats' 14-day chart.
+The record of which messages showed an image lets hiding that image replace it there: an
+image hidden later than that (reports come within days) stays in those older messages.
 
 Every step is one small transaction (`storage.retention`), so digests are queued and sent
 meanwhile.
@@ -36,18 +38,25 @@ class Pruned:
     messages: int
     bodies: int
     deliveries: int
+    photos: int = 0  # messages with an image no longer remembered
+
+    def __bool__(self) -> bool:
+        return any((self.messages, self.bodies, self.deliveries, self.photos))
 
 
 async def prune_history(db: Connection, *, now: datetime, keep_days: float) -> Pruned:
-    """Delete the finished outbox rows, unused message bodies and delivery records older than
-    `keep_days`, a batch per transaction."""
+    """Delete the finished outbox rows, unused message bodies, delivery records and records of
+    messages with an image older than `keep_days`, a batch per transaction."""
     cutoff = to_db(now - timedelta(days=keep_days))
     messages = await _until_done(
         db, lambda: retention.delete_finished_messages(db, created_before=cutoff, limit=BATCH)
     )
     bodies = await _until_done(db, lambda: retention.delete_unused_bodies(db, limit=BATCH))
     deliveries = await _prune_deliveries(db, delivered_before=cutoff)
-    return Pruned(messages, bodies, deliveries)
+    photos = await _until_done(
+        db, lambda: retention.delete_image_messages(db, sent_before=cutoff, limit=BATCH)
+    )
+    return Pruned(messages, bodies, deliveries, photos)
 
 
 async def _until_done(db: Connection, step: Callable[[], Awaitable[int]]) -> int:

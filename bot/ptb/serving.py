@@ -245,11 +245,11 @@ def history_pruning(config: Config) -> Callable[[AkhbarContext], Awaitable[None]
             # Each batch rolled back or committed on its own: the next run goes on from there.
             log.exception("deleting old history failed; trying again at the next run")
             return
-        if pruned.messages or pruned.bodies or pruned.deliveries:
+        if pruned:
             log.info(
                 "history older than %s days deleted: %s sent messages, %s message bodies,"
-                " %s delivery records",
-                keep_days, pruned.messages, pruned.bodies, pruned.deliveries,
+                " %s delivery records, %s photo messages",
+                keep_days, pruned.messages, pruned.bodies, pruned.deliveries, pruned.photos,
             )  # fmt: skip
 
     return prune
