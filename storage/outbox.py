@@ -76,6 +76,8 @@ _COLUMNS = (
     "key, chat_id, thread_id, kind, parts, body_id, part_count, created_at,"
     " step, edit_message_id, edit_caption, photo_url, image_id, report_button, link_preview"
 )
+# Lookups of a batch's bodies: a body pruned meanwhile is stored again (`_store_bodies`).
+_STORE_ATTEMPTS = 3
 # The PostgreSQL type of each of _insert_values' columns, for one array per column.
 _ARRAY_TYPES = ("text", "bigint", "bigint", "text", "text", "bigint", "integer",
                 "double precision", "text", "bigint", "text", "text", "bigint", "text",
@@ -160,20 +162,34 @@ def _digest(encoded: str) -> str:
 
 
 async def _store_bodies(db: Connection, encoded: set[str]) -> dict[str, int]:
-    """The body id of each encoded parts list, stored if new: two statements per batch."""
-    if not encoded:
-        return {}
+    """The body id of each encoded parts list, stored if new: two statements per batch.
+
+    On PostgreSQL the bodies found stay locked (FOR KEY SHARE) until the caller's transaction
+    ends. History pruning (`storage.retention.delete_unused_bodies`) skips locked bodies.
+    Without the lock it could delete one it found unused between this lookup and the insert of
+    the rows that use it, and that insert would then fail on its foreign key. A body deleted
+    before the lookup is stored again. On SQLite every write transaction runs alone.
+    """
     by_digest = {_digest(parts): parts for parts in encoded}
-    await db.execute(
-        "INSERT INTO outbox_bodies (digest, parts) SELECT b.value ->> 0, b.value ->> 1"
-        f" FROM {json_lists.items(db)} b WHERE true ON CONFLICT (digest) DO NOTHING",
-        (json.dumps(list(by_digest.items()), ensure_ascii=False),),
-    )
-    rows = await db.execute_fetchall(
-        f"SELECT id, digest FROM outbox_bodies WHERE digest IN ({json_lists.texts(db)})",
-        (json.dumps(list(by_digest)),),
-    )
-    return {by_digest[digest]: body_id for body_id, digest in rows}
+    lock = " FOR KEY SHARE" if is_postgres(db) else ""
+    ids: dict[str, int] = {}
+    for _ in range(_STORE_ATTEMPTS):
+        missing = {digest: parts for digest, parts in by_digest.items() if parts not in ids}
+        if not missing:
+            break
+        await db.execute(
+            "INSERT INTO outbox_bodies (digest, parts) SELECT b.value ->> 0, b.value ->> 1"
+            f" FROM {json_lists.items(db)} b WHERE true ON CONFLICT (digest) DO NOTHING",
+            (json.dumps(list(missing.items()), ensure_ascii=False),),
+        )
+        rows = await db.execute_fetchall(
+            f"SELECT id, digest FROM outbox_bodies WHERE digest IN ({json_lists.texts(db)})" + lock,
+            (json.dumps(list(missing)),),
+        )
+        ids.update((by_digest[digest], body_id) for body_id, digest in rows)
+    if len(ids) < len(by_digest):
+        raise RuntimeError("message bodies deleted as they were stored, again and again")
+    return ids
 
 
 def _insert_values(m: OutgoingMessage, body_id: int, at: float) -> tuple[object, ...]:

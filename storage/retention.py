@@ -8,7 +8,7 @@ while digests are queued and sent. Nothing still queued or being sent is touched
 
 from __future__ import annotations
 
-from storage.connection import Connection
+from storage.connection import Connection, is_postgres
 
 
 async def delete_finished_messages(db: Connection, *, created_before: float, limit: int) -> int:
@@ -24,11 +24,14 @@ async def delete_finished_messages(db: Connection, *, created_before: float, lim
 
 async def delete_unused_bodies(db: Connection, *, limit: int) -> int:
     """Delete up to `limit` message bodies no outbox row points at; return how many. Bodies
-    are written with their rows in one transaction, so one without rows is garbage. The
-    caller commits."""
+    are written with their rows in one transaction, so one without rows is garbage, unless a
+    transaction queuing rows has just found it to reuse: on PostgreSQL that one holds it
+    locked (`storage.outbox`), and it is skipped. The caller commits."""
+    skip_locked = " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""
     rows = await db.execute_fetchall(
         "DELETE FROM outbox_bodies WHERE id IN (SELECT b.id FROM outbox_bodies b WHERE NOT EXISTS"
-        " (SELECT 1 FROM outbox o WHERE o.body_id = b.id) ORDER BY b.id LIMIT ?) RETURNING id",
+        " (SELECT 1 FROM outbox o WHERE o.body_id = b.id) ORDER BY b.id LIMIT ?"
+        f"{skip_locked}) RETURNING id",
         (limit,),
     )
     return len(rows)
