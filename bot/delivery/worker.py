@@ -157,7 +157,7 @@ class OutboxWorker:
         )
         self._slot_freed = asyncio.Event()
         self._db_lock = asyncio.Lock()
-        self._budget_db = budget_db or db
+        self._budget_db = db if budget_db is None else budget_db
         self._budget_lock = self._db_lock if budget_db is None else asyncio.Lock()
         self._budget = SharedBudget(
             self._budget_db, self._budget_lock, rate=settings.overall_per_second
