@@ -129,6 +129,15 @@ class StorageConfig(_Section):
     # Longer than the oldest news a digest offers (30 days, bot.subscriptions.selection.HORIZON).
     keep_history_days: Annotated[int, Field(ge=31, le=3650)] = 31
 
+    @field_validator("path")
+    @classmethod
+    def _file_path(cls, value: str) -> str:
+        # A URI would be read as a file name by some steps and as a URI by others (the send
+        # schedules' side file is named after it).
+        if value.startswith("file:"):
+            raise ValueError("is a file path, not a URI: write it as data/akhbar.sqlite3")
+        return value
+
     @field_validator("url")
     @classmethod
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:

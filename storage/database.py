@@ -66,9 +66,9 @@ async def connect_send_budget(location: str | Path) -> Connection:
 
     For a SQLite file, a small database beside it (`<file>-budget`, made if missing; a
     private one for `:memory:`, which one process uses): its write lock is not the main
-    file's. Its content is a few moving timestamps: nothing to back up, and synchronous
-    writes would only slow the draws. For PostgreSQL, a pool of one connection on the same
-    database: a draw locks one row, which no other writer waits for.
+    file's. Its content is a few moving timestamps, nothing to back up. For PostgreSQL, a
+    pool of one connection on the same database: a draw locks one row, which no other
+    writer waits for.
     """
     if postgres.is_url(str(location)):
         return await postgres.connect(
@@ -81,14 +81,32 @@ async def connect_send_budget(location: str | Path) -> Connection:
     except sqlite3.Error as error:
         raise DatabaseUnavailable(f"{target}: cannot be opened: {error}") from None
     try:
-        await db.execute("PRAGMA busy_timeout = 5000")
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = OFF")
-        await send_budget.create(db)
+        await _set_up_send_budget(db, target)
     except BaseException:
         await db.close()
         raise
     return db
+
+
+# Processes starting together may all make the side file at once: switching a new file to
+# WAL can then answer "locked" without waiting in the busy handler, so it is tried again.
+_SETUP_ATTEMPTS = 50
+_SETUP_PAUSE = 0.1
+
+
+async def _set_up_send_budget(db: aiosqlite.Connection, target: str) -> None:
+    await db.execute("PRAGMA busy_timeout = 5000")
+    for attempt in range(1, _SETUP_ATTEMPTS + 1):
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await send_budget.create(db)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == _SETUP_ATTEMPTS:
+                raise DatabaseUnavailable(f"{target}: cannot be set up: {error}") from None
+            await db.rollback()
+            await asyncio.sleep(_SETUP_PAUSE)
 
 
 def _no_terms(text: str | None) -> str:

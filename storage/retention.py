@@ -8,6 +8,9 @@ while digests are queued and sent. Nothing still queued or being sent is touched
 
 from __future__ import annotations
 
+import json
+
+from storage import json_lists
 from storage.connection import Connection, is_postgres
 
 
@@ -23,16 +26,28 @@ async def delete_finished_messages(db: Connection, *, created_before: float, lim
 
 
 async def delete_unused_bodies(db: Connection, *, limit: int) -> int:
-    """Delete up to `limit` message bodies no outbox row points at; return how many. Bodies
-    are written with their rows in one transaction, so one without rows is garbage, unless a
-    transaction queuing rows has just found it to reuse: on PostgreSQL that one holds it
-    locked (`storage.outbox`), and it is skipped. The caller commits."""
+    """Delete up to `limit` message bodies no outbox row points at; return how many. The
+    caller commits.
+
+    Bodies are written with their rows in one transaction, so one without rows is garbage,
+    unless a transaction queuing rows has just found it to reuse. On PostgreSQL that one holds
+    it locked (`storage.outbox`) and it is skipped, and the bodies chosen are locked, then
+    looked at again in a newer snapshot: one reused by a transaction that committed while
+    they were chosen has rows by then, and stays.
+    """
     skip_locked = " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""
-    rows = await db.execute_fetchall(
-        "DELETE FROM outbox_bodies WHERE id IN (SELECT b.id FROM outbox_bodies b WHERE NOT EXISTS"
-        " (SELECT 1 FROM outbox o WHERE o.body_id = b.id) ORDER BY b.id LIMIT ?"
-        f"{skip_locked}) RETURNING id",
+    chosen = await db.execute_fetchall(
+        "SELECT b.id FROM outbox_bodies b WHERE NOT EXISTS"
+        f" (SELECT 1 FROM outbox o WHERE o.body_id = b.id) ORDER BY b.id LIMIT ?{skip_locked}",
         (limit,),
+    )
+    if not chosen:
+        return 0
+    rows = await db.execute_fetchall(
+        f"DELETE FROM outbox_bodies WHERE id IN ({json_lists.ids(db)})"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.body_id = outbox_bodies.id)"
+        " RETURNING id",
+        (json.dumps([row[0] for row in chosen]),),
     )
     return len(rows)
 

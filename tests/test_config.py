@@ -54,6 +54,7 @@ def test_the_database_url_selects_postgresql_and_its_password_stays_out_of_reprs
         ("[bot]\npage_size = 'ten'\n", "[bot] page_size"),
         ("[bot]\ntimezone = 'Mars/Olympus'\n", "[bot] timezone"),
         ("[storage]\npath = 3\n", "[storage] path"),
+        ("[storage]\npath = 'file:x.db?mode=rwc'\n", "[storage] path: is a file path, not"),
         ("[storage]\nurl = 'mysql://u:pw@x'\n", "[storage] url: must start with postgresql://"),
         ("[storage]\nurl = 'postgresql://u:pw@db:port/x'\n", "[storage] url: is not a URL of"),
         ("[storage]\nurl = 'postgresql:///akhbar'\n", "[storage] url: names no host"),

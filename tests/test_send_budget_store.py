@@ -45,3 +45,18 @@ async def test_a_draw_does_not_wait_for_the_databases_write_lock(db, db_path):
         await writer.rollback()
         await writer.close()
         await store.close()
+
+
+@pytest.mark.sqlite_only
+async def test_processes_starting_together_all_open_a_new_side_file(tmp_path):
+    # The first start after an upgrade (or after the file was deleted): every process makes
+    # the side file at once, and every one must start.
+    for start in range(30):
+        location = tmp_path / f"start{start}.sqlite3"
+        opened = await asyncio.gather(
+            *(database.connect_send_budget(location) for _ in range(8)), return_exceptions=True
+        )
+        for connection in opened:
+            if not isinstance(connection, BaseException):
+                await connection.close()
+        assert [repr(c) for c in opened if isinstance(c, BaseException)] == []
