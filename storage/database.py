@@ -89,7 +89,8 @@ async def connect_send_budget(location: str | Path) -> Connection:
 
 
 # Processes starting together may all make the side file at once: switching a new file to
-# WAL can then answer "locked" without waiting in the busy handler, so it is tried again.
+# WAL can then answer busy ("database is locked") without waiting in the busy handler, so it
+# is tried again.
 _SETUP_ATTEMPTS = 50
 _SETUP_PAUSE = 0.1
 
@@ -103,7 +104,7 @@ async def _set_up_send_budget(db: aiosqlite.Connection, target: str) -> None:
             await send_budget.create(db)
             return
         except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt == _SETUP_ATTEMPTS:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or attempt == _SETUP_ATTEMPTS:
                 raise DatabaseUnavailable(f"{target}: cannot be set up: {error}") from None
             await db.rollback()
             await asyncio.sleep(_SETUP_PAUSE)

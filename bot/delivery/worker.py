@@ -127,9 +127,8 @@ class OutboxWorker:
     """Drains the outbox through a Sender; one per process, several may share a database.
 
     `db` must be the worker's own connection: it commits on its own schedule. Send slots are
-    drawn on `budget_db` (`storage.database.connect_send_budget`) when given, so a draw waits
-    for neither the worker's claims and records nor the main database's write lock; else on
-    `db`.
+    drawn on `budget_db` (`storage.database.connect_send_budget`), so a draw waits for neither
+    the worker's claims and records nor the main database's write lock.
     """
 
     def __init__(
@@ -140,9 +139,9 @@ class OutboxWorker:
         *,
         settings: OutboxSettings,
         clock: Clock,
+        budget_db: Connection,
         worker_id: str | None = None,
         observer: SendObserver | None = None,
-        budget_db: Connection | None = None,
     ) -> None:
         self._db = db
         self._observer = observer
@@ -157,8 +156,8 @@ class OutboxWorker:
         )
         self._slot_freed = asyncio.Event()
         self._db_lock = asyncio.Lock()
-        self._budget_db = db if budget_db is None else budget_db
-        self._budget_lock = self._db_lock if budget_db is None else asyncio.Lock()
+        self._budget_db = budget_db
+        self._budget_lock = asyncio.Lock()
         self._budget = SharedBudget(
             self._budget_db, self._budget_lock, rate=settings.overall_per_second
         )
